@@ -1,0 +1,273 @@
+// Package config reads the worker's YAML configuration: a plain struct whose
+// zero values take sane defaults, loaded once by the command.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/postponement/notifier/notifier"
+)
+
+// DefaultNATSURL is where the embedded server listens by default, and so
+// where the commands look for NATS when nothing else is said.
+const DefaultNATSURL = "nats://127.0.0.1:4222"
+
+// Config is the whole configuration. See notifier.example.yaml.
+type Config struct {
+	// DataDir holds the SQLite file, the embedded NATS store and the
+	// default Maildir (default ./data).
+	DataDir    string              `yaml:"data_dir"`
+	NATS       NATS                `yaml:"nats"`
+	Facilities map[string]Facility `yaml:"facilities"`
+	// Channels are tried in this order.
+	Channels []Channel `yaml:"channels"`
+	Dispatch Dispatch  `yaml:"dispatch"`
+	Log      Log       `yaml:"log"`
+}
+
+// NATS says which NATS to use.
+type NATS struct {
+	// URL of the NATS server(s), comma-separated; empty starts an embedded
+	// server.
+	URL string `yaml:"url"`
+	// Listen is the embedded server's address (default 127.0.0.1:4222).
+	Listen string `yaml:"listen"`
+	// Replicas is the replica count of the streams created (default 1).
+	Replicas int `yaml:"replicas"`
+}
+
+// Facility is a hospital site.
+type Facility struct {
+	Name     string `yaml:"name"`
+	TimeZone string `yaml:"timezone"`
+	Language string `yaml:"language"`
+}
+
+// Channel is one link of the fallback chain.
+type Channel struct {
+	Name string `yaml:"name"`
+	// Type is smtp or maildir.
+	Type string `yaml:"type"`
+
+	// smtp
+	Addr           string        `yaml:"addr"`
+	TLS            string        `yaml:"tls"` // none (loopback only), starttls, tls
+	From           string        `yaml:"from"`
+	Username       string        `yaml:"username"`
+	PasswordFile   string        `yaml:"password_file"`
+	PasswordEnv    string        `yaml:"password_env"`
+	CAFile         string        `yaml:"ca_file"`
+	MaxConns       int           `yaml:"max_conns"`
+	DialTimeout    time.Duration `yaml:"dial_timeout"`
+	CommandTimeout time.Duration `yaml:"command_timeout"`
+
+	// maildir
+	Path string `yaml:"path"`
+
+	Retry Retry `yaml:"retry"`
+}
+
+// Retry is a channel's budget for transient failures.
+type Retry struct {
+	Attempts   int           `yaml:"attempts"`
+	Backoff    time.Duration `yaml:"backoff"`
+	MaxBackoff time.Duration `yaml:"max_backoff"`
+	Budget     time.Duration `yaml:"budget"`
+}
+
+// Dispatch tunes sending.
+type Dispatch struct {
+	// Parallel is how many notices are sent at once (default 16).
+	Parallel int `yaml:"parallel"`
+	// ShutdownGrace bounds how long sends in flight may go on after a
+	// stop signal (default 30s).
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info (default), warn, error
+	Format string `yaml:"format"` // text (default) or json
+}
+
+// Channel types.
+const (
+	TypeSMTP    = "smtp"
+	TypeMaildir = "maildir"
+)
+
+// Default is the configuration used without a file: embedded NATS, data
+// under ./data, the Düsseldorf University Hospital facility as in the
+// examples, and a Maildir channel.
+func Default() *Config {
+	c := &Config{
+		Facilities: map[string]Facility{
+			"ukd": {Name: "Universitätsklinikum Düsseldorf", TimeZone: "Europe/Berlin", Language: "de"},
+		},
+	}
+	c.applyDefaults()
+	return c
+}
+
+// Load reads the file at path, or returns Default when path is empty.
+// Unknown keys are errors, so that a misspelt key is not silently ignored.
+func Load(path string) (*Config, error) {
+	if path == "" {
+		return Default(), nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	c, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse decodes and validates a YAML configuration.
+func Parse(data []byte) (*Config, error) {
+	c := &Config{}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	c.applyDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Config) applyDefaults() {
+	if c.DataDir == "" {
+		c.DataDir = "./data"
+	}
+	if c.NATS.Listen == "" {
+		c.NATS.Listen = "127.0.0.1:4222"
+	}
+	if c.NATS.Replicas <= 0 {
+		c.NATS.Replicas = 1
+	}
+	if len(c.Channels) == 0 {
+		c.Channels = []Channel{{Name: "maildir", Type: TypeMaildir}}
+	}
+	for i := range c.Channels {
+		ch := &c.Channels[i]
+		if ch.Type == TypeMaildir && ch.Path == "" {
+			ch.Path = filepath.Join(c.DataDir, "maildir")
+		}
+		if ch.Name == "" {
+			ch.Name = fmt.Sprintf("%s-%d", ch.Type, i+1)
+		}
+	}
+	if c.Dispatch.Parallel <= 0 {
+		c.Dispatch.Parallel = 16
+	}
+	if c.Dispatch.ShutdownGrace <= 0 {
+		c.Dispatch.ShutdownGrace = 30 * time.Second
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "text"
+	}
+}
+
+// Validate checks the configuration and says what is wrong, key by key.
+func (c *Config) Validate() error {
+	var errs []error
+	if len(c.Facilities) == 0 {
+		errs = append(errs, errors.New("facilities: at least one facility is required"))
+	}
+	for id, f := range c.Facilities {
+		if !notifier.ValidID(id) {
+			errs = append(errs, fmt.Errorf("facilities: %q is not of the form [A-Za-z0-9_-]+", id))
+		}
+		if f.TimeZone == "" {
+			errs = append(errs, fmt.Errorf("facilities.%s.timezone: required (e.g. Europe/Berlin)", id))
+		} else if _, err := time.LoadLocation(f.TimeZone); err != nil {
+			errs = append(errs, fmt.Errorf("facilities.%s.timezone: %w", id, err))
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.NATS.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("nats.listen: %w", err))
+	}
+	names := map[string]bool{}
+	for i, ch := range c.Channels {
+		key := fmt.Sprintf("channels[%d] (%s)", i, ch.Name)
+		if names[ch.Name] {
+			errs = append(errs, fmt.Errorf("%s: name used twice", key))
+		}
+		names[ch.Name] = true
+		switch ch.Type {
+		case TypeSMTP:
+			if _, _, err := net.SplitHostPort(ch.Addr); err != nil {
+				errs = append(errs, fmt.Errorf("%s.addr: want host:port: %w", key, err))
+			}
+			if !slices.Contains([]string{"none", "starttls", "tls"}, ch.TLS) {
+				errs = append(errs, fmt.Errorf("%s.tls: %q, want none, starttls or tls", key, ch.TLS))
+			}
+			if ch.From == "" {
+				errs = append(errs, fmt.Errorf("%s.from: required", key))
+			}
+			if ch.Username != "" && ch.PasswordFile == "" && ch.PasswordEnv == "" {
+				errs = append(errs, fmt.Errorf("%s: username set but no password_file or password_env", key))
+			}
+		case TypeMaildir:
+		default:
+			errs = append(errs, fmt.Errorf("%s.type: %q, want smtp or maildir", key, ch.Type))
+		}
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		errs = append(errs, fmt.Errorf("log.level: %q, want debug, info, warn or error", c.Log.Level))
+	}
+	if !slices.Contains([]string{"text", "json"}, c.Log.Format) {
+		errs = append(errs, fmt.Errorf("log.format: %q, want text or json", c.Log.Format))
+	}
+	return errors.Join(errs...)
+}
+
+// FacilityMap returns the facilities as the worker wants them.
+func (c *Config) FacilityMap() map[string]notifier.Facility {
+	m := make(map[string]notifier.Facility, len(c.Facilities))
+	for id, f := range c.Facilities {
+		lang := strings.ToLower(f.Language)
+		m[id] = notifier.Facility{ID: id, Name: f.Name, TimeZone: f.TimeZone, Language: lang}
+	}
+	return m
+}
+
+// Password reads the channel's password from its file or environment
+// variable; empty when neither is set.
+func (ch *Channel) Password() (string, error) {
+	switch {
+	case ch.PasswordFile != "":
+		b, err := os.ReadFile(ch.PasswordFile)
+		if err != nil {
+			return "", fmt.Errorf("channel %s: password_file: %w", ch.Name, err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	case ch.PasswordEnv != "":
+		v, ok := os.LookupEnv(ch.PasswordEnv)
+		if !ok {
+			return "", fmt.Errorf("channel %s: password_env: %s is not set", ch.Name, ch.PasswordEnv)
+		}
+		return v, nil
+	}
+	return "", nil
+}

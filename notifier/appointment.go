@@ -1,0 +1,190 @@
+package notifier
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// MaxRecordSize is the largest appointment record accepted, in bytes.
+const MaxRecordSize = 16 << 10
+
+// Appointment is one appointment as the scheduling system publishes it on
+// appointments.<facility>.<id>. The latest record per subject wins.
+type Appointment struct {
+	ID         string    `json:"id"`
+	Facility   string    `json:"facility"`
+	Department string    `json:"department,omitempty"`
+	Location   string    `json:"location,omitempty"`
+	Start      time.Time `json:"start"`
+	End        time.Time `json:"end,omitzero"`
+	Status     string    `json:"status"`
+	Kind       string    `json:"kind,omitempty"`
+	Patient    Patient   `json:"patient"`
+}
+
+// Patient is the person to tell. Only Name, Language and the contact data
+// reach a notice; nothing clinical is ever kept.
+type Patient struct {
+	ID       string `json:"id"`
+	Name     string `json:"name,omitempty"`
+	Language string `json:"language,omitempty"`
+	Email    string `json:"email,omitempty"`
+	Phone    string `json:"phone,omitempty"`
+	// Channels is the patient's own order of preference ("email", "sms"),
+	// optional.
+	Channels []string `json:"channels,omitempty"`
+}
+
+// Appointment statuses are FHIR R4 Appointment.status codes.
+const (
+	StatusBooked    = "booked"
+	StatusPending   = "pending"
+	StatusArrived   = "arrived"
+	StatusCheckedIn = "checked-in"
+)
+
+// fhirStatuses lists every FHIR R4 Appointment.status code.
+var fhirStatuses = map[string]bool{
+	"proposed": true, "pending": true, "booked": true, "arrived": true,
+	"fulfilled": true, "cancelled": true, "noshow": true,
+	"entered-in-error": true, "checked-in": true, "waitlist": true,
+}
+
+// ActiveStatuses are the statuses of appointments an outage can affect.
+var ActiveStatuses = []string{StatusBooked, StatusPending, StatusArrived, StatusCheckedIn}
+
+// Active reports whether an outage can affect the appointment.
+func (a *Appointment) Active() bool {
+	for _, s := range ActiveStatuses {
+		if a.Status == s {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	phonePattern    = regexp.MustCompile(`^\+?[0-9 ()./-]{3,32}$`)
+	languagePattern = regexp.MustCompile(`^[a-z]{2,3}$`)
+	channelNames    = map[string]bool{"email": true, "sms": true}
+)
+
+// DecodeAppointment decodes and validates an appointment record received on
+// the subject appointments.<facility>.<id>. The subject's tokens must agree
+// with the record. Errors wrap ErrInvalid.
+func DecodeAppointment(data []byte, facility, id string) (Appointment, error) {
+	var a Appointment
+	if len(data) > MaxRecordSize {
+		return a, invalid(fmt.Errorf("record is %d bytes, at most %d allowed", len(data), MaxRecordSize))
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&a); err != nil {
+		return a, invalid(fmt.Errorf("not a JSON appointment record: %w", jsonError(err)))
+	}
+	if a.Facility != facility {
+		return a, invalid(fmt.Errorf("facility: %q does not match the subject's facility %q", a.Facility, facility))
+	}
+	if a.ID != id {
+		return a, invalid(fmt.Errorf("id: %q does not match the subject's id %q", a.ID, id))
+	}
+	if err := a.Normalize(); err != nil {
+		return a, err
+	}
+	return a, nil
+}
+
+// Normalize fills defaults (an empty status is "booked"; languages are
+// lower-cased base tags) and validates every field. Errors wrap ErrInvalid
+// and name the field, never its value when it is patient data.
+func (a *Appointment) Normalize() error {
+	a.Status = strings.ToLower(strings.TrimSpace(a.Status))
+	if a.Status == "" {
+		a.Status = StatusBooked
+	}
+	a.Kind = strings.ToLower(strings.TrimSpace(a.Kind))
+	a.Department = strings.TrimSpace(a.Department)
+	a.Location = strings.TrimSpace(a.Location)
+	p := &a.Patient
+	p.Name = strings.TrimSpace(p.Name)
+	p.Email = strings.TrimSpace(p.Email)
+	p.Phone = strings.TrimSpace(p.Phone)
+	p.Language = baseLanguage(p.Language)
+
+	errs := []error{
+		checkID("facility", a.Facility),
+		checkID("id", a.ID),
+		checkText("department", a.Department, 200),
+		checkText("location", a.Location, 200),
+		checkText("kind", a.Kind, 64),
+		checkText("patient.id", p.ID, maxIDLen),
+		checkText("patient.name", p.Name, 200),
+	}
+	if p.ID == "" {
+		errs = append(errs, errors.New("patient.id: required"))
+	}
+	if a.Start.IsZero() {
+		errs = append(errs, errors.New("start: required"))
+	}
+	if !a.End.IsZero() && a.End.Before(a.Start) {
+		errs = append(errs, errors.New("end: before start"))
+	}
+	if !fhirStatuses[a.Status] {
+		errs = append(errs, fmt.Errorf("status: %q is not a FHIR appointment status", a.Status))
+	}
+	if p.Language != "" && !languagePattern.MatchString(p.Language) {
+		errs = append(errs, errors.New("patient.language: not a language code such as de, en or tr"))
+	}
+	if p.Email != "" && !validEmail(p.Email) {
+		errs = append(errs, errors.New("patient.email: not a plain e-mail address"))
+	}
+	if p.Phone != "" && !phonePattern.MatchString(p.Phone) {
+		errs = append(errs, errors.New("patient.phone: not a phone number"))
+	}
+	for _, c := range p.Channels {
+		if !channelNames[c] {
+			errs = append(errs, fmt.Errorf("patient.channels: %q is not one of email, sms", c))
+		}
+	}
+	return invalid(errors.Join(errs...))
+}
+
+// validEmail accepts a bare addr-spec (no display name, no comments) of
+// printable ASCII or UTF-8 without spaces or control characters.
+func validEmail(s string) bool {
+	if len(s) > 254 || strings.ContainsAny(s, " \t\r\n\x00<>,;\"") {
+		return false
+	}
+	addr, err := mail.ParseAddress(s)
+	return err == nil && addr.Name == "" && addr.Address == s && strings.Count(s, "@") == 1
+}
+
+// baseLanguage turns "de-DE" or "DE" into "de".
+func baseLanguage(tag string) string {
+	tag = strings.ToLower(strings.TrimSpace(tag))
+	if i := strings.IndexAny(tag, "-_"); i >= 0 {
+		tag = tag[:i]
+	}
+	return tag
+}
+
+// jsonError keeps a decoding error short and free of the input's content.
+func jsonError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var tim *time.ParseError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Errorf("syntax error at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Errorf("%s: wrong type %s, want %s", typ.Field, typ.Value, typ.Type)
+	case errors.As(err, &tim):
+		return errors.New("a time is not RFC 3339 with an offset")
+	}
+	return err
+}

@@ -1,0 +1,49 @@
+package notifier
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// audit applies the DELIVERIES stream to the store: every worker's view of
+// every outcome, whichever worker produced it.
+type audit struct {
+	js    jetstream.JetStream
+	store Store
+	log   *slog.Logger
+}
+
+func (a *audit) run(ctx context.Context) error {
+	pos, err := a.store.Position(ctx, StreamDeliveries)
+	if err != nil {
+		return err
+	}
+	return follow(ctx, a.js, a.log, StreamDeliveries, pos, a.apply)
+}
+
+func (a *audit) apply(ctx context.Context, batch []jetstream.Msg) error {
+	changes := make([]DeliveryChange, 0, len(batch))
+	for _, m := range batch {
+		md, err := m.Metadata()
+		if err != nil {
+			continue
+		}
+		c := DeliveryChange{Seq: md.Sequence.Stream}
+		var d Delivery
+		if err := json.Unmarshal(m.Data(), &d); err != nil || d.NoticeID == "" || d.Outcome == "" {
+			reason := "not a delivery outcome"
+			if err != nil {
+				reason += ": " + jsonError(err).Error()
+			}
+			a.log.Warn("delivery record rejected", "subject", m.Subject(), "seq", c.Seq, "reason", reason)
+			c.Reject = &Reject{Stream: StreamDeliveries, Subject: m.Subject(), Seq: c.Seq, Reason: reason}
+		} else {
+			c.Delivery = &d
+		}
+		changes = append(changes, c)
+	}
+	return a.store.ApplyDeliveries(ctx, changes)
+}

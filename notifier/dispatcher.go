@@ -1,0 +1,167 @@
+package notifier
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// dispatchAckWait is how long a notice may be held without a sign of life
+// before JetStream hands it to another dispatcher; the dispatcher reports
+// progress well within it while a chain is slow.
+const dispatchAckWait = 30 * time.Second
+
+// dispatcher sends notices through the chain and records their outcome.
+type dispatcher struct {
+	js       jetstream.JetStream
+	store    Store
+	renderer Renderer
+	chain    *Chain
+	log      *slog.Logger
+	parallel int
+	// grace is how long sends in flight may go on after shutdown begins.
+	grace time.Duration
+	now   func() time.Time
+}
+
+func (d *dispatcher) run(ctx context.Context) error {
+	cons, err := d.js.CreateOrUpdateConsumer(ctx, StreamNotices, jetstream.ConsumerConfig{
+		Durable:       ConsumerDispatcher,
+		Description:   "Sends planned notices; shared by every worker.",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       dispatchAckWait,
+		MaxAckPending: max(2*d.parallel, 64),
+		FilterSubject: SubjectNotices + ".>",
+	})
+	if err != nil {
+		return fmt.Errorf("create consumer %s: %w", ConsumerDispatcher, err)
+	}
+	// Sends in flight at shutdown are finished, not cut off, unless they
+	// outlast the grace period.
+	sendCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(d.grace, cancel) })
+	defer stop()
+	return consume(ctx, cons, d.log, d.parallel, func(_ context.Context, m jetstream.Msg) {
+		d.handle(sendCtx, m)
+	})
+}
+
+func (d *dispatcher) handle(ctx context.Context, m jetstream.Msg) {
+	md, err := m.Metadata()
+	if err != nil {
+		m.Term()
+		return
+	}
+	var n Notice
+	if err := json.Unmarshal(m.Data(), &n); err != nil || n.ID == "" || len(n.Appointments) == 0 {
+		reason := "not a notice"
+		if err != nil {
+			reason += ": " + jsonError(err).Error()
+		}
+		d.log.Error("notice rejected", "subject", m.Subject(), "seq", md.Sequence.Stream, "reason", reason)
+		if err := d.store.AddReject(ctx, Reject{Stream: StreamNotices, Subject: m.Subject(), Seq: md.Sequence.Stream, Reason: reason}); err == nil {
+			m.Term()
+		}
+		return
+	}
+	log := d.log.With("notice", n.ID, "outage", n.OutageID)
+	if done, err := d.store.NoticeDone(ctx, n.ID); err == nil && done {
+		log.Info("notice already has an outcome; not sent again")
+		m.Ack()
+		return
+	}
+	stop := keepAlive(m, dispatchAckWait/3)
+	defer stop()
+
+	del, err := d.deliver(ctx, &n)
+	if err != nil {
+		log.Warn("notice not finished; it will be sent again", "err", err)
+		m.NakWithDelay(time.Second)
+		return
+	}
+	if err := d.publish(ctx, del); err != nil {
+		log.Error("outcome not stored; the notice will be tried again", "err", err)
+		m.NakWithDelay(time.Second)
+		return
+	}
+	if del.Outcome == OutcomeDelivered {
+		log.Info("notice delivered", "channel", del.Channel, "attempts", del.Attempts)
+	} else {
+		log.Warn("notice not delivered by any channel: staff must call", "attempts", del.Attempts)
+	}
+	if err := m.DoubleAck(ctx); err != nil {
+		log.Error("acknowledge notice", "err", err)
+	}
+}
+
+// deliver renders the notice and walks the chain. It fails only when ctx
+// ends before an outcome.
+func (d *dispatcher) deliver(ctx context.Context, n *Notice) (*Delivery, error) {
+	del := &Delivery{
+		NoticeID: n.ID, OutageID: n.OutageID, Facility: n.Facility, PatientID: n.Patient.ID,
+		AppointmentIDs: n.AppointmentIDs(), Kind: n.Kind,
+	}
+	msg, err := d.renderer.Render(n)
+	if err != nil {
+		del.Outcome = OutcomeManual
+		del.Trail = []Attempt{{Channel: "render", At: d.now(), Result: ResultFailed, Class: Permanent.String(), Reason: err.Error()}}
+		del.At = d.now().UTC()
+		return del, nil
+	}
+	res, err := d.chain.Deliver(ctx, msg)
+	if err != nil {
+		return nil, err
+	}
+	del.Outcome, del.Channel, del.Attempts, del.Trail = res.Outcome(), res.Channel, res.Tries(), res.Trail
+	del.At = d.now().UTC()
+	return del, nil
+}
+
+// publish stores the outcome in DELIVERIES, retrying while NATS is away.
+// The notice id is the message id, so an outcome stored twice counts once.
+func (d *dispatcher) publish(ctx context.Context, del *Delivery) error {
+	data, err := jsonMarshal(del)
+	if err != nil {
+		return err
+	}
+	msg := nats.NewMsg(SubjectDeliveries + "." + del.Facility)
+	msg.Data = data
+	msg.Header.Set(jetstream.MsgIDHeader, del.NoticeID)
+	wait := 100 * time.Millisecond
+	for {
+		_, err := d.js.PublishMsg(ctx, msg)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// keepAlive tells JetStream every interval that m is still being worked on,
+// until the returned stop is called.
+func keepAlive(m jetstream.Msg, interval time.Duration) (stop func()) {
+	t := time.NewTicker(interval)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-t.C:
+				m.InProgress()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { t.Stop(); close(done) }
+}

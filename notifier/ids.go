@@ -1,0 +1,53 @@
+package notifier
+
+import (
+	"fmt"
+	"regexp"
+	"unicode"
+	"unicode/utf8"
+)
+
+// idPattern is the shape of facility and appointment ids: they become NATS
+// subject tokens, so dots, wildcards and spaces are not allowed.
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// outageIDPattern also allows dots, as outage ids never become subject tokens.
+var outageIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+const maxIDLen = 128
+
+// ValidID reports whether s can be used as a facility or appointment id.
+func ValidID(s string) bool {
+	return len(s) <= maxIDLen && idPattern.MatchString(s)
+}
+
+// checkID returns an error naming field when s is not a valid id.
+func checkID(field, s string) error {
+	switch {
+	case s == "":
+		return fmt.Errorf("%s: required", field)
+	case len(s) > maxIDLen:
+		return fmt.Errorf("%s: longer than %d characters", field, maxIDLen)
+	case !idPattern.MatchString(s):
+		return fmt.Errorf("%s: %q is not of the form [A-Za-z0-9_-]+", field, s)
+	}
+	return nil
+}
+
+// checkText rejects text that is not UTF-8, is too long, or carries control
+// characters. Every free-text field can end up in a mail header or an SMS, so
+// CR, LF and NUL never pass.
+func checkText(field, s string, max int) error {
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("%s: not valid UTF-8", field)
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		return fmt.Errorf("%s: %d characters, at most %d allowed", field, n, max)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("%s: contains a control character (%U)", field, r)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,87 @@
+package notifier
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Notice kinds.
+const (
+	KindPostponed = "postponed"
+	KindCancelled = "cancelled"
+)
+
+// Notice is what one patient is told about one outage: every affected
+// appointment of theirs in one message. It travels on the NOTICES stream and
+// carries all a channel needs, so any worker can dispatch it.
+type Notice struct {
+	ID       string `json:"id"`
+	Kind     string `json:"kind"`
+	OutageID string `json:"outage_id"`
+	Facility string `json:"facility"`
+	// FacilityName is the facility's display name from the configuration.
+	FacilityName string `json:"facility_name,omitempty"`
+	// TimeZone is the IANA zone in which appointment times are written.
+	TimeZone string `json:"time_zone"`
+	// Language is the language the notice is written in: the patient's,
+	// else the facility's, else English.
+	Language     string              `json:"language"`
+	Patient      Patient             `json:"patient"`
+	Appointments []NoticeAppointment `json:"appointments"`
+	Hotline      string              `json:"hotline"`
+	InfoURL      string              `json:"info_url,omitempty"`
+	// Note is the operator's note in the notice's language, if any.
+	Note      string    `json:"note,omitempty"`
+	PlannedAt time.Time `json:"planned_at"`
+}
+
+// NoticeAppointment is the part of an appointment a notice may show.
+type NoticeAppointment struct {
+	ID         string    `json:"id"`
+	Department string    `json:"department,omitempty"`
+	Location   string    `json:"location,omitempty"`
+	Start      time.Time `json:"start"`
+	End        time.Time `json:"end,omitzero"`
+}
+
+// Earliest is the start of the notice's soonest appointment.
+func (n *Notice) Earliest() time.Time {
+	if len(n.Appointments) == 0 {
+		return time.Time{}
+	}
+	return n.Appointments[0].Start
+}
+
+// AppointmentIDs lists the ids of the notice's appointments.
+func (n *Notice) AppointmentIDs() []string {
+	ids := make([]string, len(n.Appointments))
+	for i, a := range n.Appointments {
+		ids[i] = a.ID
+	}
+	return ids
+}
+
+// NoticeID derives a notice's id from what makes it one notice: the outage,
+// the kind, the patient and the set of appointments. Replaying an event
+// therefore yields the same ids, which JetStream and the store deduplicate.
+func NoticeID(outageID, kind, patientID string, appointmentIDs []string) string {
+	ids := slices.Clone(appointmentIDs)
+	slices.Sort(ids)
+	h := sha256.New()
+	for _, part := range []string{outageID, kind, patientID, strings.Join(ids, "\x1f")} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return "n-" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// NoticeKind is the kind of notice an outage action calls for.
+func NoticeKind(action string) string {
+	if action == ActionCancel {
+		return KindCancelled
+	}
+	return KindPostponed
+}

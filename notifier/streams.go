@@ -1,0 +1,149 @@
+package notifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Stream names.
+const (
+	StreamAppointments = "APPOINTMENTS"
+	StreamOutages      = "OUTAGES"
+	StreamNotices      = "NOTICES"
+	StreamDeliveries   = "DELIVERIES"
+)
+
+// Subject prefixes: appointments.<facility>.<id>, outages.<facility>,
+// notices.<facility>, deliveries.<facility>.
+const (
+	SubjectAppointments = "appointments"
+	SubjectOutages      = "outages"
+	SubjectNotices      = "notices"
+	SubjectDeliveries   = "deliveries"
+)
+
+// Consumer names shared by every worker.
+const (
+	ConsumerPlanner    = "planner"
+	ConsumerDispatcher = "dispatcher"
+)
+
+// dedupWindow is how long JetStream remembers a Nats-Msg-Id on the notice and
+// delivery streams: long enough to cover a re-declared outage during a day.
+const dedupWindow = 24 * time.Hour
+
+// streamConfigs describes every stream the worker uses.
+func streamConfigs(replicas int) []jetstream.StreamConfig {
+	if replicas <= 0 {
+		replicas = 1
+	}
+	return []jetstream.StreamConfig{
+		{
+			Name:              StreamAppointments,
+			Description:       "Appointment records; the latest per subject wins.",
+			Subjects:          []string{SubjectAppointments + ".>"},
+			MaxMsgsPerSubject: 1,
+			Storage:           jetstream.FileStorage,
+			Replicas:          replicas,
+		},
+		{
+			Name:        StreamOutages,
+			Description: "Outage events (CloudEvents).",
+			Subjects:    []string{SubjectOutages + ".>"},
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+		},
+		{
+			Name:        StreamNotices,
+			Description: "Planned notices awaiting dispatch (work queue).",
+			Subjects:    []string{SubjectNotices + ".>"},
+			Retention:   jetstream.WorkQueuePolicy,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+			Duplicates:  dedupWindow,
+		},
+		{
+			Name:        StreamDeliveries,
+			Description: "Notice outcomes with their attempts (audit trail).",
+			Subjects:    []string{SubjectDeliveries + ".>"},
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+			Duplicates:  dedupWindow,
+		},
+	}
+}
+
+// EnsureStreams creates the named streams (all when names is empty) where
+// they are missing. Existing streams are left as they are.
+func EnsureStreams(ctx context.Context, js jetstream.JetStream, replicas int, names ...string) error {
+	for _, cfg := range streamConfigs(replicas) {
+		if len(names) > 0 && !slices.Contains(names, cfg.Name) {
+			continue
+		}
+		_, err := js.Stream(ctx, cfg.Name)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return fmt.Errorf("look up stream %s: %w", cfg.Name, err)
+		}
+		if _, err := js.CreateStream(ctx, cfg); err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return fmt.Errorf("create stream %s: %w", cfg.Name, err)
+		}
+	}
+	return nil
+}
+
+// AppointmentSubject is the subject an appointment record is published on.
+func AppointmentSubject(facility, id string) string {
+	return SubjectAppointments + "." + facility + "." + id
+}
+
+// OutageSubject is the subject a facility's outage events are published on.
+func OutageSubject(facility string) string { return SubjectOutages + "." + facility }
+
+// subjectTokens splits a subject and checks it has n tokens after prefix.
+func subjectTokens(subject, prefix string, n int) ([]string, error) {
+	parts := strings.Split(subject, ".")
+	if len(parts) != n+1 || parts[0] != prefix {
+		return nil, fmt.Errorf("subject %q is not of the form %s%s", subject, prefix, strings.Repeat(".<token>", n))
+	}
+	for _, p := range parts[1:] {
+		if !ValidID(p) {
+			return nil, fmt.Errorf("subject %q: %q is not of the form [A-Za-z0-9_-]+", subject, p)
+		}
+	}
+	return parts[1:], nil
+}
+
+// PublishAppointment publishes an appointment record asynchronously; wait
+// for the returned future's acknowledgement.
+func PublishAppointment(js jetstream.JetStream, a *Appointment) (jetstream.PubAckFuture, error) {
+	data, err := jsonMarshal(a)
+	if err != nil {
+		return nil, err
+	}
+	return js.PublishAsync(AppointmentSubject(a.Facility, a.ID), data)
+}
+
+// PublishEvent publishes an outage event and waits for the stream's
+// acknowledgement. The message id is the event's source and id, so a
+// re-published event is dropped by JetStream within its duplicate window.
+func PublishEvent(ctx context.Context, js jetstream.JetStream, ev *Event) error {
+	data, err := jsonMarshal(ev)
+	if err != nil {
+		return err
+	}
+	msg := nats.NewMsg(OutageSubject(ev.Outage.Facility))
+	msg.Data = data
+	msg.Header.Set(jetstream.MsgIDHeader, ev.Source+"#"+ev.ID)
+	_, err = js.PublishMsg(ctx, msg)
+	return err
+}

@@ -1,0 +1,132 @@
+package notifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Worker runs the loops of one notifier process: the appointment replica,
+// the planner, the dispatcher and the audit view. Several workers may share
+// one NATS JetStream; each keeps its own store.
+type Worker struct {
+	JS       jetstream.JetStream
+	Store    Store
+	Renderer Renderer
+	Chain    *Chain
+	// Facilities are the sites served, by id. Input for others is rejected.
+	Facilities map[string]Facility
+	// Languages are those the renderer has templates for.
+	Languages []string
+	// Parallel is how many notices are sent at once (default 16).
+	Parallel int
+	// Replicas is the replica count of streams the worker creates.
+	Replicas int
+	// ShutdownGrace bounds how long sends in flight may go on after
+	// shutdown begins (default 30s).
+	ShutdownGrace time.Duration
+	Logger        *slog.Logger
+	// Now is the clock; tests may replace it.
+	Now func() time.Time
+
+	replica *replica
+	ready   chan struct{}
+}
+
+// Ready is closed once the streams and consumers exist and the loops run.
+func (w *Worker) Ready() <-chan struct{} {
+	w.init()
+	return w.ready
+}
+
+func (w *Worker) init() {
+	if w.ready == nil {
+		w.ready = make(chan struct{})
+	}
+}
+
+// Run creates the streams when missing and runs the loops until ctx ends;
+// then it stops taking work, lets sends in flight finish, and returns.
+func (w *Worker) Run(ctx context.Context) error {
+	w.init()
+	if err := w.check(); err != nil {
+		return err
+	}
+	log := w.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	now := w.Now
+	if now == nil {
+		now = time.Now
+	}
+	if err := EnsureStreams(ctx, w.JS, w.Replicas); err != nil {
+		return err
+	}
+	w.replica = newReplica(w.JS, w.Store, log.With("loop", "replica"), w.Facilities)
+	p := &planner{js: w.JS, store: w.Store, replica: w.replica, log: log.With("loop", "planner"),
+		facilities: w.Facilities, languages: w.Languages, now: now}
+	d := &dispatcher{js: w.JS, store: w.Store, renderer: w.Renderer, chain: w.Chain,
+		log: log.With("loop", "dispatcher"), parallel: w.Parallel, grace: w.ShutdownGrace, now: now}
+	if d.parallel <= 0 {
+		d.parallel = 16
+	}
+	if d.grace <= 0 {
+		d.grace = 30 * time.Second
+	}
+	a := &audit{js: w.JS, store: w.Store, log: log.With("loop", "audit")}
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	for name, loop := range map[string]func(context.Context) error{
+		"replica": w.replica.run, "planner": p.run, "dispatcher": d.run, "audit": a.run,
+	} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := loop(ctx); err != nil && ctx.Err() == nil {
+				cancel(fmt.Errorf("%s: %w", name, err))
+			}
+		}()
+	}
+	close(w.ready)
+	log.Info("worker running", "facilities", len(w.Facilities), "channels", len(w.Chain.Links()), "parallel", d.parallel)
+	<-ctx.Done()
+	log.Info("worker stopping: finishing sends in flight")
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+func (w *Worker) check() error {
+	switch {
+	case w.JS == nil:
+		return errors.New("worker: no JetStream")
+	case w.Store == nil:
+		return errors.New("worker: no store")
+	case w.Renderer == nil:
+		return errors.New("worker: no renderer")
+	case w.Chain == nil || len(w.Chain.Links()) == 0:
+		return errors.New("worker: no channels")
+	case len(w.Facilities) == 0:
+		return errors.New("worker: no facilities configured")
+	}
+	return nil
+}
+
+// ReplicaApplied is the stream sequence of the last appointment record the
+// replica has applied.
+func (w *Worker) ReplicaApplied() uint64 {
+	if w.replica == nil {
+		return 0
+	}
+	return w.replica.Applied()
+}

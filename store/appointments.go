@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/postponement/notifier/notifier"
+)
+
+// StreamAppointments names the position of the appointment replica.
+const StreamAppointments = "APPOINTMENTS"
+
+// ApplyAppointments applies changes in one transaction and moves the
+// replica's position to the last one. The latest record per appointment
+// wins, as on the stream.
+func (db *DB) ApplyAppointments(ctx context.Context, changes []notifier.AppointmentChange) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	now := db.stamp(time.Time{})
+	return db.write(ctx, func(tx *sql.Tx) error {
+		upsert, err := tx.PrepareContext(ctx, `INSERT INTO appointments
+			(facility, id, department, location, start_ms, end_ms, status, kind,
+			 patient_id, patient_name, language, email, phone, channels, seq)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (facility, id) DO UPDATE SET
+			 department = excluded.department, location = excluded.location,
+			 start_ms = excluded.start_ms, end_ms = excluded.end_ms,
+			 status = excluded.status, kind = excluded.kind,
+			 patient_id = excluded.patient_id, patient_name = excluded.patient_name,
+			 language = excluded.language, email = excluded.email, phone = excluded.phone,
+			 channels = excluded.channels, seq = excluded.seq
+			WHERE excluded.seq >= appointments.seq`)
+		if err != nil {
+			return err
+		}
+		defer upsert.Close()
+		for _, c := range changes {
+			if c.Reject != nil {
+				if err := addReject(ctx, tx, now, *c.Reject); err != nil {
+					return err
+				}
+				continue
+			}
+			a, p := c.Appointment, c.Appointment.Patient
+			var end any
+			if !a.End.IsZero() {
+				end = a.End.UnixMilli()
+			}
+			if _, err := upsert.ExecContext(ctx, a.Facility, a.ID, a.Department, a.Location,
+				a.Start.UnixMilli(), end, a.Status, a.Kind, p.ID, p.Name, p.Language,
+				p.Email, p.Phone, strings.Join(p.Channels, ","), c.Seq); err != nil {
+				return fmt.Errorf("apply appointment %s/%s: %w", a.Facility, a.ID, err)
+			}
+		}
+		return setPosition(ctx, tx, StreamAppointments, changes[len(changes)-1].Seq)
+	})
+}
+
+// CountAppointments counts the appointments in the replica for a facility,
+// or for all facilities when facility is empty.
+func (db *DB) CountAppointments(ctx context.Context, facility string) (int, error) {
+	var n int
+	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM appointments WHERE ? = '' OR facility = ?`, facility, facility).Scan(&n)
+	return n, err
+}
+
+// affectedQuery builds the lookup of the appointments an outage affects,
+// ordered so that each patient's appointments are consecutive and patients
+// come soonest first. It must match notifier.Outage.Affects, and it uses the
+// partial index appointments_active_start.
+func affectedQuery(o *notifier.Outage) (string, []any) {
+	var b strings.Builder
+	args := []any{o.Facility, o.From.UnixMilli(), o.Until.UnixMilli()}
+	b.WriteString(`SELECT id, department, location, start_ms, end_ms, status, kind,
+		patient_id, patient_name, language, email, phone, channels, seq,
+		min(start_ms) OVER (PARTITION BY patient_id) AS first_ms
+		FROM appointments
+		WHERE facility = ? AND start_ms >= ? AND start_ms < ?
+		AND status IN ('booked', 'pending', 'arrived', 'checked-in')`)
+	if !o.AllDepartments() {
+		b.WriteString(` AND department IN (` + placeholders(len(o.Departments)) + `)`)
+		for _, d := range o.Departments {
+			args = append(args, d)
+		}
+	}
+	if len(o.Kinds) == 0 {
+		b.WriteString(` AND kind <> ?`)
+		args = append(args, notifier.KindInpatient)
+	} else {
+		b.WriteString(` AND kind IN (` + placeholders(len(o.Kinds)) + `)`)
+		for _, k := range o.Kinds {
+			args = append(args, k)
+		}
+	}
+	b.WriteString(` ORDER BY first_ms, patient_id, start_ms, id`)
+	return b.String(), args
+}
+
+// Affected calls fn for every appointment the outage affects, patient by
+// patient, the patient with the soonest appointment first, each patient's
+// appointments in time order. It streams: nothing is held in memory.
+func (db *DB) Affected(ctx context.Context, o *notifier.Outage, fn func(notifier.AffectedAppointment) error) error {
+	q, args := affectedQuery(o)
+	rows, err := db.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("query affected appointments: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a notifier.AffectedAppointment
+		var start, first int64
+		var end sql.NullInt64
+		var channels string
+		p := &a.Patient
+		if err := rows.Scan(&a.ID, &a.Department, &a.Location, &start, &end, &a.Status, &a.Kind,
+			&p.ID, &p.Name, &p.Language, &p.Email, &p.Phone, &channels, &a.Seq, &first); err != nil {
+			return err
+		}
+		a.Facility = o.Facility
+		a.Start = time.UnixMilli(start).UTC()
+		if end.Valid {
+			a.End = time.UnixMilli(end.Int64).UTC()
+		}
+		if channels != "" {
+			p.Channels = strings.Split(channels, ",")
+		}
+		if err := fn(a); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// ExplainAffected returns SQLite's query plan for the affected lookup.
+func (db *DB) ExplainAffected(ctx context.Context, o *notifier.Outage) (string, error) {
+	q, args := affectedQuery(o)
+	rows, err := db.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			return "", err
+		}
+		b.WriteString(detail + "\n")
+	}
+	return b.String(), rows.Err()
+}

@@ -1,0 +1,164 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+
+	"github.com/postponement/notifier/notifier"
+)
+
+// StreamDeliveries names the position of the audit view.
+const StreamDeliveries = "DELIVERIES"
+
+// ApplyDeliveries records outcomes and their attempts in one transaction
+// and moves the audit view's position to the last one. A notice planned by
+// another worker gets its row from the delivery itself.
+func (db *DB) ApplyDeliveries(ctx context.Context, changes []notifier.DeliveryChange) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	now := db.stamp(time.Time{})
+	return db.write(ctx, func(tx *sql.Tx) error {
+		for _, c := range changes {
+			if c.Reject != nil {
+				if err := addReject(ctx, tx, now, *c.Reject); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := applyDelivery(ctx, tx, c.Delivery); err != nil {
+				return err
+			}
+		}
+		return setPosition(ctx, tx, StreamDeliveries, changes[len(changes)-1].Seq)
+	})
+}
+
+func applyDelivery(ctx context.Context, tx *sql.Tx, d *notifier.Delivery) error {
+	ids, _ := json.Marshal(d.AppointmentIDs)
+	at := d.At.UTC().Format(time.RFC3339Nano)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO notices
+		(id, outage_id, facility, patient_id, kind, language, earliest_ms, appointment_ids, planned_at, outcome, channel, attempts, outcome_at)
+		VALUES (?, ?, ?, ?, ?, '', 0, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET outcome = excluded.outcome, channel = excluded.channel,
+		 attempts = excluded.attempts, outcome_at = excluded.outcome_at`,
+		d.NoticeID, d.OutageID, d.Facility, d.PatientID, d.Kind, string(ids), at,
+		d.Outcome, d.Channel, d.Attempts, at); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM attempts WHERE notice_id = ?`, d.NoticeID); err != nil {
+		return err
+	}
+	for i, a := range d.Trail {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (notice_id, n, channel, at, result, class, code, enhanced, reason)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.NoticeID, i+1, a.Channel, a.At.UTC().Format(time.RFC3339Nano),
+			a.Result, a.Class, a.Code, a.Enhanced, a.Reason); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Summary counts an outage's notices by outcome and channel.
+type Summary struct {
+	Planned   int
+	Delivered int
+	Manual    int
+	Pending   int
+	// ByChannel counts delivered notices per channel.
+	ByChannel map[string]int
+}
+
+// Summarize counts the notices of an outage.
+func (db *DB) Summarize(ctx context.Context, outageID string) (Summary, error) {
+	s := Summary{ByChannel: map[string]int{}}
+	rows, err := db.r.QueryContext(ctx, `SELECT coalesce(outcome, ''), coalesce(channel, ''), count(*)
+		FROM notices WHERE outage_id = ? GROUP BY 1, 2`, outageID)
+	if err != nil {
+		return s, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var outcome, channel string
+		var n int
+		if err := rows.Scan(&outcome, &channel, &n); err != nil {
+			return s, err
+		}
+		s.Planned += n
+		switch outcome {
+		case notifier.OutcomeDelivered:
+			s.Delivered += n
+			s.ByChannel[channel] += n
+		case notifier.OutcomeManual:
+			s.Manual += n
+		default:
+			s.Pending += n
+		}
+	}
+	return s, rows.Err()
+}
+
+// ManualNotice is a notice no channel delivered: staff must phone the
+// patient.
+type ManualNotice struct {
+	NoticeID       string
+	PatientID      string
+	AppointmentIDs []string
+	Earliest       time.Time
+	Trail          []notifier.Attempt
+}
+
+// ManualNotices lists an outage's manual notices, soonest appointment first.
+func (db *DB) ManualNotices(ctx context.Context, outageID string) ([]ManualNotice, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, patient_id, appointment_ids, earliest_ms FROM notices
+		WHERE outage_id = ? AND outcome = ? ORDER BY earliest_ms, patient_id`, outageID, notifier.OutcomeManual)
+	if err != nil {
+		return nil, err
+	}
+	var out []ManualNotice
+	for rows.Next() {
+		var m ManualNotice
+		var ids string
+		var earliest int64
+		if err := rows.Scan(&m.NoticeID, &m.PatientID, &ids, &earliest); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		_ = json.Unmarshal([]byte(ids), &m.AppointmentIDs)
+		m.Earliest = time.UnixMilli(earliest).UTC()
+		out = append(out, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if out[i].Trail, err = db.Trail(ctx, out[i].NoticeID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Trail returns the attempts recorded for a notice, in order.
+func (db *DB) Trail(ctx context.Context, noticeID string) ([]notifier.Attempt, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT channel, at, result, class, code, enhanced, reason
+		FROM attempts WHERE notice_id = ? ORDER BY n`, noticeID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []notifier.Attempt
+	for rows.Next() {
+		var a notifier.Attempt
+		var at string
+		if err := rows.Scan(&a.Channel, &at, &a.Result, &a.Class, &a.Code, &a.Enhanced, &a.Reason); err != nil {
+			return nil, err
+		}
+		a.At, _ = time.Parse(time.RFC3339Nano, at)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
