@@ -63,10 +63,12 @@ func applyDelivery(ctx context.Context, tx *sql.Tx, d *notifier.Delivery) error 
 
 // Summary counts an outage's notices by outcome and channel.
 type Summary struct {
-	Planned   int
-	Delivered int
-	Manual    int
-	Pending   int
+	Planned int
+	// Appointments counts the appointments the notices cover.
+	Appointments int
+	Delivered    int
+	Manual       int
+	Pending      int
 	// ByChannel counts delivered notices per channel.
 	ByChannel map[string]int
 }
@@ -74,7 +76,8 @@ type Summary struct {
 // Summarize counts the notices of an outage.
 func (db *DB) Summarize(ctx context.Context, outageID string) (Summary, error) {
 	s := Summary{ByChannel: map[string]int{}}
-	rows, err := db.r.QueryContext(ctx, `SELECT coalesce(outcome, ''), coalesce(channel, ''), count(*)
+	rows, err := db.r.QueryContext(ctx, `SELECT coalesce(outcome, ''), coalesce(channel, ''), count(*),
+		coalesce(sum(json_array_length(appointment_ids)), 0)
 		FROM notices WHERE outage_id = ? GROUP BY 1, 2`, outageID)
 	if err != nil {
 		return s, err
@@ -82,11 +85,12 @@ func (db *DB) Summarize(ctx context.Context, outageID string) (Summary, error) {
 	defer rows.Close()
 	for rows.Next() {
 		var outcome, channel string
-		var n int
-		if err := rows.Scan(&outcome, &channel, &n); err != nil {
+		var n, appointments int
+		if err := rows.Scan(&outcome, &channel, &n, &appointments); err != nil {
 			return s, err
 		}
 		s.Planned += n
+		s.Appointments += appointments
 		switch outcome {
 		case notifier.OutcomeDelivered:
 			s.Delivered += n

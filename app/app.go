@@ -1,0 +1,255 @@
+// Package app wires the notifier's parts from a configuration: NATS
+// (embedded or remote), the SQLite store, the templates and the channel
+// chain. The commands in cmd/notifier stay thin by calling it.
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/postponement/notifier/channel/maildir"
+	"github.com/postponement/notifier/channel/smtp"
+	"github.com/postponement/notifier/config"
+	"github.com/postponement/notifier/natsd"
+	"github.com/postponement/notifier/notifier"
+	"github.com/postponement/notifier/store"
+	"github.com/postponement/notifier/templates"
+)
+
+// NewLogger returns the logger the configuration asks for, writing to w.
+func NewLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Conn is a connection to NATS with its JetStream context, and the embedded
+// server when one was started for it.
+type Conn struct {
+	NC     *nats.Conn
+	JS     jetstream.JetStream
+	Server *natsd.Server
+}
+
+// Close drains the connection and stops the embedded server, if any.
+func (c *Conn) Close() {
+	if c.NC != nil {
+		_ = c.NC.Drain()
+		for c.NC.IsDraining() {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if c.Server != nil {
+		c.Server.Shutdown()
+	}
+}
+
+// StartOrConnect starts the embedded server when the configuration names
+// no NATS URL, and connects to it or to the configured servers.
+func StartOrConnect(cfg *config.Config, log *slog.Logger) (*Conn, error) {
+	if cfg.NATS.URL != "" {
+		return Connect(cfg.NATS.URL, log)
+	}
+	host, port, err := splitPort(cfg.NATS.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("nats.listen: %w", err)
+	}
+	srv, err := natsd.Start(natsd.Options{Host: host, Port: port, StoreDir: filepath.Join(cfg.DataDir, "nats")})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("embedded NATS server started", "url", srv.ClientURL(), "store", filepath.Join(cfg.DataDir, "nats"))
+	c, err := Connect(srv.ClientURL(), log)
+	if err != nil {
+		srv.Shutdown()
+		return nil, err
+	}
+	c.Server = srv
+	return c, nil
+}
+
+// Connect connects to the NATS servers at url, reconnecting for ever once
+// connected.
+func Connect(url string, log *slog.Logger) (*Conn, error) {
+	nc, err := nats.Connect(url,
+		nats.Name("notifier"),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(500*time.Millisecond),
+		nats.Timeout(5*time.Second),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				log.Warn("disconnected from NATS", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("reconnected to NATS", "url", nc.ConnectedUrlRedacted()) }),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("connect to NATS at %s: %w (is `notifier run` or a NATS server running there?)", url, err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return &Conn{NC: nc, JS: js}, nil
+}
+
+// OpenStore opens the SQLite file under the data folder.
+func OpenStore(cfg *config.Config) (*store.DB, error) {
+	db := store.NewDB(filepath.Join(cfg.DataDir, "notifier.db"))
+	if err := db.Open(); err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// Chain is the configured fallback chain and what must be closed with it.
+type Chain struct {
+	*notifier.Chain
+	closers []io.Closer
+}
+
+// Close closes the channels' connections.
+func (c *Chain) Close() error {
+	var errs []error
+	for _, cl := range c.closers {
+		errs = append(errs, cl.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// BuildChain makes the channels of the configuration, in order.
+func BuildChain(cfg *config.Config) (*Chain, error) {
+	c := &Chain{}
+	links := make([]notifier.Link, 0, len(cfg.Channels))
+	for _, ch := range cfg.Channels {
+		s, err := newSender(ch)
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("channel %s: %w", ch.Name, err)
+		}
+		if cl, ok := s.(io.Closer); ok {
+			c.closers = append(c.closers, cl)
+		}
+		links = append(links, notifier.Link{Sender: s, Retry: notifier.Retry{
+			Attempts: ch.Retry.Attempts, Backoff: ch.Retry.Backoff, MaxBackoff: ch.Retry.MaxBackoff, Budget: ch.Retry.Budget,
+		}})
+	}
+	c.Chain = notifier.NewChain(links...)
+	return c, nil
+}
+
+func newSender(ch config.Channel) (notifier.Sender, error) {
+	switch ch.Type {
+	case config.TypeMaildir:
+		from := ch.From
+		if from == "" {
+			from = "Notifier <noreply@localhost>"
+		}
+		return maildir.New(ch.Name, ch.Path, from)
+	case config.TypeSMTP:
+		password, err := ch.Password()
+		if err != nil {
+			return nil, err
+		}
+		var tc *tls.Config
+		if ch.CAFile != "" {
+			pem, err := os.ReadFile(ch.CAFile)
+			if err != nil {
+				return nil, fmt.Errorf("ca_file: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("ca_file %s: no PEM certificates", ch.CAFile)
+			}
+			tc = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		}
+		return smtp.New(smtp.Config{
+			Name: ch.Name, Addr: ch.Addr, TLS: ch.TLS, From: ch.From,
+			Username: ch.Username, Password: password, TLSConfig: tc,
+			MaxConns: ch.MaxConns, DialTimeout: ch.DialTimeout, CommandTimeout: ch.CommandTimeout,
+		})
+	}
+	return nil, fmt.Errorf("unknown channel type %q", ch.Type)
+}
+
+// Worker is a notifier worker with everything it was built from.
+type Worker struct {
+	*notifier.Worker
+	DB    *store.DB
+	Chain *Chain
+}
+
+// Close closes the channels and the store.
+func (w *Worker) Close() error {
+	return errors.Join(w.Chain.Close(), w.DB.Close())
+}
+
+// NewWorker builds a worker from the configuration on an open connection.
+func NewWorker(cfg *config.Config, js jetstream.JetStream, log *slog.Logger) (*Worker, error) {
+	r, err := templates.New()
+	if err != nil {
+		return nil, err
+	}
+	chain, err := BuildChain(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db, err := OpenStore(cfg)
+	if err != nil {
+		chain.Close()
+		return nil, err
+	}
+	return &Worker{
+		Worker: &notifier.Worker{
+			JS: js, Store: db, Renderer: r, Chain: chain.Chain,
+			Facilities: cfg.FacilityMap(), Languages: r.Languages(),
+			Parallel: cfg.Dispatch.Parallel, Replicas: cfg.NATS.Replicas,
+			ShutdownGrace: cfg.Dispatch.ShutdownGrace, Logger: log,
+		},
+		DB: db, Chain: chain,
+	}, nil
+}
+
+// WaitForOutcomes waits until the event has been planned and every notice
+// of its outage has an outcome, reporting progress to fn after each look.
+func WaitForOutcomes(ctx context.Context, db *store.DB, ev *notifier.Event, fn func(store.Summary)) (store.Summary, error) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		planned, err := db.HasEvent(ctx, ev.Source, ev.ID)
+		if err != nil {
+			return store.Summary{}, err
+		}
+		s, err := db.Summarize(ctx, ev.Outage.OutageID)
+		if err != nil {
+			return s, err
+		}
+		if fn != nil {
+			fn(s)
+		}
+		if planned && s.Pending == 0 {
+			return s, nil
+		}
+		select {
+		case <-ctx.Done():
+			return s, ctx.Err()
+		case <-t.C:
+		}
+	}
+}

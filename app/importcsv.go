@@ -1,0 +1,93 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/postponement/notifier/importer"
+	"github.com/postponement/notifier/notifier"
+)
+
+// importWindow is how many appointment records are published before
+// waiting for their acknowledgements.
+const importWindow = 2000
+
+// ImportResult counts an import's rows.
+type ImportResult struct {
+	Accepted int
+	Rejected int
+}
+
+// Rows yields appointments to import, one row at a time, io.EOF at the end.
+type Rows interface {
+	Next() (importer.Row, error)
+}
+
+// Import publishes every good row to appointments.<facility>.<id>, so every
+// worker's replica receives it, and calls report for every row that was
+// refused, by the file or by NATS. A broken row does not stop the rest; an
+// error is returned only when reading or publishing cannot go on.
+func Import(ctx context.Context, js jetstream.JetStream, rows Rows, report func(line int, err error), progress func(ImportResult)) (ImportResult, error) {
+	var res ImportResult
+	if err := notifier.EnsureStreams(ctx, js, 0, notifier.StreamAppointments); err != nil {
+		return res, err
+	}
+	type pending struct {
+		line int
+		ack  jetstream.PubAckFuture
+	}
+	window := make([]pending, 0, importWindow)
+	settle := func() error {
+		for _, p := range window {
+			select {
+			case <-p.ack.Ok():
+				res.Accepted++
+			case err := <-p.ack.Err():
+				res.Rejected++
+				report(p.line, fmt.Errorf("not stored by NATS: %w", err))
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		window = window[:0]
+		if progress != nil {
+			progress(res)
+		}
+		return nil
+	}
+	for {
+		row, err := rows.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if serr := settle(); serr != nil {
+				return res, serr
+			}
+			return res, err
+		}
+		if row.Err != nil {
+			res.Rejected++
+			report(row.Line, row.Err)
+			continue
+		}
+		ack, err := notifier.PublishAppointment(js, &row.Appointment)
+		if err != nil {
+			if serr := settle(); serr != nil {
+				return res, serr
+			}
+			return res, fmt.Errorf("line %d: publish: %w", row.Line, err)
+		}
+		window = append(window, pending{row.Line, ack})
+		if len(window) == importWindow {
+			if err := settle(); err != nil {
+				return res, err
+			}
+		}
+	}
+	return res, settle()
+}

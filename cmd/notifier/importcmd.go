@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/postponement/notifier/app"
+	"github.com/postponement/notifier/importer"
+)
+
+func newImportCmd() *cobra.Command {
+	var (
+		f        natsFlags
+		facility string
+	)
+	cmd := &cobra.Command{
+		Use:   "import --facility ID FILE.csv",
+		Short: "Load appointments from a CSV file by publishing them to NATS",
+		Long: `Load appointments by publishing each row to appointments.<facility>.<id>,
+so that every worker's replica receives it. The stream is created when
+missing, so import works before the first "notifier run".
+
+The CSV needs a header row; columns in any order:
+  id,department,location,start,end,status,kind,patient_id,patient_name,language,email,phone
+id, start and patient_id are required in every row. A time without an offset
+is read in the facility's time zone; an empty status means booked.
+
+A broken row is reported with its line number and reason and does not stop
+the rest. Exit status: 0 when every row was accepted, 2 when some were
+rejected and the rest imported, 1 when nothing could be imported.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := f.load()
+			if err != nil {
+				return &exitError{1, err}
+			}
+			fac, ok := cfg.FacilityMap()[facility]
+			if !ok {
+				return &exitError{1, fmt.Errorf("unknown facility %q: add it under facilities in the configuration", facility)}
+			}
+			loc, err := fac.Location()
+			if err != nil {
+				return &exitError{1, err}
+			}
+			file, err := os.Open(args[0])
+			if err != nil {
+				return &exitError{1, err}
+			}
+			defer file.Close()
+			var in io.Reader = file
+			var bar *progressbar.ProgressBar
+			if isTerminal(os.Stderr) {
+				st, _ := file.Stat()
+				bar = progressbar.DefaultBytes(st.Size(), "importing")
+				in = io.TeeReader(file, bar)
+			}
+			rows, err := importer.NewCSV(in, facility, loc)
+			if err != nil {
+				return &exitError{1, err}
+			}
+			conn, err := app.Connect(clientURL(cfg), slog.New(slog.DiscardHandler))
+			if err != nil {
+				return &exitError{1, err}
+			}
+			defer conn.Close()
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			defer stop()
+			errOut := cmd.ErrOrStderr()
+			res, err := app.Import(ctx, conn.JS, rows, func(line int, err error) {
+				if bar != nil {
+					bar.Clear()
+				}
+				var le *importer.LineError
+				if errors.As(err, &le) {
+					fmt.Fprintln(errOut, "rejected:", err)
+				} else {
+					fmt.Fprintf(errOut, "rejected: line %d: %v\n", line, err)
+				}
+			}, nil)
+			if bar != nil {
+				bar.Finish()
+				fmt.Fprintln(errOut)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d accepted, %d rejected\n", args[0], res.Accepted, res.Rejected)
+			switch {
+			case err != nil:
+				return &exitError{1, err}
+			case res.Accepted == 0:
+				return &exitError{1, errors.New("nothing was imported")}
+			case res.Rejected > 0:
+				return &exitError{2, nil}
+			}
+			return nil
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVar(&facility, "facility", "", "facility id the appointments belong to (required)")
+	_ = cmd.MarkFlagRequired("facility")
+	return cmd
+}

@@ -1,0 +1,75 @@
+package notifier
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+const goodRecord = `{"id":"A-1001","facility":"ukd","department":"cardiology","location":"Building 13, level 2",
+ "start":"2020-09-14T09:30:00+02:00","end":"2020-09-14T10:00:00+02:00",
+ "status":"booked","kind":"outpatient",
+ "patient":{"id":"P-77","name":"Jana Müller","language":"de",
+            "email":"jana.mueller@example.org","phone":"+49 211 5550101"}}`
+
+func TestDecodeAppointment(t *testing.T) {
+	t.Run("the contract's example", func(t *testing.T) {
+		a, err := DecodeAppointment([]byte(goodRecord), "ukd", "A-1001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := a.Start, time.Date(2020, 9, 14, 7, 30, 0, 0, time.UTC); !got.Equal(want) {
+			t.Errorf("start = %v, want %v", got, want)
+		}
+		if a.Patient.Name != "Jana Müller" || a.Patient.Language != "de" || !a.Active() {
+			t.Errorf("decoded %+v", a)
+		}
+	})
+	t.Run("defaults", func(t *testing.T) {
+		rec := `{"id":"A-1","facility":"ukd","start":"2020-09-14T09:30:00Z","patient":{"id":"P-1","language":"TR-tr"}}`
+		a, err := DecodeAppointment([]byte(rec), "ukd", "A-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Status != StatusBooked || a.Patient.Language != "tr" {
+			t.Errorf("status %q language %q, want booked and tr", a.Status, a.Patient.Language)
+		}
+	})
+
+	bad := []struct {
+		name, record, facility, id, want string
+	}{
+		{"not JSON", `{"id":`, "ukd", "A-1001", "not a JSON appointment record"},
+		{"subject facility differs", goodRecord, "other", "A-1001", "does not match the subject's facility"},
+		{"subject id differs", goodRecord, "ukd", "A-9", "does not match the subject's id"},
+		{"id with a dot", strings.Replace(goodRecord, `"A-1001"`, `"A.1001"`, 1), "ukd", "A.1001", "[A-Za-z0-9_-]+"},
+		{"no start", strings.Replace(goodRecord, `"start":"2020-09-14T09:30:00+02:00",`, ``, 1), "ukd", "A-1001", "start: required"},
+		{"start without offset", strings.Replace(goodRecord, `09:30:00+02:00`, `09:30:00`, 1), "ukd", "A-1001", "RFC 3339"},
+		{"end before start", strings.Replace(goodRecord, `"end":"2020-09-14T10:00:00+02:00"`, `"end":"2020-09-14T08:00:00+02:00"`, 1), "ukd", "A-1001", "end: before start"},
+		{"unknown status", strings.Replace(goodRecord, `"booked"`, `"maybe"`, 1), "ukd", "A-1001", "status"},
+		{"no patient id", strings.Replace(goodRecord, `"id":"P-77",`, ``, 1), "ukd", "A-1001", "patient.id: required"},
+		{"newline in name", strings.Replace(goodRecord, `Jana Müller`, `Jana\r\nBcc: x@evil.example`, 1), "ukd", "A-1001", "patient.name: contains a control character"},
+		{"header in email", strings.Replace(goodRecord, `jana.mueller@example.org`, `jana@example.org\r\nBcc: x@evil.example`, 1), "ukd", "A-1001", "patient.email"},
+		{"display name in email", strings.Replace(goodRecord, `jana.mueller@example.org`, `Jana <jana@example.org>`, 1), "ukd", "A-1001", "patient.email"},
+		{"bad phone", strings.Replace(goodRecord, `+49 211 5550101`, `call me`, 1), "ukd", "A-1001", "patient.phone"},
+		{"oversized", `{"id":"A-1001","x":"` + strings.Repeat("x", MaxRecordSize) + `"}`, "ukd", "A-1001", "at most"},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := DecodeAppointment([]byte(tc.record), tc.facility, tc.id)
+			if err == nil {
+				t.Fatal("accepted, want an error")
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("error %v does not wrap ErrInvalid", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q, want it to mention %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "jana") || strings.Contains(err.Error(), "Müller") {
+				t.Errorf("error %q repeats patient data", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,171 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/postponement/notifier/notifier"
+)
+
+func openDB(t *testing.T) *DB {
+	t.Helper()
+	db := NewDB(filepath.Join(t.TempDir(), "notifier.db"))
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// randomAppointments makes n appointments over two facilities, a few
+// departments, kinds and statuses, and a week of start times.
+func randomAppointments(n int, seed uint64) []notifier.AppointmentChange {
+	r := rand.New(rand.NewPCG(seed, seed))
+	base := time.Date(2020, 9, 7, 0, 0, 0, 0, time.UTC)
+	pick := func(s ...string) string { return s[r.IntN(len(s))] }
+	changes := make([]notifier.AppointmentChange, n)
+	for i := range changes {
+		a := &notifier.Appointment{
+			ID:         fmt.Sprintf("A-%d", i),
+			Facility:   pick("ukd", "ukd", "other"),
+			Department: pick("cardiology", "oncology", "radiology"),
+			Kind:       pick("outpatient", "elective", "inpatient", ""),
+			Status:     pick("booked", "booked", "pending", "cancelled", "entered-in-error", "checked-in"),
+			Start:      base.Add(time.Duration(r.IntN(14*24*60)) * time.Minute),
+			Patient:    notifier.Patient{ID: fmt.Sprintf("P-%d", r.IntN(n/2+1)), Email: "p@example.org"},
+		}
+		changes[i] = notifier.AppointmentChange{Seq: uint64(i + 1), Appointment: a}
+	}
+	return changes
+}
+
+func TestAffectedMatchesTheDomainRule(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	changes := randomAppointments(2000, 1)
+	if err := db.ApplyAppointments(ctx, changes); err != nil {
+		t.Fatal(err)
+	}
+	outages := []notifier.Outage{
+		{Facility: "ukd", Departments: []string{"*"}},
+		{Facility: "ukd", Departments: []string{"cardiology", "radiology"}, Kinds: []string{"elective"}},
+		{Facility: "other", Departments: []string{"oncology"}, Kinds: []string{"inpatient", "outpatient"}},
+	}
+	for i, o := range outages {
+		o.From = time.Date(2020, 9, 10, 0, 0, 0, 0, time.UTC)
+		o.Until = time.Date(2020, 9, 17, 0, 0, 0, 0, time.UTC)
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			var want []string
+			for _, c := range changes {
+				if o.Affects(c.Appointment) {
+					want = append(want, c.Appointment.ID)
+				}
+			}
+			var got []string
+			var last notifier.AffectedAppointment
+			seen := map[string]bool{}
+			err := db.Affected(ctx, &o, func(a notifier.AffectedAppointment) error {
+				got = append(got, a.ID)
+				if a.Patient.ID != last.Patient.ID {
+					if seen[a.Patient.ID] {
+						t.Errorf("patient %s's appointments are not consecutive", a.Patient.ID)
+					}
+					seen[a.Patient.ID] = true
+				} else if a.Start.Before(last.Start) {
+					t.Errorf("patient %s's appointments are not in time order", a.Patient.ID)
+				}
+				last = a
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(want) == 0 {
+				t.Fatal("the outage affects nothing: the test data is wrong")
+			}
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("got %d affected appointments, want %d", len(got), len(want))
+			}
+		})
+	}
+}
+
+func TestAffectedUsesTheIndex(t *testing.T) {
+	db := openDB(t)
+	o := &notifier.Outage{Facility: "ukd", Departments: []string{"*"}, From: time.Now(), Until: time.Now().Add(time.Hour)}
+	plan, err := db.ExplainAffected(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(plan, "appointments_active_start") {
+		t.Errorf("query plan does not use the index:\n%s", plan)
+	}
+}
+
+func TestLatestRecordWins(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	a := notifier.Appointment{ID: "A-1", Facility: "ukd", Status: "booked", Start: time.Date(2020, 9, 14, 8, 0, 0, 0, time.UTC),
+		Patient: notifier.Patient{ID: "P-1"}}
+	cancelled := a
+	cancelled.Status = "cancelled"
+	if err := db.ApplyAppointments(ctx, []notifier.AppointmentChange{{Seq: 5, Appointment: &cancelled}}); err != nil {
+		t.Fatal(err)
+	}
+	// An older record applied late must not bring it back.
+	if err := db.ApplyAppointments(ctx, []notifier.AppointmentChange{{Seq: 3, Appointment: &a}}); err != nil {
+		t.Fatal(err)
+	}
+	o := &notifier.Outage{Facility: "ukd", Departments: []string{"*"}, From: a.Start.Add(-time.Hour), Until: a.Start.Add(time.Hour)}
+	n := 0
+	if err := db.Affected(ctx, o, func(notifier.AffectedAppointment) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("a cancelled appointment is affected")
+	}
+	if pos, _ := db.Position(ctx, StreamAppointments); pos != 3 {
+		t.Errorf("position = %d, want the last applied, 3", pos)
+	}
+}
+
+func TestNoticesAndOutcomes(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	n := &notifier.Notice{ID: "n-1", OutageID: "o-1", Facility: "ukd", Kind: notifier.KindPostponed, Language: "de",
+		Patient: notifier.Patient{ID: "P-1"}, Appointments: []notifier.NoticeAppointment{{ID: "A-1", Start: time.Now()}, {ID: "A-2", Start: time.Now()}}}
+	done, err := db.AddNotices(ctx, []*notifier.Notice{n})
+	if err != nil || done[0] {
+		t.Fatalf("AddNotices = %v, %v; want not done", done, err)
+	}
+	d := &notifier.Delivery{NoticeID: "n-1", OutageID: "o-1", Facility: "ukd", PatientID: "P-1", Outcome: notifier.OutcomeManual,
+		Attempts: 2, At: time.Now(), Trail: []notifier.Attempt{
+			{Channel: "relay", Result: notifier.ResultFailed, Class: "transient", Reason: "refused"},
+			{Channel: "relay", Result: notifier.ResultFailed, Class: "permanent", Code: 554, Enhanced: "5.7.1", Reason: "policy"},
+		}}
+	if err := db.ApplyDeliveries(ctx, []notifier.DeliveryChange{{Seq: 9, Delivery: d}}); err != nil {
+		t.Fatal(err)
+	}
+	if done, err = db.AddNotices(ctx, []*notifier.Notice{n}); err != nil || !done[0] {
+		t.Fatalf("AddNotices after the outcome = %v, %v; want done", done, err)
+	}
+	s, err := db.Summarize(ctx, "o-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Planned != 1 || s.Manual != 1 || s.Pending != 0 || s.Appointments != 2 {
+		t.Errorf("summary %+v, want one manual notice of two appointments", s)
+	}
+	manual, err := db.ManualNotices(ctx, "o-1")
+	if err != nil || len(manual) != 1 || len(manual[0].Trail) != 2 || manual[0].Trail[1].Enhanced != "5.7.1" {
+		t.Errorf("manual notices %+v, %v", manual, err)
+	}
+}

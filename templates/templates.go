@@ -1,0 +1,214 @@
+// Package templates writes notices as the messages patients read: a subject,
+// a plain-text and an HTML part in German, English or Turkish.
+//
+// Each language has one file in lang/ that defines its wording, piece by
+// piece (subject, greeting, lead, …); the layouts in layout/ arrange the
+// pieces once for plain text and once for HTML. The pieces are parsed into a
+// text/template set and an html/template set, so the HTML part escapes every
+// field of the notice while both parts say the same.
+package templates
+
+import (
+	"cmp"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+	texttemplate "text/template"
+	"time"
+
+	// The zone database is built in, so that appointment times do not depend
+	// on the zoneinfo files of the host or container the worker runs in.
+	_ "time/tzdata"
+
+	"github.com/postponement/notifier/notifier"
+)
+
+// Fallback is the language of a notice whose language has no templates.
+const Fallback = "en"
+
+//go:embed lang/*.tmpl layout/*.tmpl
+var files embed.FS
+
+// Renderer renders notices with the embedded templates. It is safe for
+// concurrent use.
+type Renderer struct {
+	langs map[string]*language
+}
+
+var _ notifier.Renderer = (*Renderer)(nil)
+
+// language is one language's pieces laid out for each part.
+type language struct {
+	text *texttemplate.Template
+	html *htmltemplate.Template
+}
+
+// New parses the embedded templates of every language. It fails only when
+// the templates themselves are broken, which the tests rule out.
+func New() (*Renderer, error) {
+	paths, err := fs.Glob(files, "lang/*.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	r := &Renderer{langs: make(map[string]*language, len(paths))}
+	for _, p := range paths {
+		code := strings.TrimSuffix(path.Base(p), ".tmpl")
+		loc, ok := locales[code]
+		if !ok {
+			return nil, fmt.Errorf("templates: %s: no locale %q for its dates", p, code)
+		}
+		funcs := texttemplate.FuncMap{"when": loc.when, "date": loc.day, "dial": dial, "glue": glue}
+		text, err := texttemplate.New(code).Funcs(funcs).ParseFS(files, "layout/text.tmpl", p)
+		if err != nil {
+			return nil, fmt.Errorf("templates: %w", err)
+		}
+		html, err := htmltemplate.New(code).Funcs(funcs).ParseFS(files, "layout/html.tmpl", p)
+		if err != nil {
+			return nil, fmt.Errorf("templates: %w", err)
+		}
+		r.langs[code] = &language{text: text, html: html}
+	}
+	if r.langs[Fallback] == nil {
+		return nil, fmt.Errorf("templates: no templates for the fallback language %q", Fallback)
+	}
+	return r, nil
+}
+
+// Languages lists the codes of the languages the renderer writes, sorted.
+func (r *Renderer) Languages() []string {
+	return slices.Sorted(maps.Keys(r.langs))
+}
+
+// Render writes n in its language, or in Fallback when there are no
+// templates for it; Message.Language says which. A notice that cannot be
+// written as it is (no appointments, a kind without wording, an unknown time
+// zone) yields an error wrapping notifier.ErrInvalid.
+func (r *Renderer) Render(n *notifier.Notice) (*notifier.Message, error) {
+	m, err := r.render(n)
+	if err != nil {
+		return nil, fmt.Errorf("render notice %s: %w", n.ID, err)
+	}
+	return m, nil
+}
+
+func (r *Renderer) render(n *notifier.Notice) (*notifier.Message, error) {
+	// The worker passes base tags already; "de-DE" or "DE" are read as "de"
+	// all the same, rather than falling back to English.
+	code := strings.ToLower(strings.TrimSpace(n.Language))
+	if i := strings.IndexAny(code, "-_"); i >= 0 {
+		code = code[:i]
+	}
+	lang := r.langs[code]
+	if lang == nil {
+		code, lang = Fallback, r.langs[Fallback]
+	}
+	v, err := newView(n, code)
+	if err != nil {
+		return nil, err
+	}
+	var subject, text, html strings.Builder
+	if err := lang.text.ExecuteTemplate(&subject, "subject", v); err != nil {
+		return nil, err
+	}
+	if err := lang.text.ExecuteTemplate(&text, "text.tmpl", v); err != nil {
+		return nil, err
+	}
+	if err := lang.html.ExecuteTemplate(&html, "html.tmpl", v); err != nil {
+		return nil, err
+	}
+	return &notifier.Message{
+		NoticeID: n.ID,
+		Language: code,
+		To: notifier.Recipient{
+			Name:  n.Patient.Name,
+			Email: n.Patient.Email,
+			Phone: n.Patient.Phone,
+		},
+		Subject: oneLine(subject.String()),
+		Text:    tidy(text.String()),
+		HTML:    html.String(),
+	}, nil
+}
+
+// view is what the templates see of a notice: only what a patient may read,
+// with the appointments in order and in the facility's local time.
+type view struct {
+	Lang      string
+	Cancelled bool
+	// Many is whether the notice is about more than one appointment.
+	Many         bool
+	Name         string
+	Facility     string
+	Earliest     time.Time
+	Appointments []appointment
+	Hotline      string
+	InfoURL      string
+	Note         string
+}
+
+// appointment is one line of a notice's list.
+type appointment struct {
+	Start time.Time
+	// Place is the department and the location, as far as they are known.
+	Place string
+}
+
+// newView checks n and prepares it for the templates of lang.
+func newView(n *notifier.Notice, lang string) (*view, error) {
+	if n.Kind != notifier.KindPostponed && n.Kind != notifier.KindCancelled {
+		return nil, fmt.Errorf("%w: kind %q has no wording", notifier.ErrInvalid, n.Kind)
+	}
+	if len(n.Appointments) == 0 {
+		return nil, fmt.Errorf("%w: no appointments", notifier.ErrInvalid)
+	}
+	// An empty zone would load as UTC and "Local" as the host's zone: both
+	// would print times that are off by hours without any error.
+	if n.TimeZone == "" || n.TimeZone == "Local" {
+		return nil, fmt.Errorf("%w: time zone %q: not an IANA time zone", notifier.ErrInvalid, n.TimeZone)
+	}
+	loc, err := time.LoadLocation(n.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("%w: time zone %q: %w", notifier.ErrInvalid, n.TimeZone, err)
+	}
+	v := &view{
+		Lang:      lang,
+		Cancelled: n.Kind == notifier.KindCancelled,
+		Many:      len(n.Appointments) > 1,
+		Name:      strings.TrimSpace(n.Patient.Name),
+		Facility:  cmp.Or(strings.TrimSpace(n.FacilityName), n.Facility),
+		Hotline:   strings.TrimSpace(n.Hotline),
+		InfoURL:   strings.TrimSpace(n.InfoURL),
+		Note:      strings.TrimSpace(n.Note),
+	}
+	for _, a := range n.Appointments {
+		var place []string
+		for _, s := range []string{a.Department, a.Location} {
+			if s = strings.TrimSpace(s); s != "" {
+				place = append(place, s)
+			}
+		}
+		v.Appointments = append(v.Appointments, appointment{
+			Start: a.Start.In(loc),
+			Place: strings.Join(place, ", "),
+		})
+	}
+	slices.SortStableFunc(v.Appointments, func(a, b appointment) int { return a.Start.Compare(b.Start) })
+	v.Earliest = v.Appointments[0].Start
+	return v, nil
+}
+
+// dial turns a hotline as people write it ("0211 81-0") into the digits of
+// a tel: link ("0211810"), keeping a "+".
+func dial(hotline string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' || r == '+' {
+			return r
+		}
+		return -1
+	}, hotline)
+}

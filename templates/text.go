@@ -1,0 +1,87 @@
+package templates
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// width is where plain-text lines wrap, leaving room for quoting in replies
+// and for mail clients that show 78 columns.
+const width = 72
+
+// tidy lays out the plain-text part: layouts write one paragraph per line
+// and may leave blank lines where optional parts are missing; tidy wraps the
+// long lines, keeps one blank line between paragraphs and ends the text with
+// a newline.
+func tidy(s string) string {
+	var b strings.Builder
+	gap := false
+	for line := range strings.Lines(s) {
+		line = strings.TrimRightFunc(line, unicode.IsSpace)
+		if line == "" {
+			gap = b.Len() > 0
+			continue
+		}
+		if gap {
+			b.WriteByte('\n')
+			gap = false
+		}
+		wrap(&b, line)
+	}
+	return b.String()
+}
+
+// wrap writes line to b, broken at spaces before width. Continuation lines
+// keep the line's indentation, and a list item's ("- ") text stays aligned.
+// A word longer than width, such as a URL, is never broken, nor is text glued
+// with no-break spaces.
+func wrap(b *strings.Builder, line string) {
+	text := strings.TrimLeft(line, " ")
+	indent := line[:len(line)-len(text)]
+	if strings.HasPrefix(text, "- ") {
+		b.WriteString(indent + "- ")
+		text = text[2:]
+		indent += "  "
+	} else {
+		b.WriteString(indent)
+	}
+	col := utf8.RuneCountInString(indent)
+	start := col
+	for word := range strings.SplitSeq(text, " ") {
+		if word == "" {
+			continue
+		}
+		n := utf8.RuneCountInString(word)
+		switch {
+		case col == start:
+		case col+1+n > width:
+			b.WriteString("\n" + indent)
+			col = start
+		default:
+			b.WriteByte(' ')
+			col++
+		}
+		b.WriteString(word)
+		col += n
+	}
+	b.WriteByte('\n')
+}
+
+// oneLine makes s fit a mail header: control characters, CR and LF among
+// them, become spaces and runs of white space one space.
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// glue joins the words of s with no-break spaces, so that wrapping keeps a
+// phone number on one line.
+func glue(s string) string {
+	return strings.ReplaceAll(s, " ", "\u00a0")
+}
