@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -46,6 +47,8 @@ type DemoReport struct {
 	Maildir      string
 	RelayRefused string
 	Took         time.Duration
+
+	loc *time.Location // the facility's time zone
 }
 
 // Missed counts patients without an outcome: neither told nor on the list
@@ -116,11 +119,11 @@ func Demo(ctx context.Context, o DemoOptions) (*DemoReport, error) {
 		return nil, err
 	}
 
-	loc, err := cfg.FacilityMap()["ukd"].Location()
+	rep.loc, err = cfg.FacilityMap()["ukd"].Location()
 	if err != nil {
 		return nil, err
 	}
-	rows, err := importer.NewCSV(bytes.NewReader(examples.AppointmentsCSV), "ukd", loc)
+	rows, err := importer.NewCSV(bytes.NewReader(examples.AppointmentsCSV), "ukd", rep.loc)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +187,7 @@ func (r *DemoReport) Print(w io.Writer) {
 	fmt.Fprintf(w, "    via hospital-relay    0 (%s refused every connection)\n", r.RelayRefused)
 	fmt.Fprintf(w, "  to call by hand         %d\n", s.Manual)
 	for _, m := range r.Manual {
-		fmt.Fprintf(w, "    patient %-12s appointment %s: %s\n", m.PatientID, m.Earliest.Format("2006-01-02 15:04 MST"), reasons(m.Trail))
+		fmt.Fprintf(w, "    patient %-10s first appointment %s: %s\n", m.PatientID, m.Earliest.In(r.loc).Format("Mon 2006-01-02 15:04"), reasons(m.Trail))
 	}
 	fmt.Fprintf(w, "  missed                  %d\n", r.Missed())
 	fmt.Fprintf(w, "  messages written to     %s\n", filepath.Join(r.Maildir, "new"))
@@ -192,18 +195,24 @@ func (r *DemoReport) Print(w io.Writer) {
 	fmt.Fprintf(w, "  took                    %s\n", r.Took.Round(time.Millisecond))
 }
 
+// reasons says why each channel failed, once per distinct reason.
 func reasons(trail []notifier.Attempt) string {
-	seen := map[string]bool{}
-	var out []string
+	var order []string
+	channels := map[string][]string{}
 	for _, a := range trail {
 		if a.Result == notifier.ResultAccepted {
 			continue
 		}
-		r := a.Channel + ": " + a.Reason
-		if !seen[r] {
-			seen[r] = true
-			out = append(out, r)
+		if _, ok := channels[a.Reason]; !ok {
+			order = append(order, a.Reason)
 		}
+		if !slices.Contains(channels[a.Reason], a.Channel) {
+			channels[a.Reason] = append(channels[a.Reason], a.Channel)
+		}
+	}
+	out := make([]string, len(order))
+	for i, r := range order {
+		out[i] = strings.Join(channels[r], ", ") + ": " + r
 	}
 	return strings.Join(out, "; ")
 }

@@ -103,6 +103,8 @@ func DecodeAppointment(data []byte, facility, id string) (Appointment, error) {
 // lower-cased base tags) and validates every field. Errors wrap ErrInvalid
 // and name the field, never its value when it is patient data.
 func (a *Appointment) Normalize() error {
+	a.ID = strings.TrimSpace(a.ID)
+	a.Patient.ID = strings.TrimSpace(a.Patient.ID)
 	a.Status = strings.ToLower(strings.TrimSpace(a.Status))
 	if a.Status == "" {
 		a.Status = StatusBooked

@@ -211,13 +211,26 @@ func (o *Outage) validate(eventType string) error {
 }
 
 // Affects reports whether the outage covers the appointment: same facility,
-// start in [From, Until), department and kind in scope, status active.
+// start in [From, Until), department (compared without regard to case) and
+// kind in scope, status active.
 // The store's query implements the same rule in SQL.
 func (o *Outage) Affects(a *Appointment) bool {
 	return a.Facility == o.Facility &&
 		!a.Start.Before(o.From) && a.Start.Before(o.Until) &&
-		(o.AllDepartments() || slices.Contains(o.Departments, a.Department)) &&
+		(o.AllDepartments() || o.coversDepartment(a.Department)) &&
 		o.CoversKind(a.Kind) && a.Active()
+}
+
+// coversDepartment compares departments without regard to case, so that
+// "Cardiology" in one system and "cardiology" in another are one department.
+func (o *Outage) coversDepartment(dept string) bool {
+	dept = strings.ToLower(dept)
+	for _, d := range o.Departments {
+		if strings.ToLower(d) == dept {
+			return true
+		}
+	}
+	return false
 }
 
 // AllDepartments reports whether the outage selects every department.

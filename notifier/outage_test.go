@@ -87,6 +87,7 @@ func TestOutageAffects(t *testing.T) {
 		{"at until", func(a *Appointment, o *Outage) { a.Start = o.Until }, false},
 		{"other facility", func(a *Appointment, _ *Outage) { a.Facility = "x" }, false},
 		{"other department", func(a *Appointment, _ *Outage) { a.Department = "oncology" }, false},
+		{"department in other case", func(a *Appointment, _ *Outage) { a.Department = "Cardiology" }, true},
 		{"every department", func(a *Appointment, o *Outage) { a.Department = "oncology"; o.Departments = []string{"*"} }, true},
 		{"inpatient when no kinds", func(a *Appointment, _ *Outage) { a.Kind = KindInpatient }, false},
 		{"inpatient when listed", func(a *Appointment, o *Outage) { a.Kind = KindInpatient; o.Kinds = []string{KindInpatient} }, true},

@@ -23,11 +23,11 @@ func (db *DB) ApplyAppointments(ctx context.Context, changes []notifier.Appointm
 	now := db.stamp(time.Time{})
 	return db.write(ctx, func(tx *sql.Tx) error {
 		upsert, err := tx.PrepareContext(ctx, `INSERT INTO appointments
-			(facility, id, department, location, start_ms, end_ms, status, kind,
+			(facility, id, department, department_key, location, start_ms, end_ms, status, kind,
 			 patient_id, patient_name, language, email, phone, channels, seq)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (facility, id) DO UPDATE SET
-			 department = excluded.department, location = excluded.location,
+			 department = excluded.department, department_key = excluded.department_key, location = excluded.location,
 			 start_ms = excluded.start_ms, end_ms = excluded.end_ms,
 			 status = excluded.status, kind = excluded.kind,
 			 patient_id = excluded.patient_id, patient_name = excluded.patient_name,
@@ -50,7 +50,7 @@ func (db *DB) ApplyAppointments(ctx context.Context, changes []notifier.Appointm
 			if !a.End.IsZero() {
 				end = a.End.UnixMilli()
 			}
-			if _, err := upsert.ExecContext(ctx, a.Facility, a.ID, a.Department, a.Location,
+			if _, err := upsert.ExecContext(ctx, a.Facility, a.ID, a.Department, strings.ToLower(a.Department), a.Location,
 				a.Start.UnixMilli(), end, a.Status, a.Kind, p.ID, p.Name, p.Language,
 				p.Email, p.Phone, strings.Join(p.Channels, ","), c.Seq); err != nil {
 				return fmt.Errorf("apply appointment %s/%s: %w", a.Facility, a.ID, err)
@@ -82,9 +82,9 @@ func affectedQuery(o *notifier.Outage) (string, []any) {
 		WHERE facility = ? AND start_ms >= ? AND start_ms < ?
 		AND status IN ('booked', 'pending', 'arrived', 'checked-in')`)
 	if !o.AllDepartments() {
-		b.WriteString(` AND department IN (` + placeholders(len(o.Departments)) + `)`)
+		b.WriteString(` AND department_key IN (` + placeholders(len(o.Departments)) + `)`)
 		for _, d := range o.Departments {
-			args = append(args, d)
+			args = append(args, strings.ToLower(d))
 		}
 	}
 	if len(o.Kinds) == 0 {

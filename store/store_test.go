@@ -34,7 +34,7 @@ func randomAppointments(n int, seed uint64) []notifier.AppointmentChange {
 		a := &notifier.Appointment{
 			ID:         fmt.Sprintf("A-%d", i),
 			Facility:   pick("ukd", "ukd", "other"),
-			Department: pick("cardiology", "oncology", "radiology"),
+			Department: pick("cardiology", "Cardiology", "oncology", "radiology"),
 			Kind:       pick("outpatient", "elective", "inpatient", ""),
 			Status:     pick("booked", "booked", "pending", "cancelled", "entered-in-error", "checked-in"),
 			Start:      base.Add(time.Duration(r.IntN(14*24*60)) * time.Minute),

@@ -85,6 +85,9 @@ func (c *Channel) Medium() notifier.Medium { return notifier.MediumEmail }
 // more on a fresh connection. When ctx ends, Send closes the connection it
 // is using and returns promptly.
 func (c *Channel) Send(ctx context.Context, m *notifier.Message) error {
+	if err := ctx.Err(); err != nil {
+		return cancelled(err)
+	}
 	var body bytes.Buffer
 	if err := email.Compose(&body, c.from, m, c.now()); err != nil {
 		if errors.Is(err, email.ErrBadAddress) {

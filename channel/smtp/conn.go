@@ -153,6 +153,9 @@ func (cn *conn) reset(ctx context.Context) error {
 // do runs an exchange with the relay, closing the connection if ctx ends
 // first; a connection closed that way is marked dead.
 func (cn *conn) do(ctx context.Context, exchange func() error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	stop := context.AfterFunc(ctx, func() { cn.raw.Close() })
 	err := exchange()
 	if !stop() {

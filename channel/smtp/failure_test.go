@@ -106,21 +106,37 @@ func TestSendFailsFast(t *testing.T) {
 
 	for _, tc := range []struct {
 		name       string
+		mode       string
 		addr       func(t *testing.T) string
 		wantReason string
 	}{
 		{
 			name:       "a closed port is transient",
+			mode:       TLSNone,
 			addr:       closedAddr,
 			wantReason: "refused the connection",
 		},
 		{
 			name:       "a relay that never greets is transient",
+			mode:       TLSNone,
+			addr:       startSilentRelay,
+			wantReason: "timed out (setup)",
+		},
+		{
+			name:       "a relay that never greets before STARTTLS is transient",
+			mode:       TLSStartTLS,
+			addr:       startSilentRelay,
+			wantReason: "timed out (setup)",
+		},
+		{
+			name:       "a relay that never completes the TLS handshake is transient",
+			mode:       TLSImplicit,
 			addr:       startSilentRelay,
 			wantReason: "timed out (setup)",
 		},
 		{
 			name: "a relay that stalls after the data is transient",
+			mode: TLSNone,
 			addr: func(t *testing.T) string {
 				release := make(chan struct{})
 				r := startRelay(t, &backend{onData: func() error { <-release; return nil }}, TLSNone)
@@ -131,7 +147,7 @@ func TestSendFailsFast(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := newChannel(t, tc.addr(t), TLSNone, nil)
+			c := newChannel(t, tc.addr(t), tc.mode, nil)
 
 			start := time.Now()
 			err := send(t, c, "n-1")
@@ -195,7 +211,7 @@ func TestSendHonoursContext(t *testing.T) {
 		}
 	})
 
-	t.Run("a connection still in use by a cancelled send is not reused", func(t *testing.T) {
+	t.Run("a cancelled context sends nothing and spoils nothing", func(t *testing.T) {
 		b := &backend{}
 		r := startRelay(t, b, TLSNone)
 		c := newChannel(t, r.addr, TLSNone, nil)

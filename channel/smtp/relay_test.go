@@ -203,8 +203,9 @@ type relay struct {
 }
 
 // startRelay runs a go-smtp server for b on 127.0.0.1 speaking mode (TLSNone,
-// TLSStartTLS or TLSImplicit) until the test ends.
-func startRelay(t *testing.T, b *backend, mode string) relay {
+// TLSStartTLS or TLSImplicit) until the test ends; options adjust the server
+// before it starts.
+func startRelay(t *testing.T, b *backend, mode string, options ...func(*smtp.Server)) relay {
 	t.Helper()
 	srv := smtp.NewServer(b)
 	srv.Domain = "relay.test"
@@ -222,6 +223,9 @@ func startRelay(t *testing.T, b *backend, mode string) relay {
 		srv.TLSConfig = serverTLS(t)
 	case TLSImplicit:
 		l = tls.NewListener(l, serverTLS(t))
+	}
+	for _, option := range options {
+		option(srv)
 	}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })

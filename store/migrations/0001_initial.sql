@@ -3,6 +3,8 @@ CREATE TABLE appointments (
     facility      TEXT    NOT NULL,
     id            TEXT    NOT NULL,
     department    TEXT    NOT NULL DEFAULT '',
+    -- department lower-cased: outages match departments case-insensitively
+    department_key TEXT   NOT NULL DEFAULT '',
     location      TEXT    NOT NULL DEFAULT '',
     start_ms    INTEGER NOT NULL,
     end_ms      INTEGER,

@@ -1,0 +1,79 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestExampleConfigLoads(t *testing.T) {
+	c, err := Load("../notifier.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Channels) != 3 || c.Channels[0].Name != "hospital-relay" || c.Channels[1].TLS != "tls" {
+		t.Errorf("channels %+v", c.Channels)
+	}
+	if c.Channels[0].Retry.Backoff != 250*time.Millisecond || c.Dispatch.ShutdownGrace != 30*time.Second {
+		t.Errorf("durations not read: %+v %+v", c.Channels[0].Retry, c.Dispatch)
+	}
+	if f := c.FacilityMap()["ukd"]; f.TimeZone != "Europe/Berlin" || f.Language != "de" {
+		t.Errorf("facility %+v", f)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c := Default()
+	if c.DataDir != "./data" || c.NATS.URL != "" || c.NATS.Listen != "127.0.0.1:4222" {
+		t.Errorf("defaults %+v", c)
+	}
+	if len(c.Channels) != 1 || c.Channels[0].Type != TypeMaildir || c.Channels[0].Path != "data/maildir" {
+		t.Errorf("default channel %+v, want the Maildir data/maildir", c.Channels)
+	}
+	if _, err := Parse(nil); err == nil || !strings.Contains(err.Error(), "facilities") {
+		t.Errorf("an empty file: %v, want an error asking for facilities", err)
+	}
+}
+
+func TestInvalidConfigs(t *testing.T) {
+	base := "facilities: {ukd: {timezone: Europe/Berlin}}\n"
+	tests := map[string]struct{ yaml, want string }{
+		"misspelt key":       {base + "chanels: []\n", "chanels"},
+		"bad time zone":      {"facilities: {ukd: {timezone: Mars/Olympus}}\n", "timezone"},
+		"bad facility id":    {"facilities: {'u.k.d': {timezone: UTC}}\n", "u.k.d"},
+		"unknown type":       {base + "channels: [{name: x, type: pigeon}]\n", "pigeon"},
+		"smtp without addr":  {base + "channels: [{name: x, type: smtp, tls: tls, from: a@b.c}]\n", "addr"},
+		"bad tls":            {base + "channels: [{name: x, type: smtp, addr: 'h:25', tls: maybe, from: a@b.c}]\n", "tls"},
+		"name twice":         {base + "channels: [{name: x, type: maildir}, {name: x, type: maildir}]\n", "twice"},
+		"user, no password":  {base + "channels: [{name: x, type: smtp, addr: 'h:25', tls: tls, from: a@b.c, username: u}]\n", "password"},
+		"bad log level":      {base + "log: {level: loud}\n", "log.level"},
+		"duration not valid": {base + "dispatch: {shutdown_grace: soon}\n", "soon"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.yaml))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestPassword(t *testing.T) {
+	file := t.TempDir() + "/secret"
+	os.WriteFile(file, []byte("s3cret\n"), 0o600)
+	ch := Channel{Name: "x", PasswordFile: file}
+	if p, err := ch.Password(); err != nil || p != "s3cret" {
+		t.Errorf("from file: %q, %v", p, err)
+	}
+	t.Setenv("NOTIFIER_TEST_PW", "env-secret")
+	ch = Channel{Name: "x", PasswordEnv: "NOTIFIER_TEST_PW"}
+	if p, err := ch.Password(); err != nil || p != "env-secret" {
+		t.Errorf("from env: %q, %v", p, err)
+	}
+	ch = Channel{Name: "x", PasswordEnv: "NOTIFIER_TEST_UNSET"}
+	if _, err := ch.Password(); err == nil {
+		t.Error("an unset variable is not an error")
+	}
+}
