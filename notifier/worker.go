@@ -34,8 +34,9 @@ type Worker struct {
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
 
-	replica *replica
-	ready   chan struct{}
+	replica   *replica
+	readyOnce sync.Once
+	ready     chan struct{}
 }
 
 // Ready is closed once the streams and consumers exist and the loops run.
@@ -45,9 +46,7 @@ func (w *Worker) Ready() <-chan struct{} {
 }
 
 func (w *Worker) init() {
-	if w.ready == nil {
-		w.ready = make(chan struct{})
-	}
+	w.readyOnce.Do(func() { w.ready = make(chan struct{}) })
 }
 
 // Run creates the streams when missing and runs the loops until ctx ends;

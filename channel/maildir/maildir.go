@@ -36,8 +36,8 @@ type Channel struct {
 	dir  string
 	from *mail.Address
 	host string
-	// Now is the clock for Date headers and file names; time.Now by default.
-	Now func() time.Time
+	// now is the clock for Date headers and file names.
+	now func() time.Time
 }
 
 // New returns a channel named name delivering into dir, sending as from
@@ -57,7 +57,7 @@ func New(name, dir, from string) (*Channel, error) {
 	if err != nil {
 		host = "localhost"
 	}
-	return &Channel{name: name, dir: dir, from: addr, host: safeHost(host), Now: time.Now}, nil
+	return &Channel{name: name, dir: dir, from: addr, host: safeHost(host), now: time.Now}, nil
 }
 
 // Name is the channel's configured name.
@@ -72,7 +72,7 @@ func (c *Channel) Send(ctx context.Context, m *notifier.Message) error {
 	if err := ctx.Err(); err != nil {
 		return &notifier.SendError{Class: notifier.Transient, Reason: "cancelled", Err: err}
 	}
-	now := c.Now()
+	now := c.now()
 	var buf bytes.Buffer
 	if err := email.Compose(&buf, c.from, m, now); err != nil {
 		if errors.Is(err, email.ErrBadAddress) {

@@ -95,7 +95,7 @@ func TestSend(t *testing.T) {
 	t.Run("the message lands in new/ and parses back", func(t *testing.T) {
 		c, dir := newChannel(t)
 		date := time.Date(2026, 3, 9, 8, 0, 0, 0, time.UTC)
-		c.Now = func() time.Time { return date }
+		c.now = func() time.Time { return date }
 		m := testMessage("n-1")
 
 		if err := c.Send(context.Background(), m); err != nil {

@@ -28,6 +28,7 @@ const (
 	stageEnd                      // the reply to the end of the data
 )
 
+// String names the stage in reasons and logs.
 func (s stage) String() string {
 	switch s {
 	case stageConnect:
@@ -62,7 +63,10 @@ type stageError struct {
 	err   error
 }
 
+// Error describes the failure for debugging; see stageError.
 func (e *stageError) Error() string { return e.stage.String() + ": " + e.err.Error() }
+
+// Unwrap returns the failure itself.
 func (e *stageError) Unwrap() error { return e.err }
 
 // stageOf returns the stage err happened in.
@@ -83,6 +87,7 @@ func classify(err error, to notifier.Recipient) *notifier.SendError {
 		return classifyReply(st, reply, to)
 	}
 	se := &notifier.SendError{Class: notifier.Transient, Err: scrub(err, to)}
+	missing := missingFeature(err)
 	var (
 		netErr    net.Error
 		verifyErr *tls.CertificateVerificationError
@@ -90,8 +95,8 @@ func classify(err error, to notifier.Recipient) *notifier.SendError {
 		recordErr tls.RecordHeaderError
 	)
 	switch {
-	case missingFeature(err) != nil:
-		se.Class, se.Reason = notifier.Permanent, missingFeature(err).Error()
+	case missing != nil:
+		se.Class, se.Reason = notifier.Permanent, missing.Error()
 	case errors.As(err, &verifyErr):
 		se.Class, se.Reason = notifier.Permanent, "relay's TLS certificate not accepted"
 	case errors.As(err, &alertErr), errors.As(err, &recordErr):
@@ -137,7 +142,7 @@ func scrub(err error, to notifier.Recipient) error {
 // 5xx is BadAddress when its enhanced code says the recipient's address is
 // bad, else Permanent.
 func classifyReply(st stage, reply *smtp.SMTPError, to notifier.Recipient) *notifier.SendError {
-	text := redact(reply.Message, to)
+	text := oneLine(redact(reply.Message, to), maxReplyText)
 	se := &notifier.SendError{
 		Code: reply.Code,
 		Err:  &smtp.SMTPError{Code: reply.Code, EnhancedCode: reply.EnhancedCode, Message: text},

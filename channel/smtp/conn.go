@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -72,7 +73,7 @@ func (c *Channel) setup(ctx context.Context, raw net.Conn) (*smtp.Client, error)
 	case TLSStartTLS:
 		var err error
 		if cl, err = smtp.NewClientStartTLS(raw, c.tls); err != nil {
-			if !isReply(err) && !isNetwork(err) {
+			if !isReply(err) && !isNetwork(err) && strings.Contains(err.Error(), "STARTTLS") {
 				// go-smtp reports a missing STARTTLS with an untyped error.
 				err = errNoStartTLS
 			}

@@ -18,15 +18,12 @@ const maxReplyText = 200
 // addressLike matches anything shaped like an e-mail address, whoever's.
 var addressLike = regexp.MustCompile(`[^\s<>()\[\],;:"']*@[^\s<>()\[\],;:"']*`)
 
-// redact returns a relay's reply text fit for a SendError reason: on one
-// line, at most maxReplyText bytes, and without the recipient's address,
-// its local part or domain, or any word of the recipient's name. Relays
-// echo the address ("<jane@example.org>: Recipient address rejected"),
-// sometimes only its local part, and occasionally the display name.
+// redact masks in text anything that looks like an e-mail address, the
+// recipient's address, its local part and domain, and every word of the
+// recipient's name. Relays echo the address ("<jane@example.org>: Recipient
+// address rejected"), sometimes only its local part, and occasionally the
+// display name.
 func redact(text string, to notifier.Recipient) string {
-	text = strings.Join(strings.FieldsFunc(text, func(r rune) bool {
-		return unicode.IsSpace(r) || unicode.IsControl(r)
-	}), " ")
 	text = addressLike.ReplaceAllString(text, mask)
 	local, domain := to.Email, ""
 	if at := strings.LastIndexByte(to.Email, '@'); at >= 0 {
@@ -37,8 +34,21 @@ func redact(text string, to notifier.Recipient) string {
 			text = regexp.MustCompile("(?i)"+regexp.QuoteMeta(s)).ReplaceAllLiteralString(text, mask)
 		}
 	}
-	text = maskWords(text, append(words(to.Name), words(local)...))
-	return truncate(text, maxReplyText)
+	return maskWords(text, append(words(to.Name), words(local)...))
+}
+
+// oneLine puts text on one line of at most n bytes, for a reason.
+func oneLine(text string, n int) string {
+	text = strings.Join(strings.FieldsFunc(text, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r)
+	}), " ")
+	if len(text) <= n {
+		return text
+	}
+	for n > 0 && !utf8.RuneStart(text[n]) {
+		n--
+	}
+	return text[:n] + "…"
 }
 
 // words splits s into its words of two letters or more.
@@ -93,15 +103,4 @@ func maskWords(text string, secret []string) string {
 // notWordRune reports whether r separates words.
 func notWordRune(r rune) bool {
 	return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r)
-}
-
-// truncate cuts s to at most n bytes on a rune boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }
