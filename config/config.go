@@ -52,6 +52,9 @@ type Facility struct {
 	Name     string `yaml:"name"`
 	TimeZone string `yaml:"timezone"`
 	Language string `yaml:"language"`
+	// Country is the ISO 3166 region code used for phone numbers written
+	// without a country code, e.g. DE.
+	Country string `yaml:"country"`
 }
 
 // Channel is one link of the fallback chain.
@@ -113,7 +116,7 @@ const (
 func Default() *Config {
 	c := &Config{
 		Facilities: map[string]Facility{
-			"ukd": {Name: "Universitätsklinikum Düsseldorf", TimeZone: "Europe/Berlin", Language: "de"},
+			"ukd": {Name: "Universitätsklinikum Düsseldorf", TimeZone: "Europe/Berlin", Language: "de", Country: "DE"},
 		},
 	}
 	c.applyDefaults()
@@ -247,7 +250,7 @@ func (c *Config) FacilityMap() map[string]notifier.Facility {
 	m := make(map[string]notifier.Facility, len(c.Facilities))
 	for id, f := range c.Facilities {
 		lang := strings.ToLower(f.Language)
-		m[id] = notifier.Facility{ID: id, Name: f.Name, TimeZone: f.TimeZone, Language: lang}
+		m[id] = notifier.Facility{ID: id, Name: f.Name, TimeZone: f.TimeZone, Language: lang, Country: strings.ToUpper(f.Country)}
 	}
 	return m
 }

@@ -13,6 +13,9 @@ type Facility struct {
 	// Language is the notice language for patients whose own language is
 	// unknown or has no templates.
 	Language string
+	// Country is the ISO 3166 region code for phone numbers written
+	// without a country code.
+	Country string
 }
 
 // Location loads the facility's time zone.

@@ -26,6 +26,9 @@ type Notice struct {
 	FacilityName string `json:"facility_name,omitempty"`
 	// TimeZone is the IANA zone in which appointment times are written.
 	TimeZone string `json:"time_zone"`
+	// Country is the facility's ISO 3166 region code (e.g. "DE"), used to
+	// read phone numbers written without a country code.
+	Country string `json:"country,omitempty"`
 	// Language is the language the notice is written in: the patient's,
 	// else the facility's, else English.
 	Language     string              `json:"language"`

@@ -238,6 +238,7 @@ func (p *planner) newNotice(o *Outage, fac Facility, patient Patient) *Notice {
 		Facility:     o.Facility,
 		FacilityName: fac.Name,
 		TimeZone:     fac.TimeZone,
+		Country:      fac.Country,
 		Language:     lang,
 		Patient:      patient,
 		Hotline:      o.Hotline,

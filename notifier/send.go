@@ -32,6 +32,11 @@ type Message struct {
 	Subject  string
 	Text     string
 	HTML     string
+	// Short is the notice as a short plain text for SMS, fitting one
+	// message where it can.
+	Short string
+	// Notice is the notice the message was rendered from.
+	Notice *Notice
 }
 
 // Sender is one channel of the fallback chain: an SMTP relay, a Maildir,

@@ -132,6 +132,7 @@ func (r *Renderer) render(n *notifier.Notice) (*notifier.Message, error) {
 		Subject: oneLine(subject.String()),
 		Text:    tidy(text.String()),
 		HTML:    html.String(),
+		Notice:  n,
 	}, nil
 }
 
