@@ -162,6 +162,9 @@ func (c *Chain) try(ctx context.Context, l Link, m *Message, res *Result) (bool,
 			return false, err
 		}
 		wait := l.Retry.delay(n)
+		if se != nil && se.RetryAfter > wait {
+			wait = se.RetryAfter
+		}
 		if c.Now().Add(wait).Sub(start) > l.Retry.Budget {
 			return false, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Medium is what a channel reaches a patient through. A bad address on one
@@ -92,7 +93,10 @@ type SendError struct {
 	Code     int
 	Enhanced string
 	Reason   string
-	Err      error
+	// RetryAfter, when set on a transient failure, is how long the channel
+	// asked to wait before the next try (an HTTP Retry-After).
+	RetryAfter time.Duration
+	Err        error
 }
 
 func (e *SendError) Error() string {
