@@ -17,6 +17,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/time/rate"
 
 	"github.com/postponement/notifier/channel/maildir"
 	"github.com/postponement/notifier/channel/smtp"
@@ -138,7 +139,10 @@ func BuildChain(cfg *config.Config) (*Chain, error) {
 	c := &Chain{}
 	links := make([]notifier.Link, 0, len(cfg.Channels))
 	for _, ch := range cfg.Channels {
-		s, err := newSender(ch)
+		if ch.Type == config.TypeCallList {
+			continue // not a sender: the view of every manual outcome
+		}
+		s, err := newSender(cfg, ch)
 		if err != nil {
 			c.Close()
 			return nil, fmt.Errorf("channel %s: %w", ch.Name, err)
@@ -146,15 +150,22 @@ func BuildChain(cfg *config.Config) (*Chain, error) {
 		if cl, ok := s.(io.Closer); ok {
 			c.closers = append(c.closers, cl)
 		}
-		links = append(links, notifier.Link{Sender: s, Retry: notifier.Retry{
-			Attempts: ch.Retry.Attempts, Backoff: ch.Retry.Backoff, MaxBackoff: ch.Retry.MaxBackoff, Budget: ch.Retry.Budget,
-		}})
+		l := notifier.Link{
+			Sender: s,
+			Retry: notifier.Retry{Attempts: ch.Retry.Attempts, Backoff: ch.Retry.Backoff,
+				MaxBackoff: ch.Retry.MaxBackoff, Budget: ch.Retry.Budget},
+			Breaker: notifier.NewBreaker(ch.Name, ch.Breaker.Failures, ch.Breaker.OpenFor),
+		}
+		if perSecond, _ := config.ParseRate(ch.Rate); perSecond > 0 {
+			l.Limit = rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))
+		}
+		links = append(links, l)
 	}
-	c.Chain = notifier.NewChain(links...)
+	c.Chain = notifier.NewChain(cfg.Policy(), links...)
 	return c, nil
 }
 
-func newSender(ch config.Channel) (notifier.Sender, error) {
+func newSender(_ *config.Config, ch config.Channel) (notifier.Sender, error) {
 	switch ch.Type {
 	case config.TypeMaildir:
 		from := ch.From

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,10 +77,28 @@ type Channel struct {
 	DialTimeout    time.Duration `yaml:"dial_timeout"`
 	CommandTimeout time.Duration `yaml:"command_timeout"`
 
-	// maildir
+	// maildir and calllist: the folder written to
 	Path string `yaml:"path"`
 
+	// webhook
+	URL        string        `yaml:"url"`
+	SecretFile string        `yaml:"secret_file"`
+	Timeout    time.Duration `yaml:"timeout"`
+
 	Retry Retry `yaml:"retry"`
+	// Rate limits sends on this channel, as "50/s" or "600/m"; empty is
+	// unlimited.
+	Rate    string  `yaml:"rate"`
+	Breaker Breaker `yaml:"breaker"`
+}
+
+// Breaker configures a channel's circuit breaker.
+type Breaker struct {
+	// Failures in a row that open the breaker (default 5).
+	Failures int `yaml:"failures"`
+	// OpenFor is how long the channel is skipped before it is probed
+	// again (default 30s).
+	OpenFor time.Duration `yaml:"open_for"`
 }
 
 // Retry is a channel's budget for transient failures.
@@ -91,6 +111,13 @@ type Retry struct {
 
 // Dispatch tunes sending.
 type Dispatch struct {
+	// UrgentWithin: a notice whose earliest appointment starts within this
+	// time is urgent: sent on e-mail and SMS at once, ahead of the others
+	// (default 48h).
+	UrgentWithin time.Duration `yaml:"urgent_within"`
+	// UrgentDeadline: an urgent notice that no channel accepted within
+	// this time goes to the call list (default 15m).
+	UrgentDeadline time.Duration `yaml:"urgent_deadline"`
 	// Parallel is how many notices are sent at once (default 16).
 	Parallel int `yaml:"parallel"`
 	// ShutdownGrace bounds how long sends in flight may go on after a
@@ -106,8 +133,10 @@ type Log struct {
 
 // Channel types.
 const (
-	TypeSMTP    = "smtp"
-	TypeMaildir = "maildir"
+	TypeSMTP     = "smtp"
+	TypeMaildir  = "maildir"
+	TypeWebhook  = "webhook"
+	TypeCallList = "calllist"
 )
 
 // Default is the configuration used without a file: embedded NATS, data
@@ -168,14 +197,33 @@ func (c *Config) applyDefaults() {
 	if len(c.Channels) == 0 {
 		c.Channels = []Channel{{Name: "maildir", Type: TypeMaildir}}
 	}
+	// The call list is always the last resort, configured or not.
+	if last := c.Channels[len(c.Channels)-1]; last.Type != TypeCallList {
+		c.Channels = append(c.Channels, Channel{Name: TypeCallList, Type: TypeCallList})
+	}
 	for i := range c.Channels {
 		ch := &c.Channels[i]
-		if ch.Type == TypeMaildir && ch.Path == "" {
+		switch {
+		case ch.Type == TypeMaildir && ch.Path == "":
 			ch.Path = filepath.Join(c.DataDir, "maildir")
+		case ch.Type == TypeCallList && ch.Path == "":
+			ch.Path = filepath.Join(c.DataDir, "calllist")
 		}
 		if ch.Name == "" {
 			ch.Name = fmt.Sprintf("%s-%d", ch.Type, i+1)
 		}
+		if ch.Breaker.Failures <= 0 {
+			ch.Breaker.Failures = 5
+		}
+		if ch.Breaker.OpenFor <= 0 {
+			ch.Breaker.OpenFor = 30 * time.Second
+		}
+	}
+	if c.Dispatch.UrgentWithin <= 0 {
+		c.Dispatch.UrgentWithin = 48 * time.Hour
+	}
+	if c.Dispatch.UrgentDeadline <= 0 {
+		c.Dispatch.UrgentDeadline = 15 * time.Minute
 	}
 	if c.Dispatch.Parallel <= 0 {
 		c.Dispatch.Parallel = 16
@@ -231,9 +279,23 @@ func (c *Config) Validate() error {
 			if ch.Username != "" && ch.PasswordFile == "" && ch.PasswordEnv == "" {
 				errs = append(errs, fmt.Errorf("%s: username set but no password_file or password_env", key))
 			}
+		case TypeWebhook:
+			if u, err := url.Parse(ch.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				errs = append(errs, fmt.Errorf("%s.url: want an http or https URL", key))
+			}
+			if ch.SecretFile == "" {
+				errs = append(errs, fmt.Errorf("%s.secret_file: required, requests are signed", key))
+			}
+		case TypeCallList:
+			if i != len(c.Channels)-1 {
+				errs = append(errs, fmt.Errorf("%s: the call list is the last resort and must come last", key))
+			}
 		case TypeMaildir:
 		default:
-			errs = append(errs, fmt.Errorf("%s.type: %q, want smtp or maildir", key, ch.Type))
+			errs = append(errs, fmt.Errorf("%s.type: %q, want smtp, webhook, maildir or calllist", key, ch.Type))
+		}
+		if _, err := ParseRate(ch.Rate); err != nil {
+			errs = append(errs, fmt.Errorf("%s.rate: %w", key, err))
 		}
 	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
@@ -273,4 +335,27 @@ func (ch *Channel) Password() (string, error) {
 		return v, nil
 	}
 	return "", nil
+}
+
+// ParseRate reads a rate such as "50/s", "600/m" or "3600/h" as events per
+// second; empty is 0, unlimited.
+func ParseRate(s string) (float64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, unit, ok := strings.Cut(strings.ReplaceAll(s, " ", ""), "/")
+	count, err := strconv.ParseFloat(n, 64)
+	if !ok || err != nil || count <= 0 {
+		return 0, fmt.Errorf("%q: want a rate such as 50/s or 600/m", s)
+	}
+	per := map[string]float64{"s": 1, "m": 60, "h": 3600}[unit]
+	if per == 0 {
+		return 0, fmt.Errorf("%q: the unit must be s, m or h", s)
+	}
+	return count / per, nil
+}
+
+// Policy is the urgency policy of the configuration.
+func (c *Config) Policy() notifier.Policy {
+	return notifier.Policy{UrgentWithin: c.Dispatch.UrgentWithin, UrgentDeadline: c.Dispatch.UrgentDeadline}
 }

@@ -12,7 +12,7 @@ func TestExampleConfigLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Channels) != 3 || c.Channels[0].Name != "hospital-relay" || c.Channels[1].TLS != "tls" {
+	if len(c.Channels) != 4 || c.Channels[0].Name != "hospital-relay" || c.Channels[1].TLS != "tls" {
 		t.Errorf("channels %+v", c.Channels)
 	}
 	if c.Channels[0].Retry.Backoff != 250*time.Millisecond || c.Dispatch.ShutdownGrace != 30*time.Second {
@@ -28,8 +28,11 @@ func TestDefaults(t *testing.T) {
 	if c.DataDir != "./data" || c.NATS.URL != "" || c.NATS.Listen != "127.0.0.1:4222" {
 		t.Errorf("defaults %+v", c)
 	}
-	if len(c.Channels) != 1 || c.Channels[0].Type != TypeMaildir || c.Channels[0].Path != "data/maildir" {
-		t.Errorf("default channel %+v, want the Maildir data/maildir", c.Channels)
+	if len(c.Channels) != 2 || c.Channels[0].Type != TypeMaildir || c.Channels[0].Path != "data/maildir" {
+		t.Errorf("default channels %+v, want the Maildir data/maildir", c.Channels)
+	}
+	if last := c.Channels[len(c.Channels)-1]; last.Type != TypeCallList || last.Path != "data/calllist" {
+		t.Errorf("last channel %+v, want the call list data/calllist", last)
 	}
 	if _, err := Parse(nil); err == nil || !strings.Contains(err.Error(), "facilities") {
 		t.Errorf("an empty file: %v, want an error asking for facilities", err)
@@ -47,6 +50,9 @@ func TestInvalidConfigs(t *testing.T) {
 		"bad tls":            {base + "channels: [{name: x, type: smtp, addr: 'h:25', tls: maybe, from: a@b.c}]\n", "tls"},
 		"name twice":         {base + "channels: [{name: x, type: maildir}, {name: x, type: maildir}]\n", "twice"},
 		"user, no password":  {base + "channels: [{name: x, type: smtp, addr: 'h:25', tls: tls, from: a@b.c, username: u}]\n", "password"},
+		"call list not last": {base + "channels: [{name: c, type: calllist}, {name: x, type: maildir}]\n", "must come last"},
+		"bad rate":           {base + "channels: [{name: x, type: maildir, rate: fast}]\n", "rate"},
+		"webhook, no secret": {base + "channels: [{name: x, type: webhook, url: 'https://sms.example/send'}]\n", "secret_file"},
 		"bad log level":      {base + "log: {level: loud}\n", "log.level"},
 		"duration not valid": {base + "dispatch: {shutdown_grace: soon}\n", "soon"},
 	}
@@ -75,5 +81,18 @@ func TestPassword(t *testing.T) {
 	ch = Channel{Name: "x", PasswordEnv: "NOTIFIER_TEST_UNSET"}
 	if _, err := ch.Password(); err == nil {
 		t.Error("an unset variable is not an error")
+	}
+}
+
+func TestParseRate(t *testing.T) {
+	for in, want := range map[string]float64{"": 0, "50/s": 50, "600/m": 10, "3600/h": 1, " 2 / s": 2} {
+		if got, err := ParseRate(in); err != nil || got != want {
+			t.Errorf("ParseRate(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"50", "x/s", "5/d", "-1/s"} {
+		if _, err := ParseRate(in); err == nil {
+			t.Errorf("ParseRate(%q) accepted", in)
+		}
 	}
 }

@@ -14,6 +14,8 @@ type audit struct {
 	js    jetstream.JetStream
 	store Store
 	log   *slog.Logger
+	// manual, when set, is told of every outage with a new manual outcome.
+	manual func(outageID string)
 }
 
 func (a *audit) run(ctx context.Context) error {
@@ -45,5 +47,15 @@ func (a *audit) apply(ctx context.Context, batch []jetstream.Msg) error {
 		}
 		changes = append(changes, c)
 	}
-	return a.store.ApplyDeliveries(ctx, changes)
+	if err := a.store.ApplyDeliveries(ctx, changes); err != nil {
+		return err
+	}
+	if a.manual != nil {
+		for _, c := range changes {
+			if c.Delivery != nil && c.Delivery.Outcome == OutcomeManual {
+				a.manual(c.Delivery.OutageID)
+			}
+		}
+	}
+	return nil
 }

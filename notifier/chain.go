@@ -1,10 +1,16 @@
 package notifier
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"math/rand/v2"
+	"slices"
+	"sync"
 	"time"
+
+	"github.com/sony/gobreaker/v2"
+	"golang.org/x/time/rate"
 )
 
 // Retry is a channel's budget for transient failures: up to Attempts tries,
@@ -46,29 +52,88 @@ func (r Retry) delay(n int) time.Duration {
 	return rand.N(ceiling) + 1
 }
 
-// Link is one channel of the chain with its retry budget.
+// Link is one channel of the chain with its policy.
 type Link struct {
 	Sender Sender
 	Retry  Retry
+	// Limit, when set, paces sends on this channel so that a relay's or
+	// gateway's rate limit is respected without errors.
+	Limit *rate.Limiter
+	// Breaker, when set, skips the channel at once while it is failing
+	// and probes it again later (see NewBreaker).
+	Breaker *gobreaker.CircuitBreaker[struct{}]
+}
+
+// NewBreaker returns a circuit breaker for a channel: it opens after
+// failures consecutive failures, stays open for openFor, then lets one probe
+// through. A bad address is the recipient's fault, not the channel's, and
+// counts as a success.
+func NewBreaker(name string, failures int, openFor time.Duration) *gobreaker.CircuitBreaker[struct{}] {
+	if failures <= 0 {
+		failures = 5
+	}
+	return gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:    name,
+		Timeout: openFor,
+		ReadyToTrip: func(c gobreaker.Counts) bool {
+			return c.ConsecutiveFailures >= uint32(failures)
+		},
+		IsSuccessful: func(err error) bool { return err == nil || ClassOf(err) == BadAddress },
+		IsExcluded:   func(err error) bool { return errors.Is(err, context.Canceled) },
+	})
+}
+
+// Policy is when a notice is urgent and how urgency changes its delivery.
+type Policy struct {
+	// UrgentWithin: a notice whose earliest appointment starts within this
+	// time is urgent (default 48h).
+	UrgentWithin time.Duration
+	// UrgentDeadline: an urgent notice no channel accepted within this time
+	// goes to the call list (default 15m).
+	UrgentDeadline time.Duration
+}
+
+// Default policy values.
+const (
+	DefaultUrgentWithin   = 48 * time.Hour
+	DefaultUrgentDeadline = 15 * time.Minute
+)
+
+func (p Policy) withDefaults() Policy {
+	if p.UrgentWithin <= 0 {
+		p.UrgentWithin = DefaultUrgentWithin
+	}
+	if p.UrgentDeadline <= 0 {
+		p.UrgentDeadline = DefaultUrgentDeadline
+	}
+	return p
 }
 
 // Chain tries its channels in order until one accepts a message.
 type Chain struct {
-	links []Link
+	links  []Link
+	policy Policy
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
 }
 
 // NewChain returns a chain over links, tried in the order given.
-func NewChain(links ...Link) *Chain {
+func NewChain(p Policy, links ...Link) *Chain {
 	for i := range links {
 		links[i].Retry = links[i].Retry.withDefaults()
 	}
-	return &Chain{links: links, Now: time.Now}
+	return &Chain{links: links, policy: p.withDefaults(), Now: time.Now}
 }
 
 // Links returns the chain's channels in order.
 func (c *Chain) Links() []Link { return c.links }
+
+// Urgent reports whether a notice is urgent at now: its earliest
+// appointment starts within the policy's UrgentWithin.
+func (c *Chain) Urgent(n *Notice, now time.Time) bool {
+	until := n.Earliest().Sub(now)
+	return until >= 0 && until <= c.policy.UrgentWithin
+}
 
 // Result is what the chain did with one message.
 type Result struct {
@@ -97,64 +162,167 @@ func (r *Result) Tries() int {
 	return n
 }
 
-// Deliver walks the chain. Transient failures are retried within the
-// channel's budget, then the next channel is tried; a permanent failure moves
-// on at once; a bad address rules out every later channel of the same medium.
+// Deliver walks the patient's route: the configured order, filtered by the
+// contact data the patient has, the patient's own preferred media first.
+// Transient failures are retried within the channel's budget, then the next
+// channel is tried; a permanent failure moves on at once; a bad address
+// rules out every later channel of the same medium.
+//
+// An urgent notice is sent on every medium at once (e-mail and SMS), and if
+// no channel accepted it within the policy's UrgentDeadline it is given up
+// to the call list.
+//
 // Deliver returns an error only when ctx ends before an outcome: the notice
 // must then be retried, not recorded as manual.
 func (c *Chain) Deliver(ctx context.Context, m *Message) (*Result, error) {
 	res := &Result{}
-	badMedium := map[Medium]string{}
-	for _, l := range c.links {
-		name, medium := l.Sender.Name(), l.Sender.Medium()
-		if reason := c.unusable(m, medium, badMedium); reason != "" {
-			res.Trail = append(res.Trail, Attempt{Channel: name, At: c.Now(), Result: ResultSkipped, Reason: reason})
+	route := c.route(m, res)
+	if m.Notice == nil || !c.Urgent(m.Notice, c.Now()) {
+		if err := c.walk(ctx, route, m, res); err != nil {
+			return res, err
+		}
+		return res, nil
+	}
+	return c.deliverUrgent(ctx, route, m, res)
+}
+
+// deliverUrgent walks each medium's channels at the same time.
+func (c *Chain) deliverUrgent(ctx context.Context, route []Link, m *Message, res *Result) (*Result, error) {
+	dctx, cancel := context.WithTimeout(ctx, c.policy.UrgentDeadline)
+	defer cancel()
+	var (
+		media   []Medium
+		byMedia = map[Medium][]Link{}
+	)
+	for _, l := range route {
+		md := l.Sender.Medium()
+		if _, ok := byMedia[md]; !ok {
+			media = append(media, md)
+		}
+		byMedia[md] = append(byMedia[md], l)
+	}
+	results := make([]*Result, len(media))
+	var wg sync.WaitGroup
+	for i, md := range media {
+		results[i] = &Result{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = c.walk(dctx, byMedia[md], m, results[i])
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return res, ctx.Err()
+	}
+	var first time.Time
+	for _, r := range results {
+		res.Trail = append(res.Trail, r.Trail...)
+		if r.Channel == "" {
 			continue
 		}
-		ok, err := c.try(ctx, l, m, res)
-		if ok {
-			res.Channel = name
-			return res, nil
+		at := r.Trail[len(r.Trail)-1].At
+		if res.Channel == "" || at.Before(first) {
+			res.Channel, first = r.Channel, at
 		}
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return res, ctxErr
-		}
-		if ClassOf(err) == BadAddress {
-			badMedium[medium] = name
-		}
+	}
+	slices.SortStableFunc(res.Trail, func(a, b Attempt) int { return a.At.Compare(b.At) })
+	if res.Channel == "" && dctx.Err() != nil {
+		res.Trail = append(res.Trail, Attempt{Channel: "deadline", At: c.Now(), Result: ResultFailed, Class: Transient.String(),
+			Reason: "no channel accepted the urgent notice within " + c.policy.UrgentDeadline.String()})
 	}
 	return res, nil
 }
 
-// unusable says why a channel of the given medium cannot take the message,
-// or "" if it can.
-func (c *Chain) unusable(m *Message, medium Medium, bad map[Medium]string) string {
+// route orders the links for this message and records the channels it
+// cannot use at all in res.
+func (c *Chain) route(m *Message, res *Result) []Link {
+	var prefs []string
+	if m.Notice != nil {
+		prefs = m.Notice.Patient.Channels
+	}
+	rank := func(md Medium) int {
+		name := string(md)
+		if i := slices.Index(prefs, name); i >= 0 {
+			return i
+		}
+		return len(prefs)
+	}
+	route := make([]Link, 0, len(c.links))
+	for _, l := range c.links {
+		if reason := noContact(m, l.Sender.Medium()); reason != "" {
+			res.Trail = append(res.Trail, Attempt{Channel: l.Sender.Name(), At: c.Now(), Result: ResultSkipped, Reason: reason})
+			continue
+		}
+		route = append(route, l)
+	}
+	slices.SortStableFunc(route, func(a, b Link) int {
+		return cmp.Compare(rank(a.Sender.Medium()), rank(b.Sender.Medium()))
+	})
+	return route
+}
+
+// noContact says why a channel of the given medium cannot reach the
+// patient, or "" if it can.
+func noContact(m *Message, medium Medium) string {
 	switch {
 	case medium == MediumEmail && m.To.Email == "":
 		return "patient has no e-mail address"
 	case medium == MediumSMS && m.To.Phone == "":
 		return "patient has no phone number"
-	case bad[medium] != "":
-		return "address refused as bad by " + bad[medium]
 	}
 	return ""
 }
+
+// walk tries the links in order until one accepts. It returns an error
+// only when ctx ended first.
+func (c *Chain) walk(ctx context.Context, route []Link, m *Message, res *Result) error {
+	badMedium := map[Medium]string{}
+	for _, l := range route {
+		name, medium := l.Sender.Name(), l.Sender.Medium()
+		if by := badMedium[medium]; by != "" {
+			res.Trail = append(res.Trail, Attempt{Channel: name, At: c.Now(), Result: ResultSkipped, Reason: "address refused as bad by " + by})
+			continue
+		}
+		ok, err := c.try(ctx, l, m, res)
+		if ok {
+			res.Channel = name
+			return nil
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		if ClassOf(err) == BadAddress {
+			badMedium[medium] = name
+		}
+	}
+	return nil
+}
+
+// errBreakerOpen is the reason a channel was skipped while its breaker is
+// open.
+var errBreakerOpen = &SendError{Class: Permanent, Reason: "circuit breaker open: the channel failed repeatedly and is not tried for now"}
 
 // try sends on one channel within its retry budget. It reports whether the
 // channel accepted the message and, if not, the last error.
 func (c *Chain) try(ctx context.Context, l Link, m *Message, res *Result) (bool, error) {
 	start := c.Now()
-	var err error
 	for n := 1; ; n++ {
-		err = l.Sender.Send(ctx, m)
+		err := c.send(ctx, l, m)
 		a := Attempt{Channel: l.Sender.Name(), At: c.Now(), Result: ResultAccepted}
 		if err == nil {
 			res.Trail = append(res.Trail, a)
 			return true, nil
 		}
-		a.Result, a.Class, a.Reason = ResultFailed, ClassOf(err).String(), err.Error()
 		var se *SendError
-		if errors.As(err, &se) {
+		errors.As(err, &se)
+		if se == errBreakerOpen {
+			a.Result, a.Reason = ResultSkipped, se.Reason
+			res.Trail = append(res.Trail, a)
+			return false, err
+		}
+		a.Result, a.Class, a.Reason = ResultFailed, ClassOf(err).String(), err.Error()
+		if se != nil {
 			a.Code, a.Enhanced = se.Code, se.Enhanced
 		}
 		res.Trail = append(res.Trail, a)
@@ -174,4 +342,21 @@ func (c *Chain) try(ctx context.Context, l Link, m *Message, res *Result) (bool,
 		case <-time.After(wait):
 		}
 	}
+}
+
+// send makes one try through the channel's rate limit and breaker.
+func (c *Chain) send(ctx context.Context, l Link, m *Message) error {
+	if l.Limit != nil {
+		if err := l.Limit.Wait(ctx); err != nil {
+			return &SendError{Class: Transient, Reason: "rate limit: " + err.Error(), Err: err}
+		}
+	}
+	if l.Breaker == nil {
+		return l.Sender.Send(ctx, m)
+	}
+	_, err := l.Breaker.Execute(func() (struct{}, error) { return struct{}{}, l.Sender.Send(ctx, m) })
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		return errBreakerOpen
+	}
+	return err
 }

@@ -3,8 +3,10 @@ package notifier
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -30,26 +32,42 @@ type dispatcher struct {
 }
 
 func (d *dispatcher) run(ctx context.Context) error {
-	cons, err := d.js.CreateOrUpdateConsumer(ctx, StreamNotices, jetstream.ConsumerConfig{
-		Durable:       ConsumerDispatcher,
-		Description:   "Sends planned notices; shared by every worker.",
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       dispatchAckWait,
-		MaxAckPending: max(2*d.parallel, 64),
-		FilterSubject: SubjectNotices + ".>",
-	})
-	if err != nil {
-		return fmt.Errorf("create consumer %s: %w", ConsumerDispatcher, err)
-	}
 	// Sends in flight at shutdown are finished, not cut off, unless they
 	// outlast the grace period.
 	sendCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() { time.AfterFunc(d.grace, cancel) })
 	defer stop()
-	return consume(ctx, cons, d.log, d.parallel, func(_ context.Context, m jetstream.Msg) {
-		d.handle(sendCtx, m)
-	})
+
+	// Urgent notices have consumers of their own, so that they never wait
+	// behind a backlog of notices planned earlier.
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, q := range []struct{ name, subject string }{
+		{ConsumerDispatcherUrgent, SubjectNotices + ".*." + priorityUrgent},
+		{ConsumerDispatcher, SubjectNotices + ".*." + priorityNormal},
+	} {
+		cons, err := d.js.CreateOrUpdateConsumer(ctx, StreamNotices, jetstream.ConsumerConfig{
+			Durable:       q.name,
+			Description:   "Sends planned notices; shared by every worker.",
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			AckWait:       dispatchAckWait,
+			MaxAckPending: max(2*d.parallel, 64),
+			FilterSubject: q.subject,
+		})
+		if err != nil {
+			return fmt.Errorf("create consumer %s: %w", q.name, err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = consume(ctx, cons, d.log, d.parallel, func(_ context.Context, m jetstream.Msg) {
+				d.handle(sendCtx, m)
+			})
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func (d *dispatcher) handle(ctx context.Context, m jetstream.Msg) {
@@ -109,7 +127,7 @@ func (d *dispatcher) deliver(ctx context.Context, n *Notice) (*Delivery, error) 
 	}
 	msg, err := d.renderer.Render(n)
 	if err != nil {
-		del.Outcome = OutcomeManual
+		del.Outcome, del.Channel = OutcomeManual, ChannelCallList
 		del.Trail = []Attempt{{Channel: "render", At: d.now(), Result: ResultFailed, Class: Permanent.String(), Reason: err.Error()}}
 		del.At = d.now().UTC()
 		return del, nil
@@ -119,6 +137,9 @@ func (d *dispatcher) deliver(ctx context.Context, n *Notice) (*Delivery, error) 
 		return nil, err
 	}
 	del.Outcome, del.Channel, del.Attempts, del.Trail = res.Outcome(), res.Channel, res.Tries(), res.Trail
+	if del.Outcome == OutcomeManual {
+		del.Channel = ChannelCallList
+	}
 	del.At = d.now().UTC()
 	return del, nil
 }

@@ -27,6 +27,7 @@ type planner struct {
 	log        *slog.Logger
 	facilities map[string]Facility
 	languages  []string
+	urgent     func(n *Notice, now time.Time) bool
 	now        func() time.Time
 }
 
@@ -276,7 +277,11 @@ func (p *planner) publishChunk(ctx context.Context, chunk []*Notice) (int, error
 		if err != nil {
 			return 0, err
 		}
-		msg := nats.NewMsg(SubjectNotices + "." + n.Facility)
+		priority := priorityNormal
+		if p.urgent(n, p.now()) {
+			priority = priorityUrgent
+		}
+		msg := nats.NewMsg(SubjectNotices + "." + n.Facility + "." + priority)
 		msg.Data = data
 		msg.Header.Set(jetstream.MsgIDHeader, n.ID)
 		f, err := p.js.PublishMsgAsync(msg)

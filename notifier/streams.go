@@ -31,9 +31,20 @@ const (
 
 // Consumer names shared by every worker.
 const (
-	ConsumerPlanner    = "planner"
-	ConsumerDispatcher = "dispatcher"
+	ConsumerPlanner          = "planner"
+	ConsumerDispatcher       = "dispatcher"
+	ConsumerDispatcherUrgent = "dispatcher-urgent"
 )
+
+// Notices are published on notices.<facility>.<priority>.
+const (
+	priorityUrgent = "urgent"
+	priorityNormal = "normal"
+)
+
+// ChannelCallList is the channel of every manual outcome: the list staff
+// phone from. It is always the last resort.
+const ChannelCallList = "calllist"
 
 // dedupWindow is how long JetStream remembers a Nats-Msg-Id on the notice and
 // delivery streams: long enough to cover a re-declared outage during a day.

@@ -21,6 +21,8 @@ type Worker struct {
 	Chain    *Chain
 	// Facilities are the sites served, by id. Input for others is rejected.
 	Facilities map[string]Facility
+	// CallList, when set, is rewritten whenever a notice becomes manual.
+	CallList CallList
 	// Languages are those the renderer has templates for.
 	Languages []string
 	// Parallel is how many notices are sent at once (default 16).
@@ -69,7 +71,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	w.replica = newReplica(w.JS, w.Store, log.With("loop", "replica"), w.Facilities)
 	p := &planner{js: w.JS, store: w.Store, replica: w.replica, log: log.With("loop", "planner"),
-		facilities: w.Facilities, languages: w.Languages, now: now}
+		facilities: w.Facilities, languages: w.Languages, urgent: w.Chain.Urgent, now: now}
 	d := &dispatcher{js: w.JS, store: w.Store, renderer: w.Renderer, chain: w.Chain,
 		log: log.With("loop", "dispatcher"), parallel: w.Parallel, grace: w.ShutdownGrace, now: now}
 	if d.parallel <= 0 {
@@ -79,13 +81,19 @@ func (w *Worker) Run(ctx context.Context) error {
 		d.grace = 30 * time.Second
 	}
 	a := &audit{js: w.JS, store: w.Store, log: log.With("loop", "audit")}
+	loops := map[string]func(context.Context) error{
+		"replica": w.replica.run, "planner": p.run, "dispatcher": d.run, "audit": a.run,
+	}
+	if w.CallList != nil {
+		r := newRefresher(w.CallList, log.With("loop", "calllist"))
+		a.manual = r.mark
+		loops["calllist"] = r.run
+	}
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
-	for name, loop := range map[string]func(context.Context) error{
-		"replica": w.replica.run, "planner": p.run, "dispatcher": d.run, "audit": a.run,
-	} {
+	for name, loop := range loops {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
