@@ -232,6 +232,7 @@ func NewWorker(cfg *config.Config, js jetstream.JetStream, log *slog.Logger) (*W
 			Facilities: cfg.FacilityMap(), Languages: r.Languages(),
 			Parallel: cfg.Dispatch.Parallel, Replicas: cfg.NATS.Replicas,
 			ShutdownGrace: cfg.Dispatch.ShutdownGrace, Logger: log,
+			CallList: NewCallList(cfg, db),
 		},
 		DB: db, Chain: chain,
 	}, nil

@@ -45,6 +45,7 @@ type DemoReport struct {
 	Summary      store.Summary
 	Manual       []store.ManualNotice
 	Maildir      string
+	OutageID     string
 	RelayRefused string
 	Took         time.Duration
 
@@ -150,6 +151,7 @@ func Demo(ctx context.Context, o DemoOptions) (*DemoReport, error) {
 		return nil, err
 	}
 	rep.Affected = rep.Summary.Appointments
+	rep.OutageID = ev.Outage.OutageID
 	if rep.Manual, err = w.DB.ManualNotices(ctx, ev.Outage.OutageID); err != nil {
 		return nil, err
 	}
@@ -191,6 +193,9 @@ func (r *DemoReport) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  missed                  %d\n", r.Missed())
 	fmt.Fprintf(w, "  messages written to     %s\n", filepath.Join(r.Maildir, "new"))
+	if s.Manual > 0 {
+		fmt.Fprintf(w, "  call list               %s\n", filepath.Join(r.Dir, "calllist", r.OutageID+".html"))
+	}
 	fmt.Fprintf(w, "  worker data             %s\n", r.Dir)
 	fmt.Fprintf(w, "  took                    %s\n", r.Took.Round(time.Millisecond))
 }

@@ -131,8 +131,13 @@ func (c *Chain) Links() []Link { return c.links }
 // Urgent reports whether a notice is urgent at now: its earliest
 // appointment starts within the policy's UrgentWithin.
 func (c *Chain) Urgent(n *Notice, now time.Time) bool {
-	until := n.Earliest().Sub(now)
-	return until >= 0 && until <= c.policy.UrgentWithin
+	return c.policy.Urgent(n.Earliest(), now)
+}
+
+// Urgent reports whether an appointment starting at start is urgent at now.
+func (p Policy) Urgent(start, now time.Time) bool {
+	until := start.Sub(now)
+	return until >= 0 && until <= p.withDefaults().UrgentWithin
 }
 
 // Result is what the chain did with one message.

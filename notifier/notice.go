@@ -10,8 +10,16 @@ import (
 
 // Notice kinds.
 const (
+	// KindPostponed: do not come, you will be contacted to rebook.
 	KindPostponed = "postponed"
+	// KindCancelled: do not come, the appointment is cancelled.
 	KindCancelled = "cancelled"
+	// KindReinstated: an appointment postponed earlier goes ahead as
+	// planned after all (the outage's scope shrank).
+	KindReinstated = "reinstated"
+	// KindResumed: services have resumed; we will contact you, or call the
+	// hotline to rebook.
+	KindResumed = "resumed"
 )
 
 // Notice is what one patient is told about one outage: every affected
@@ -39,6 +47,8 @@ type Notice struct {
 	// Note is the operator's note in the notice's language, if any.
 	Note      string    `json:"note,omitempty"`
 	PlannedAt time.Time `json:"planned_at"`
+	// EventKey names the outage event the notice was planned for.
+	EventKey string `json:"event_key,omitempty"`
 }
 
 // NoticeAppointment is the part of an appointment a notice may show.

@@ -114,29 +114,231 @@ func (p *planner) plan(ctx context.Context, m jetstream.Msg, ev *Event, log *slo
 
 func (p *planner) apply(ctx context.Context, m jetstream.Msg, ev *Event, log *slog.Logger) error {
 	o := &ev.Outage
-	switch ev.Type {
-	case EventResolved:
-		log.Info("outage resolved")
-		return p.store.PutOutage(ctx, o, OutageResolved)
-	case EventUpdated:
-		// Re-planning an updated scope is not done yet: the update is
-		// recorded and nobody is told anything new.
-		log.Warn("outage update recorded; its new scope is not planned")
-		return p.store.PutOutage(ctx, o, OutageUpdated)
+	key := ev.Source + "#" + ev.ID
+	if ev.Type == EventResolved {
+		return p.resolve(ctx, m, o, key, log)
 	}
 	if err := p.waitForReplica(ctx, m); err != nil {
 		return err
 	}
-	if err := p.store.PutOutage(ctx, o, OutageDeclared); err != nil {
+	state := OutageDeclared
+	if ev.Type == EventUpdated {
+		state = OutageUpdated
+	}
+	if err := p.store.PutOutage(ctx, o, state); err != nil {
 		return err
 	}
 	start := p.now()
-	planned, published, err := p.publishNotices(ctx, m, o)
+	told, base, err := p.told(ctx, o.OutageID, key)
 	if err != nil {
 		return err
 	}
-	log.Info("outage planned", "notices", planned, "published", published, "took", p.now().Sub(start).Round(time.Millisecond))
+	// Appointments newly in scope get notices; those already told get
+	// nothing new.
+	b := p.batch(m, o, NoticeKind(o.Action), base, key)
+	inScope := map[string]bool{}
+	err = p.store.Affected(ctx, o, func(a AffectedAppointment) error {
+		inScope[a.ID] = true
+		if told[a.ID] {
+			return nil
+		}
+		return b.add(ctx, a)
+	})
+	if err == nil {
+		err = b.close(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	// Appointments told "postponed" that left the scope go ahead as
+	// planned, if they still can.
+	var gone []string
+	for id := range told {
+		if !inScope[id] {
+			gone = append(gone, id)
+		}
+	}
+	r := p.batch(m, o, KindReinstated, base, key)
+	if err := p.forEach(ctx, o.Facility, gone, r); err != nil {
+		return err
+	}
+	log.Info("outage planned", "notices", b.planned+r.planned, "published", b.published+r.published,
+		"reinstated", r.planned, "took", p.now().Sub(start).Round(time.Millisecond))
 	return nil
+}
+
+// resolve closes an outage and, when asked, tells every patient still
+// waiting for a postponed appointment that services have resumed.
+func (p *planner) resolve(ctx context.Context, m jetstream.Msg, o *Outage, key string, log *slog.Logger) error {
+	prev, _, ok, err := p.store.Outage(ctx, o.OutageID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		log.Warn("resolved an outage that was never declared")
+		return p.store.PutOutage(ctx, o, OutageResolved)
+	}
+	if err := p.store.PutOutage(ctx, &prev, OutageResolved); err != nil {
+		return err
+	}
+	if !o.Notify {
+		log.Info("outage resolved")
+		return nil
+	}
+	told, base, err := p.told(ctx, o.OutageID, key)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, 0, len(told))
+	for id := range told {
+		ids = append(ids, id)
+	}
+	b := p.batch(m, &prev, KindResumed, base, key)
+	if err := p.forEach(ctx, prev.Facility, ids, b); err != nil {
+		return err
+	}
+	log.Info("outage resolved; patients told services have resumed", "notices", b.planned, "published", b.published)
+	return nil
+}
+
+// forEach adds to b the appointments with these ids that are still active
+// and in the future.
+func (p *planner) forEach(ctx context.Context, facility string, ids []string, b *batch) error {
+	now := p.now()
+	err := p.store.AppointmentsByID(ctx, facility, ids, func(a AffectedAppointment) error {
+		if !a.Active() || !a.Start.After(now) {
+			return nil
+		}
+		return b.add(ctx, a)
+	})
+	if err != nil {
+		return err
+	}
+	return b.close(ctx)
+}
+
+// told returns the appointments of the outage whose patients were told not
+// to come, by events other than key, and the base of new notice ids: the
+// outage id for its first event, so that a re-declared outage yields the
+// same notices, else the outage id and the event.
+func (p *planner) told(ctx context.Context, outageID, key string) (map[string]bool, string, error) {
+	prev, err := p.store.OutageNotices(ctx, outageID)
+	if err != nil {
+		return nil, "", err
+	}
+	told := map[string]bool{}
+	base := outageID
+	for _, n := range prev {
+		if n.EventKey == key {
+			continue // planned by this very event before it was redelivered
+		}
+		base = outageID + "@" + key
+		for _, id := range n.AppointmentIDs {
+			switch n.Kind {
+			case KindPostponed, KindCancelled:
+				told[id] = true
+			case KindReinstated:
+				delete(told, id)
+			}
+		}
+	}
+	return told, base, nil
+}
+
+// batch groups appointments, patient by patient, into notices of one kind
+// and publishes them in chunks.
+type batch struct {
+	p         *planner
+	m         jetstream.Msg
+	o         *Outage
+	fac       Facility
+	kind      string
+	base      string
+	key       string
+	chunk     []*Notice
+	current   *Notice
+	seq       uint64
+	planned   int
+	published int
+}
+
+func (p *planner) batch(m jetstream.Msg, o *Outage, kind, base, key string) *batch {
+	return &batch{p: p, m: m, o: o, fac: p.facilities[o.Facility], kind: kind, base: base, key: key}
+}
+
+// add adds an appointment; a patient's appointments come one after another.
+func (b *batch) add(ctx context.Context, a AffectedAppointment) error {
+	if b.current != nil && b.current.Patient.ID != a.Patient.ID {
+		if err := b.finish(ctx); err != nil {
+			return err
+		}
+	}
+	if b.current == nil {
+		b.current = b.p.newNotice(b.o, b.fac, a.Patient, b.kind)
+		b.current.EventKey = b.key
+		b.seq = a.Seq
+	}
+	if a.Seq > b.seq {
+		b.current.Patient, b.seq = a.Patient, a.Seq
+		b.current.Language = b.p.language(a.Patient.Language, b.fac.Language)
+		b.current.Note = b.o.Note[b.current.Language]
+	}
+	b.current.Appointments = append(b.current.Appointments, NoticeAppointment{
+		ID: a.ID, Department: a.Department, Location: a.Location, Start: a.Start, End: a.End,
+	})
+	return nil
+}
+
+func (b *batch) finish(ctx context.Context) error {
+	n := b.current
+	if n == nil {
+		return nil
+	}
+	n.ID = NoticeID(b.base, n.Kind, n.Patient.ID, n.AppointmentIDs())
+	b.chunk = append(b.chunk, n)
+	b.planned++
+	b.current = nil
+	if len(b.chunk) >= planChunk {
+		return b.flush(ctx)
+	}
+	return nil
+}
+
+func (b *batch) flush(ctx context.Context) error {
+	if len(b.chunk) == 0 {
+		return nil
+	}
+	n, err := b.p.publishChunk(ctx, b.chunk)
+	b.published += n
+	b.chunk = b.chunk[:0]
+	b.m.InProgress()
+	return err
+}
+
+// close publishes what is left.
+func (b *batch) close(ctx context.Context) error {
+	if err := b.finish(ctx); err != nil {
+		return err
+	}
+	return b.flush(ctx)
+}
+
+func (p *planner) newNotice(o *Outage, fac Facility, patient Patient, kind string) *Notice {
+	lang := p.language(patient.Language, fac.Language)
+	return &Notice{
+		Kind:         kind,
+		OutageID:     o.OutageID,
+		Facility:     o.Facility,
+		FacilityName: fac.Name,
+		TimeZone:     fac.TimeZone,
+		Country:      fac.Country,
+		Language:     lang,
+		Patient:      patient,
+		Hotline:      o.Hotline,
+		InfoURL:      o.InfoURL,
+		Note:         o.Note[lang],
+		PlannedAt:    p.now().UTC(),
+	}
 }
 
 // waitForReplica waits until the replica has applied every appointment
@@ -167,85 +369,6 @@ func (p *planner) waitForReplica(ctx context.Context, m jetstream.Msg) error {
 		case <-keepAlive.C:
 			m.InProgress()
 		}
-	}
-}
-
-// publishNotices groups the affected appointments per patient into notices
-// and publishes those without an outcome to NOTICES, soonest first.
-func (p *planner) publishNotices(ctx context.Context, m jetstream.Msg, o *Outage) (planned, published int, err error) {
-	fac := p.facilities[o.Facility]
-	var (
-		chunk   []*Notice
-		current *Notice
-		seq     uint64
-	)
-	flush := func() error {
-		if len(chunk) == 0 {
-			return nil
-		}
-		n, err := p.publishChunk(ctx, chunk)
-		published += n
-		chunk = chunk[:0]
-		m.InProgress()
-		return err
-	}
-	finish := func() error {
-		if current == nil {
-			return nil
-		}
-		current.ID = NoticeID(current.OutageID, current.Kind, current.Patient.ID, current.AppointmentIDs())
-		chunk = append(chunk, current)
-		planned++
-		current = nil
-		if len(chunk) >= planChunk {
-			return flush()
-		}
-		return nil
-	}
-	err = p.store.Affected(ctx, o, func(a AffectedAppointment) error {
-		if current != nil && current.Patient.ID != a.Patient.ID {
-			if err := finish(); err != nil {
-				return err
-			}
-		}
-		if current == nil {
-			current = p.newNotice(o, fac, a.Patient)
-			seq = a.Seq
-		}
-		if a.Seq > seq {
-			current.Patient, seq = a.Patient, a.Seq
-			current.Language = p.language(a.Patient.Language, fac.Language)
-			current.Note = o.Note[current.Language]
-		}
-		current.Appointments = append(current.Appointments, NoticeAppointment{
-			ID: a.ID, Department: a.Department, Location: a.Location, Start: a.Start, End: a.End,
-		})
-		return nil
-	})
-	if err == nil {
-		err = finish()
-	}
-	if err == nil {
-		err = flush()
-	}
-	return planned, published, err
-}
-
-func (p *planner) newNotice(o *Outage, fac Facility, patient Patient) *Notice {
-	lang := p.language(patient.Language, fac.Language)
-	return &Notice{
-		Kind:         NoticeKind(o.Action),
-		OutageID:     o.OutageID,
-		Facility:     o.Facility,
-		FacilityName: fac.Name,
-		TimeZone:     fac.TimeZone,
-		Country:      fac.Country,
-		Language:     lang,
-		Patient:      patient,
-		Hotline:      o.Hotline,
-		InfoURL:      o.InfoURL,
-		Note:         o.Note[lang],
-		PlannedAt:    p.now().UTC(),
 	}
 }
 

@@ -19,6 +19,9 @@ type Store interface {
 	// AddEvent records a handled event and reports whether it is new.
 	AddEvent(ctx context.Context, ev *Event) (bool, error)
 	PutOutage(ctx context.Context, o *Outage, state string) error
+	// Outage returns an outage's latest data and state; ok is false when
+	// it is unknown.
+	Outage(ctx context.Context, id string) (o Outage, state string, ok bool, err error)
 	// Affected calls fn for every appointment the outage affects, patient
 	// by patient, soonest first, each patient's appointments consecutive.
 	Affected(ctx context.Context, o *Outage, fn func(AffectedAppointment) error) error
@@ -26,6 +29,22 @@ type Store interface {
 	// already has an outcome.
 	AddNotices(ctx context.Context, notices []*Notice) ([]bool, error)
 	NoticeDone(ctx context.Context, id string) (bool, error)
+	// OutageNotices lists the notices planned for an outage, in the order
+	// they were planned.
+	OutageNotices(ctx context.Context, outageID string) ([]PlannedNotice, error)
+	// AppointmentsByID calls fn for the facility's appointments with these
+	// ids, grouped and ordered like Affected.
+	AppointmentsByID(ctx context.Context, facility string, ids []string, fn func(AffectedAppointment) error) error
+}
+
+// PlannedNotice is what the store keeps of a planned notice.
+type PlannedNotice struct {
+	ID             string
+	Kind           string
+	PatientID      string
+	AppointmentIDs []string
+	// EventKey names the event the notice was planned for.
+	EventKey string
 }
 
 // Reject is input that was refused, with the reason.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -75,8 +76,7 @@ func (db *DB) CountAppointments(ctx context.Context, facility string) (int, erro
 func affectedQuery(o *notifier.Outage) (string, []any) {
 	var b strings.Builder
 	args := []any{o.Facility, o.From.UnixMilli(), o.Until.UnixMilli()}
-	b.WriteString(`SELECT id, department, location, start_ms, end_ms, status, kind,
-		patient_id, patient_name, language, email, phone, channels, seq,
+	b.WriteString(`SELECT ` + appointmentColumns + `,
 		min(start_ms) OVER (PARTITION BY patient_id) AS first_ms
 		FROM appointments
 		WHERE facility = ? AND start_ms >= ? AND start_ms < ?
@@ -109,6 +109,16 @@ func (db *DB) Affected(ctx context.Context, o *notifier.Outage, fn func(notifier
 	if err != nil {
 		return fmt.Errorf("query affected appointments: %w", err)
 	}
+	return scanAppointments(rows, o.Facility, fn)
+}
+
+// appointmentColumns are the columns scanAppointments reads, in order.
+const appointmentColumns = `id, department, location, start_ms, end_ms, status, kind,
+		patient_id, patient_name, language, email, phone, channels, seq`
+
+// scanAppointments reads rows of appointmentColumns plus one more column,
+// calls fn for each, and closes rows.
+func scanAppointments(rows *sql.Rows, facility string, fn func(notifier.AffectedAppointment) error) error {
 	defer rows.Close()
 	for rows.Next() {
 		var a notifier.AffectedAppointment
@@ -120,7 +130,7 @@ func (db *DB) Affected(ctx context.Context, o *notifier.Outage, fn func(notifier
 			&p.ID, &p.Name, &p.Language, &p.Email, &p.Phone, &channels, &a.Seq, &first); err != nil {
 			return err
 		}
-		a.Facility = o.Facility
+		a.Facility = facility
 		a.Start = time.UnixMilli(start).UTC()
 		if end.Valid {
 			a.End = time.UnixMilli(end.Int64).UTC()
@@ -153,4 +163,26 @@ func (db *DB) ExplainAffected(ctx context.Context, o *notifier.Outage) (string, 
 		b.WriteString(detail + "\n")
 	}
 	return b.String(), rows.Err()
+}
+
+// AppointmentsByID calls fn for the facility's appointments with these ids
+// as the replica has them now, patient by patient, soonest patient first,
+// like Affected.
+func (db *DB) AppointmentsByID(ctx context.Context, facility string, ids []string, fn func(notifier.AffectedAppointment) error) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT `+appointmentColumns+`,
+		min(start_ms) OVER (PARTITION BY patient_id) AS first_ms
+		FROM appointments
+		WHERE facility = ? AND id IN (SELECT value FROM json_each(?))
+		ORDER BY first_ms, patient_id, start_ms, id`, facility, string(list))
+	if err != nil {
+		return fmt.Errorf("query appointments: %w", err)
+	}
+	return scanAppointments(rows, facility, fn)
 }

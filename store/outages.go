@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/postponement/notifier/notifier"
@@ -64,8 +65,8 @@ func (db *DB) AddNotices(ctx context.Context, notices []*notifier.Notice) (done 
 	done = make([]bool, len(notices))
 	err = db.write(ctx, func(tx *sql.Tx) error {
 		ins, err := tx.PrepareContext(ctx, `INSERT INTO notices
-			(id, outage_id, facility, patient_id, kind, language, earliest_ms, appointment_ids, planned_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			(id, outage_id, facility, patient_id, kind, language, earliest_ms, appointment_ids, planned_at, event_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET id = id
 			RETURNING outcome IS NOT NULL`)
 		if err != nil {
@@ -75,7 +76,7 @@ func (db *DB) AddNotices(ctx context.Context, notices []*notifier.Notice) (done 
 		for i, n := range notices {
 			ids, _ := json.Marshal(n.AppointmentIDs())
 			if err := ins.QueryRowContext(ctx, n.ID, n.OutageID, n.Facility, n.Patient.ID, n.Kind, n.Language,
-				n.Earliest().UnixMilli(), string(ids), db.stamp(n.PlannedAt)).Scan(&done[i]); err != nil {
+				n.Earliest().UnixMilli(), string(ids), db.stamp(n.PlannedAt), n.EventKey).Scan(&done[i]); err != nil {
 				return err
 			}
 		}
@@ -100,4 +101,28 @@ func (db *DB) HasEvent(ctx context.Context, source, id string) (bool, error) {
 	var n int
 	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE source = ? AND id = ?`, source, id).Scan(&n)
 	return n > 0, err
+}
+
+// OutageNotices lists the notices planned for an outage, in the order they
+// were planned.
+func (db *DB) OutageNotices(ctx context.Context, outageID string) ([]notifier.PlannedNotice, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, kind, patient_id, appointment_ids, event_key
+		FROM notices WHERE outage_id = ? ORDER BY planned_at, id`, outageID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []notifier.PlannedNotice
+	for rows.Next() {
+		var n notifier.PlannedNotice
+		var ids string
+		if err := rows.Scan(&n.ID, &n.Kind, &n.PatientID, &ids, &n.EventKey); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(ids), &n.AppointmentIDs); err != nil {
+			return nil, fmt.Errorf("notice %s: appointment ids: %w", n.ID, err)
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
 }
