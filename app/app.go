@@ -4,6 +4,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/postponement/notifier/channel/maildir"
 	"github.com/postponement/notifier/channel/smtp"
+	"github.com/postponement/notifier/channel/webhook"
 	"github.com/postponement/notifier/config"
 	"github.com/postponement/notifier/natsd"
 	"github.com/postponement/notifier/notifier"
@@ -195,6 +197,18 @@ func newSender(_ *config.Config, ch config.Channel) (notifier.Sender, error) {
 			Username: ch.Username, Password: password, TLSConfig: tc,
 			MaxConns: ch.MaxConns, DialTimeout: ch.DialTimeout, CommandTimeout: ch.CommandTimeout,
 		})
+	case config.TypeWebhook:
+		secret, err := os.ReadFile(ch.SecretFile)
+		if err != nil {
+			return nil, fmt.Errorf("secret_file: %w", err)
+		}
+		// A secret written by an editor ends in a newline the gateway's copy
+		// may not have.
+		secret = bytes.TrimRight(secret, "\r\n")
+		return webhook.New(webhook.Config{
+			Name: ch.Name, URL: ch.URL, Secret: secret, Timeout: ch.Timeout,
+			MaxConns: ch.MaxConns, DefaultRegion: ch.DefaultRegion,
+		})
 	}
 	return nil, fmt.Errorf("unknown channel type %q", ch.Type)
 }
@@ -231,7 +245,7 @@ func NewWorker(cfg *config.Config, js jetstream.JetStream, log *slog.Logger) (*W
 			JS: js, Store: db, Renderer: r, Chain: chain.Chain,
 			Facilities: cfg.FacilityMap(), Languages: r.Languages(),
 			Parallel: cfg.Dispatch.Parallel, Replicas: cfg.NATS.Replicas,
-			ShutdownGrace: cfg.Dispatch.ShutdownGrace, Logger: log,
+			ShutdownGrace: cfg.Dispatch.ShutdownGrace, AckWait: cfg.Dispatch.AckWait, Logger: log,
 			CallList: NewCallList(cfg, db),
 		},
 		DB: db, Chain: chain,

@@ -82,6 +82,7 @@ func (e *env) startWorker() {
 		e.t.Fatal(err)
 	}
 	e.w = w
+	w.AckWait = 3 * time.Second // fault tests recover quickly
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()

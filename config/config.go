@@ -84,6 +84,9 @@ type Channel struct {
 	URL        string        `yaml:"url"`
 	SecretFile string        `yaml:"secret_file"`
 	Timeout    time.Duration `yaml:"timeout"`
+	// DefaultRegion reads phone numbers without a country code when the
+	// facility names no country (ISO 3166, e.g. DE).
+	DefaultRegion string `yaml:"default_region"`
 
 	Retry Retry `yaml:"retry"`
 	// Rate limits sends on this channel, as "50/s" or "600/m"; empty is
@@ -123,6 +126,10 @@ type Dispatch struct {
 	// ShutdownGrace bounds how long sends in flight may go on after a
 	// stop signal (default 30s).
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	// AckWait is how long a notice held by a worker that died or went
+	// silent waits before another worker (or the same one, restarted)
+	// takes it over (default 30s).
+	AckWait time.Duration `yaml:"ack_wait"`
 }
 
 // Log configures logging.
@@ -218,6 +225,9 @@ func (c *Config) applyDefaults() {
 		if ch.Breaker.OpenFor <= 0 {
 			ch.Breaker.OpenFor = 30 * time.Second
 		}
+	}
+	if c.Dispatch.AckWait <= 0 {
+		c.Dispatch.AckWait = 30 * time.Second
 	}
 	if c.Dispatch.UrgentWithin <= 0 {
 		c.Dispatch.UrgentWithin = 48 * time.Hour

@@ -13,10 +13,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// dispatchAckWait is how long a notice may be held without a sign of life
+// DefaultAckWait is how long a notice may be held without a sign of life
 // before JetStream hands it to another dispatcher; the dispatcher reports
 // progress well within it while a chain is slow.
-const dispatchAckWait = 30 * time.Second
+const DefaultAckWait = 30 * time.Second
 
 // dispatcher sends notices through the chain and records their outcome.
 type dispatcher struct {
@@ -27,8 +27,9 @@ type dispatcher struct {
 	log      *slog.Logger
 	parallel int
 	// grace is how long sends in flight may go on after shutdown begins.
-	grace time.Duration
-	now   func() time.Time
+	grace   time.Duration
+	ackWait time.Duration
+	now     func() time.Time
 }
 
 func (d *dispatcher) run(ctx context.Context) error {
@@ -51,7 +52,7 @@ func (d *dispatcher) run(ctx context.Context) error {
 			Durable:       q.name,
 			Description:   "Sends planned notices; shared by every worker.",
 			AckPolicy:     jetstream.AckExplicitPolicy,
-			AckWait:       dispatchAckWait,
+			AckWait:       d.ackWait,
 			MaxAckPending: max(2*d.parallel, 64),
 			FilterSubject: q.subject,
 		})
@@ -94,7 +95,7 @@ func (d *dispatcher) handle(ctx context.Context, m jetstream.Msg) {
 		m.Ack()
 		return
 	}
-	stop := keepAlive(m, dispatchAckWait/3)
+	stop := keepAlive(m, d.ackWait/3)
 	defer stop()
 
 	del, err := d.deliver(ctx, &n)

@@ -29,6 +29,10 @@ type Worker struct {
 	Parallel int
 	// Replicas is the replica count of streams the worker creates.
 	Replicas int
+	// AckWait is how long a notice held by a worker that went silent (it
+	// died, or lost its connection) waits before another takes it over
+	// (default 30s).
+	AckWait time.Duration
 	// ShutdownGrace bounds how long sends in flight may go on after
 	// shutdown begins (default 30s).
 	ShutdownGrace time.Duration
@@ -79,6 +83,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	if d.grace <= 0 {
 		d.grace = 30 * time.Second
+	}
+	d.ackWait = w.AckWait
+	if d.ackWait <= 0 {
+		d.ackWait = DefaultAckWait
 	}
 	a := &audit{js: w.JS, store: w.Store, log: log.With("loop", "audit")}
 	loops := map[string]func(context.Context) error{

@@ -27,11 +27,17 @@ type Options struct {
 	// Rcpt, when set, decides on each recipient; a non-nil error (ideally
 	// a *smtp.SMTPError) is the reply.
 	Rcpt func(to string) error
-	// Data, when set, decides on each message after it is read.
+	// Data, when set, decides on each message after it is read. Returning
+	// ErrDrop closes the connection without a reply, as a relay that dies
+	// mid-transaction would.
 	Data func(to []string, data []byte) error
 	// ReadTimeout bounds a client's silence (default 10s).
 	ReadTimeout time.Duration
 }
+
+// ErrDrop, returned by Options.Data, drops the connection before the reply
+// to the message data.
+var ErrDrop = errors.New("relay: drop the connection")
 
 // Received is one accepted message.
 type Received struct {
@@ -97,13 +103,14 @@ func (r *Relay) Messages() []Received {
 }
 
 // NewSession implements smtp.Backend.
-func (r *Relay) NewSession(*smtp.Conn) (smtp.Session, error) {
+func (r *Relay) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	r.sessions.Add(1)
-	return &session{r: r}, nil
+	return &session{r: r, conn: c}, nil
 }
 
 type session struct {
 	r    *Relay
+	conn *smtp.Conn
 	from string
 	to   []string
 }
@@ -133,6 +140,9 @@ func (s *session) Data(rd io.Reader) error {
 	}
 	if s.r.opts.Data != nil {
 		if err := s.r.opts.Data(s.to, data); err != nil {
+			if errors.Is(err, ErrDrop) {
+				s.conn.Conn().Close()
+			}
 			return err
 		}
 	}

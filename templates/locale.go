@@ -9,7 +9,8 @@ import (
 // locale is what a language needs besides its wording: the names of days and
 // months, which Go's time package knows only in English, and the order in
 // which the language writes a date. Patterns use the placeholders {weekday},
-// {day}, {dd}, {month}, {mm}, {year} and {time}.
+// {day}, {dd}, {month}, {mon} (the month's first three letters), {mm},
+// {year} and {time}.
 type locale struct {
 	weekdays [7]string  // Sunday first, as time.Weekday counts
 	months   [12]string // January first
@@ -17,6 +18,10 @@ type locale struct {
 	dateTime string
 	// date writes a day on its own, short enough for a subject line.
 	date string
+	// short writes an appointment's start, date and time, for an SMS: short,
+	// and in the letters of the GSM 7-bit alphabet, so that the month's name
+	// does not turn the message into UCS-2 (Turkish "Şubat" would).
+	short string
 }
 
 // locales holds one locale per file in lang/; New refuses a language without.
@@ -27,6 +32,7 @@ var locales = map[string]*locale{
 			"Juli", "August", "September", "Oktober", "November", "Dezember"},
 		dateTime: "{weekday}, {day}. {month} {year}, {time} Uhr",
 		date:     "{dd}.{mm}.{year}",
+		short:    "{dd}.{mm}.{year} um {time}",
 	},
 	"en": {
 		weekdays: [7]string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"},
@@ -36,6 +42,8 @@ var locales = map[string]*locale{
 		// go out from European hospitals.
 		dateTime: "{weekday}, {day} {month} {year} at {time}",
 		date:     "{day} {month} {year}",
+		// The month by name, as "14/09" reads as a month 14 in the US.
+		short: "{day} {mon} {year} at {time}",
 	},
 	"tr": {
 		weekdays: [7]string{"Pazar", "Pazartesi", "Salı", "Çarşamba", "Perşembe", "Cuma", "Cumartesi"},
@@ -43,6 +51,7 @@ var locales = map[string]*locale{
 			"Temmuz", "Ağustos", "Eylül", "Ekim", "Kasım", "Aralık"},
 		dateTime: "{day} {month} {year} {weekday}, {time}",
 		date:     "{dd}.{mm}.{year}",
+		short:    "{dd}.{mm}.{year} {time}",
 	},
 }
 
@@ -53,6 +62,7 @@ func (l *locale) format(pattern string, t time.Time) string {
 		"{day}", strconv.Itoa(t.Day()),
 		"{dd}", t.Format("02"),
 		"{month}", l.months[t.Month()-1],
+		"{mon}", string([]rune(l.months[t.Month()-1])[:3]),
 		"{mm}", t.Format("01"),
 		"{year}", t.Format("2006"),
 		"{time}", t.Format("15:04"),
@@ -64,3 +74,7 @@ func (l *locale) when(t time.Time) string { return l.format(l.dateTime, t) }
 
 // day writes the day of t, for subject lines.
 func (l *locale) day(t time.Time) string { return l.format(l.date, t) }
+
+// brief writes an appointment's start, t in the zone it is to be read in,
+// for an SMS.
+func (l *locale) brief(t time.Time) string { return l.format(l.short, t) }

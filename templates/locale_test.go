@@ -3,6 +3,8 @@ package templates
 import (
 	"testing"
 	"time"
+
+	"github.com/postponement/notifier/sms"
 )
 
 func TestLocaleDates(t *testing.T) {
@@ -56,4 +58,39 @@ func TestLocaleNames(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestLocaleBrief(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		lang string
+		at   time.Time
+		want string
+	}{
+		{"de", time.Date(2020, 9, 14, 9, 30, 0, 0, berlin), "14.09.2020 um 09:30"},
+		{"de", time.Date(2021, 3, 1, 8, 5, 0, 0, berlin), "01.03.2021 um 08:05"},
+		{"en", time.Date(2020, 9, 14, 9, 30, 0, 0, berlin), "14 Sep 2020 at 09:30"},
+		{"en", time.Date(2021, 3, 6, 17, 45, 0, 0, berlin), "6 Mar 2021 at 17:45"},
+		{"tr", time.Date(2021, 2, 3, 8, 0, 0, 0, berlin), "03.02.2021 08:00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang+" "+tt.want, func(t *testing.T) {
+			if got := locales[tt.lang].brief(tt.at); got != tt.want {
+				t.Errorf("brief(%v) = %q, want %q", tt.at, got, tt.want)
+			}
+		})
+	}
+	t.Run("every month is written in GSM-7", func(t *testing.T) {
+		for code, l := range locales {
+			for m := time.January; m <= time.December; m++ {
+				s := l.brief(time.Date(2021, m, 1, 8, 0, 0, 0, berlin))
+				if enc, _ := sms.Segments(s); enc != sms.GSM7 {
+					t.Errorf("%s: brief = %q, in %s", code, s, enc)
+				}
+			}
+		}
+	})
 }

@@ -1,11 +1,16 @@
 // Package templates writes notices as the messages patients read: a subject,
-// a plain-text and an HTML part in German, English or Turkish.
+// a plain-text and an HTML part in German, English or Turkish, and a short
+// text for SMS.
 //
 // Each language has one file in lang/ that defines its wording, piece by
 // piece (subject, greeting, lead, …); the layouts in layout/ arrange the
 // pieces once for plain text and once for HTML. The pieces are parsed into a
 // text/template set and an html/template set, so the HTML part escapes every
-// field of the notice while both parts say the same.
+// field of the notice while both parts say the same. Each language also
+// defines "short", the SMS: the facility, the earliest appointment and how
+// many more there are, what to do and the hotline, in one GSM-7 message
+// where the wording allows (see package sms), and never the patient's name
+// or a department, as others may read a phone's screen.
 package templates
 
 import (
@@ -62,7 +67,7 @@ func New() (*Renderer, error) {
 		if !ok {
 			return nil, fmt.Errorf("templates: %s: no locale %q for its dates", p, code)
 		}
-		funcs := texttemplate.FuncMap{"when": loc.when, "date": loc.day, "dial": dial, "glue": glue}
+		funcs := texttemplate.FuncMap{"when": loc.when, "date": loc.day, "brief": loc.brief, "dial": dial, "glue": glue}
 		text, err := texttemplate.New(code).Funcs(funcs).ParseFS(files, "layout/text.tmpl", p)
 		if err != nil {
 			return nil, fmt.Errorf("templates: %w", err)
@@ -111,8 +116,11 @@ func (r *Renderer) render(n *notifier.Notice) (*notifier.Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	var subject, text, html strings.Builder
+	var subject, text, html, short strings.Builder
 	if err := lang.text.ExecuteTemplate(&subject, "subject", v); err != nil {
+		return nil, err
+	}
+	if err := lang.text.ExecuteTemplate(&short, "short", v); err != nil {
 		return nil, err
 	}
 	if err := lang.text.ExecuteTemplate(&text, "text.tmpl", v); err != nil {
@@ -132,6 +140,7 @@ func (r *Renderer) render(n *notifier.Notice) (*notifier.Message, error) {
 		Subject: oneLine(subject.String()),
 		Text:    tidy(text.String()),
 		HTML:    html.String(),
+		Short:   oneLine(short.String()),
 		Notice:  n,
 	}, nil
 }
@@ -141,8 +150,10 @@ func (r *Renderer) render(n *notifier.Notice) (*notifier.Message, error) {
 type view struct {
 	Lang      string
 	Cancelled bool
-	// Many is whether the notice is about more than one appointment.
+	// Many is whether the notice is about more than one appointment, and
+	// More how many there are besides the earliest.
 	Many         bool
+	More         int
 	Name         string
 	Facility     string
 	Earliest     time.Time
@@ -180,6 +191,7 @@ func newView(n *notifier.Notice, lang string) (*view, error) {
 		Lang:      lang,
 		Cancelled: n.Kind == notifier.KindCancelled,
 		Many:      len(n.Appointments) > 1,
+		More:      len(n.Appointments) - 1,
 		Name:      strings.TrimSpace(n.Patient.Name),
 		Facility:  cmp.Or(strings.TrimSpace(n.FacilityName), n.Facility),
 		Hotline:   strings.TrimSpace(n.Hotline),

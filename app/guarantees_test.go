@@ -1,0 +1,159 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/postponement/notifier/config"
+	"github.com/postponement/notifier/internal/sample"
+	"github.com/postponement/notifier/natsd"
+	"github.com/postponement/notifier/notifier"
+	"github.com/postponement/notifier/relay"
+)
+
+// messageIDs counts the messages a relay accepted per Message-ID.
+func messageIDs(t *testing.T, r *relay.Relay) map[string]int {
+	t.Helper()
+	ids := map[string]int{}
+	for _, m := range r.Messages() {
+		h := parse(t, m).header
+		ids[h.Get("Message-Id")]++
+	}
+	return ids
+}
+
+// TestRefusingHospitalRelayCostsLittle: with the hospital relay refusing
+// every connection from the start, everything arrives through the fallback
+// relay, and the run takes no more than a few seconds longer than with both
+// relays up, because the breaker stops the chain from asking the dead relay.
+func TestRefusingHospitalRelayCostsLittle(t *testing.T) {
+	const n = 300
+	run := func(t *testing.T, hospitalUp bool) (time.Duration, int) {
+		e := newEnv(t)
+		fallback := e.startRelay(relay.Options{})
+		hospital := closedAddr(t)
+		if hospitalUp {
+			hospital = e.startRelay(relay.Options{}).Addr()
+		}
+		first := smtpChannel("hospital-relay", hospital)
+		first.Retry.Attempts = 3
+		first.Retry.Backoff = 200 * time.Millisecond
+		e.cfg.Channels = append(e.cfg.Channels[:0], first, smtpChannel("external-relay", fallback.Addr()))
+		e.startWorker()
+		e.importCSV(sample.CSV(n))
+		start := time.Now()
+		s := e.declare(sampleOutage(t, "evt-1"))
+		if s.Delivered != n {
+			t.Fatalf("summary %+v, want %d delivered", s, n)
+		}
+		return time.Since(start), len(fallback.Messages())
+	}
+	up, _ := run(t, true)
+	down, viaFallback := run(t, false)
+	t.Logf("%d notices: %v with both relays up, %v with the hospital relay refusing", n, up.Round(time.Millisecond), down.Round(time.Millisecond))
+	if viaFallback != n {
+		t.Errorf("fallback relay got %d messages, want all %d", viaFallback, n)
+	}
+	if down-up > 3*time.Second {
+		t.Errorf("the dead relay cost %v, want at most a few seconds", down-up)
+	}
+}
+
+// TestFlakyRelayDeliversEachNoticeOnce: a relay that drops a third of the
+// connections mid-DATA and answers 451 to another third still gets every
+// notice exactly once.
+func TestFlakyRelayDeliversEachNoticeOnce(t *testing.T) {
+	const n = 200
+	e := newEnv(t)
+	var count atomic.Int64
+	flaky := e.startRelay(relay.Options{Data: func([]string, []byte) error {
+		switch count.Add(1) % 3 {
+		case 0:
+			return relay.ErrDrop
+		case 1:
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+		}
+		return nil
+	}})
+	ch := smtpChannel("relay", flaky.Addr())
+	ch.Retry = config.Retry{Attempts: 20, Backoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Budget: 10 * time.Second}
+	ch.Breaker.Failures = 1000
+	e.cfg.Channels = append(e.cfg.Channels[:0], ch)
+	e.startWorker()
+	e.importCSV(sample.CSV(n))
+	s := e.declare(sampleOutage(t, "evt-1"))
+	if s.Delivered != n || s.Manual != 0 {
+		t.Errorf("summary %+v, want all %d delivered", s, n)
+	}
+	ids := messageIDs(t, flaky)
+	if len(ids) != n {
+		t.Errorf("relay accepted %d distinct notices, want %d", len(ids), n)
+	}
+	for id, k := range ids {
+		if k != 1 {
+			t.Errorf("notice %s accepted %d times", id, k)
+		}
+	}
+	t.Logf("%d transactions for %d notices", count.Load(), n)
+}
+
+// TestNATSRestartMidRun: the NATS server restarts (same store folder, same
+// port) while notices are being sent; the worker reconnects and finishes,
+// and nothing is lost.
+func TestNATSRestartMidRun(t *testing.T) {
+	const n = 400
+	e := newEnv(t)
+	var slow sync.Once
+	gate := make(chan struct{})
+	rec := e.startRelay(relay.Options{Data: func([]string, []byte) error {
+		slow.Do(func() { <-gate }) // hold the first send until NATS has restarted
+		return nil
+	}})
+	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()))
+	e.cfg.Channels[0].CommandTimeout = 10 * time.Second
+	e.startWorker()
+	e.importCSV(sample.CSV(n))
+	ev := sampleOutage(t, "evt-1")
+	if err := notifier.PublishEvent(context.Background(), e.conn.JS, ev); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "a notice is being sent", func() bool { return rec.Sessions() > 0 })
+
+	url := e.conn.Server.ClientURL()
+	port := 0
+	fmt.Sscanf(url[strings.LastIndex(url, ":")+1:], "%d", &port)
+	e.conn.Server.Shutdown()
+	time.Sleep(300 * time.Millisecond)
+	srv, err := natsd.Start(natsd.Options{Port: port, StoreDir: e.dir + "/nats"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.conn.Server = srv
+	close(gate)
+
+	// Notices pulled just before the restart may be lost on the way; they
+	// come back after the ack wait.
+	s := e.waitFor(ev)
+	if s.Planned != n || s.Delivered != n {
+		t.Errorf("summary %+v, want %d delivered", s, n)
+	}
+	ids := messageIDs(t, rec)
+	if len(ids) != n {
+		t.Errorf("relay got %d distinct notices, want %d", len(ids), n)
+	}
+	dups := 0
+	for _, k := range ids {
+		dups += k - 1
+	}
+	t.Logf("duplicates at the relay after the restart: %d", dups)
+	if dups > e.cfg.Dispatch.Parallel*2 {
+		t.Errorf("%d duplicates, more than the %d sends that can be in flight", dups, e.cfg.Dispatch.Parallel*2)
+	}
+}
