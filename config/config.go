@@ -51,9 +51,11 @@ type NATS struct {
 
 // Facility is a hospital site.
 type Facility struct {
-	Name     string `yaml:"name"`
-	TimeZone string `yaml:"timezone"`
-	Language string `yaml:"language"`
+	Name string `yaml:"name"`
+	// ShortName names the facility in SMS (e.g. UKD); name when empty.
+	ShortName string `yaml:"short_name"`
+	TimeZone  string `yaml:"timezone"`
+	Language  string `yaml:"language"`
 	// Country is the ISO 3166 region code used for phone numbers written
 	// without a country code, e.g. DE.
 	Country string `yaml:"country"`
@@ -152,7 +154,7 @@ const (
 func Default() *Config {
 	c := &Config{
 		Facilities: map[string]Facility{
-			"ukd": {Name: "Universitätsklinikum Düsseldorf", TimeZone: "Europe/Berlin", Language: "de", Country: "DE"},
+			"ukd": {Name: "Universitätsklinikum Düsseldorf", ShortName: "UKD", TimeZone: "Europe/Berlin", Language: "de", Country: "DE"},
 		},
 	}
 	c.applyDefaults()
@@ -322,7 +324,7 @@ func (c *Config) FacilityMap() map[string]notifier.Facility {
 	m := make(map[string]notifier.Facility, len(c.Facilities))
 	for id, f := range c.Facilities {
 		lang := strings.ToLower(f.Language)
-		m[id] = notifier.Facility{ID: id, Name: f.Name, TimeZone: f.TimeZone, Language: lang, Country: strings.ToUpper(f.Country)}
+		m[id] = notifier.Facility{ID: id, Name: f.Name, ShortName: f.ShortName, TimeZone: f.TimeZone, Language: lang, Country: strings.ToUpper(f.Country)}
 	}
 	return m
 }

@@ -7,9 +7,11 @@ import (
 
 // Facility is a hospital site the worker serves, from the configuration.
 type Facility struct {
-	ID       string
-	Name     string
-	TimeZone string
+	ID   string
+	Name string
+	// ShortName names the facility in SMS, where every character counts.
+	ShortName string
+	TimeZone  string
 	// Language is the notice language for patients whose own language is
 	// unknown or has no templates.
 	Language string

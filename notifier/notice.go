@@ -32,6 +32,9 @@ type Notice struct {
 	Facility string `json:"facility"`
 	// FacilityName is the facility's display name from the configuration.
 	FacilityName string `json:"facility_name,omitempty"`
+	// FacilityShortName is a short name for SMS (e.g. "UKD"); FacilityName
+	// when empty.
+	FacilityShortName string `json:"facility_short_name,omitempty"`
 	// TimeZone is the IANA zone in which appointment times are written.
 	TimeZone string `json:"time_zone"`
 	// Country is the facility's ISO 3166 region code (e.g. "DE"), used to

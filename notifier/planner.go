@@ -326,18 +326,19 @@ func (b *batch) close(ctx context.Context) error {
 func (p *planner) newNotice(o *Outage, fac Facility, patient Patient, kind string) *Notice {
 	lang := p.language(patient.Language, fac.Language)
 	return &Notice{
-		Kind:         kind,
-		OutageID:     o.OutageID,
-		Facility:     o.Facility,
-		FacilityName: fac.Name,
-		TimeZone:     fac.TimeZone,
-		Country:      fac.Country,
-		Language:     lang,
-		Patient:      patient,
-		Hotline:      o.Hotline,
-		InfoURL:      o.InfoURL,
-		Note:         o.Note[lang],
-		PlannedAt:    p.now().UTC(),
+		Kind:              kind,
+		OutageID:          o.OutageID,
+		Facility:          o.Facility,
+		FacilityName:      fac.Name,
+		FacilityShortName: fac.ShortName,
+		TimeZone:          fac.TimeZone,
+		Country:           fac.Country,
+		Language:          lang,
+		Patient:           patient,
+		Hotline:           o.Hotline,
+		InfoURL:           o.InfoURL,
+		Note:              o.Note[lang],
+		PlannedAt:         p.now().UTC(),
 	}
 }
 
