@@ -1,10 +1,12 @@
 package app
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -90,4 +92,21 @@ func Import(ctx context.Context, js jetstream.JetStream, rows Rows, report func(
 		}
 	}
 	return res, settle()
+}
+
+// OpenRows picks the reader for an import file by its content: a FHIR R4
+// Bundle (JSON) or CSV. skipped lists what a bundle held besides
+// appointments and left out.
+func OpenRows(r io.Reader, facility string, loc *time.Location) (rows Rows, skipped []string, err error) {
+	br := bufio.NewReader(r)
+	head, _ := br.Peek(importer.SniffLen)
+	if importer.IsFHIR(head) {
+		f, err := importer.NewFHIR(br, facility, loc)
+		if err != nil {
+			return nil, nil, err
+		}
+		return f, f.Skipped(), nil
+	}
+	c, err := importer.NewCSV(br, facility, loc)
+	return c, nil, err
 }

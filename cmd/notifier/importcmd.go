@@ -22,13 +22,15 @@ func newImportCmd() *cobra.Command {
 		facility string
 	)
 	cmd := &cobra.Command{
-		Use:   "import --facility ID FILE.csv",
-		Short: "Load appointments from a CSV file by publishing them to NATS",
-		Long: `Load appointments by publishing each row to appointments.<facility>.<id>,
+		Use:   "import --facility ID FILE",
+		Short: "Load appointments from a CSV file or FHIR bundle by publishing them to NATS",
+		Long: `Load appointments by publishing each one to appointments.<facility>.<id>,
 so that every worker's replica receives it. The stream is created when
 missing, so import works before the first "notifier run".
 
-The CSV needs a header row; columns in any order:
+FILE is a CSV file or a FHIR R4 Bundle (JSON) of Patient and Appointment
+resources, told apart by content. A CSV file needs a header row; columns in
+any order:
   id,department,location,start,end,status,kind,patient_id,patient_name,language,email,phone
 id, start and patient_id are required in every row. A time without an offset
 is read in the facility's time zone; an empty status means booked.
@@ -62,9 +64,12 @@ rejected and the rest imported, 1 when nothing could be imported.`,
 				bar = progressbar.DefaultBytes(st.Size(), "importing")
 				in = io.TeeReader(file, bar)
 			}
-			rows, err := importer.NewCSV(in, facility, loc)
+			rows, skipped, err := app.OpenRows(in, facility, loc)
 			if err != nil {
 				return &exitError{1, err}
+			}
+			for _, s := range skipped {
+				fmt.Fprintln(cmd.ErrOrStderr(), "skipped:", s)
 			}
 			conn, err := app.Connect(clientURL(cfg), slog.New(slog.DiscardHandler))
 			if err != nil {
@@ -79,7 +84,8 @@ rejected and the rest imported, 1 when nothing could be imported.`,
 					bar.Clear()
 				}
 				var le *importer.LineError
-				if errors.As(err, &le) {
+				var ee *importer.EntryError
+				if errors.As(err, &le) || errors.As(err, &ee) {
 					fmt.Fprintln(errOut, "rejected:", err)
 				} else {
 					fmt.Fprintf(errOut, "rejected: line %d: %v\n", line, err)

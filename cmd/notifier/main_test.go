@@ -158,6 +158,14 @@ dispatch: {shutdown_grace: 5s}
 		return len(entries) == 136
 	})
 
+	t.Run("import a FHIR bundle", func(t *testing.T) {
+		out, stderr, code := runCLI(t, "import", "--config", cfg, "--facility", "ukd", "../../importer/testdata/bundle.json")
+		if code != 2 || !strings.Contains(out, "37 accepted, 7 rejected") || !strings.Contains(stderr, "rejected: entry ") ||
+			!strings.Contains(stderr, "skipped: ") {
+			t.Errorf("exit %d, stdout %s, stderr %s", code, out, stderr)
+		}
+	})
+
 	if err := run.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
