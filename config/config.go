@@ -35,7 +35,15 @@ type Config struct {
 	// Channels are tried in this order.
 	Channels []Channel `yaml:"channels"`
 	Dispatch Dispatch  `yaml:"dispatch"`
+	HTTP     HTTP      `yaml:"http"`
 	Log      Log       `yaml:"log"`
+}
+
+// HTTP configures the status page, the API and the metrics.
+type HTTP struct {
+	// Addr is where they are served (default 127.0.0.1:8025); "off"
+	// serves nothing.
+	Addr string `yaml:"addr"`
 }
 
 // NATS says which NATS to use.
@@ -243,6 +251,9 @@ func (c *Config) applyDefaults() {
 	if c.Dispatch.ShutdownGrace <= 0 {
 		c.Dispatch.ShutdownGrace = 30 * time.Second
 	}
+	if c.HTTP.Addr == "" {
+		c.HTTP.Addr = "127.0.0.1:8025"
+	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
@@ -265,6 +276,11 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("facilities.%s.timezone: required (e.g. Europe/Berlin)", id))
 		} else if _, err := time.LoadLocation(f.TimeZone); err != nil {
 			errs = append(errs, fmt.Errorf("facilities.%s.timezone: %w", id, err))
+		}
+	}
+	if c.HTTP.Addr != "off" {
+		if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
+			errs = append(errs, fmt.Errorf("http.addr: %w", err))
 		}
 	}
 	if _, _, err := net.SplitHostPort(c.NATS.Listen); err != nil {

@@ -112,17 +112,22 @@ func (p Policy) withDefaults() Policy {
 // Chain tries its channels in order until one accepts a message.
 type Chain struct {
 	links  []Link
+	stats  []*channelStats
 	policy Policy
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
+	// Observer, when set, is told of every attempt and rate-limit wait.
+	Observer Observer
 }
 
 // NewChain returns a chain over links, tried in the order given.
 func NewChain(p Policy, links ...Link) *Chain {
+	stats := make([]*channelStats, len(links))
 	for i := range links {
 		links[i].Retry = links[i].Retry.withDefaults()
+		stats[i] = &channelStats{}
 	}
-	return &Chain{links: links, policy: p.withDefaults(), Now: time.Now}
+	return &Chain{links: links, stats: stats, policy: p.withDefaults(), Now: time.Now, Observer: nopObserver{}}
 }
 
 // Links returns the chain's channels in order.
@@ -313,8 +318,10 @@ var errBreakerOpen = &SendError{Class: Permanent, Reason: "circuit breaker open:
 func (c *Chain) try(ctx context.Context, l Link, m *Message, res *Result) (bool, error) {
 	start := c.Now()
 	for n := 1; ; n++ {
+		began := c.Now()
 		err := c.send(ctx, l, m)
 		a := Attempt{Channel: l.Sender.Name(), At: c.Now(), Result: ResultAccepted}
+		defer func(a *Attempt) { c.Observer.Attempted(a.Channel, a.Result, a.Class, a.At.Sub(began)) }(&a)
 		if err == nil {
 			res.Trail = append(res.Trail, a)
 			return true, nil
@@ -329,6 +336,9 @@ func (c *Chain) try(ctx context.Context, l Link, m *Message, res *Result) (bool,
 		a.Result, a.Class, a.Reason = ResultFailed, ClassOf(err).String(), err.Error()
 		if se != nil {
 			a.Code, a.Enhanced = se.Code, se.Enhanced
+		}
+		if a.Class != BadAddress.String() {
+			c.statsOf(l).failed(a.At, a.Reason)
 		}
 		res.Trail = append(res.Trail, a)
 		if ClassOf(err) != Transient || n >= l.Retry.Attempts || ctx.Err() != nil {
@@ -349,11 +359,26 @@ func (c *Chain) try(ctx context.Context, l Link, m *Message, res *Result) (bool,
 	}
 }
 
+// statsOf finds a link's statistics.
+func (c *Chain) statsOf(l Link) *channelStats {
+	for i := range c.links {
+		if c.links[i].Sender == l.Sender {
+			return c.stats[i]
+		}
+	}
+	return &channelStats{}
+}
+
 // send makes one try through the channel's rate limit and breaker.
 func (c *Chain) send(ctx context.Context, l Link, m *Message) error {
 	if l.Limit != nil {
+		began := c.Now()
 		if err := l.Limit.Wait(ctx); err != nil {
 			return &SendError{Class: Transient, Reason: "rate limit: " + err.Error(), Err: err}
+		}
+		if waited := c.Now().Sub(began); waited > time.Millisecond {
+			c.statsOf(l).limited(c.Now())
+			c.Observer.RateLimited(l.Sender.Name(), waited)
 		}
 	}
 	if l.Breaker == nil {

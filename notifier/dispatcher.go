@@ -30,6 +30,7 @@ type dispatcher struct {
 	grace   time.Duration
 	ackWait time.Duration
 	now     func() time.Time
+	obs     Observer
 }
 
 func (d *dispatcher) run(ctx context.Context) error {
@@ -109,6 +110,7 @@ func (d *dispatcher) handle(ctx context.Context, m jetstream.Msg) {
 		m.NakWithDelay(time.Second)
 		return
 	}
+	d.obs.Finished(del.Outcome, del.Channel, del.At.Sub(n.PlannedAt))
 	if del.Outcome == OutcomeDelivered {
 		log.Info("notice delivered", "channel", del.Channel, "attempts", del.Attempts)
 	} else {

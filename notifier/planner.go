@@ -29,6 +29,7 @@ type planner struct {
 	languages  []string
 	urgent     func(n *Notice, now time.Time) bool
 	now        func() time.Time
+	obs        Observer
 }
 
 func (p *planner) run(ctx context.Context) error {
@@ -59,6 +60,7 @@ func (p *planner) handle(ctx context.Context, m jetstream.Msg) {
 	ev, err := p.decode(m)
 	if err != nil {
 		log.Warn("outage event rejected", "reason", err.Error())
+		p.obs.Rejected(StreamOutages)
 		reject := Reject{Stream: StreamOutages, Subject: m.Subject(), Seq: md.Sequence.Stream, Reason: err.Error()}
 		if err := p.store.AddReject(ctx, reject); err != nil {
 			log.Error("record rejected event", "err", err)
@@ -68,6 +70,7 @@ func (p *planner) handle(ctx context.Context, m jetstream.Msg) {
 		m.Term()
 		return
 	}
+	p.obs.Consumed(StreamOutages)
 	log = log.With("event", ev.ID, "type", ev.Type, "outage", ev.Outage.OutageID)
 	if err := p.plan(ctx, m, ev, log); err != nil {
 		if ctx.Err() != nil {
@@ -310,6 +313,7 @@ func (b *batch) flush(ctx context.Context) error {
 	}
 	n, err := b.p.publishChunk(ctx, b.chunk)
 	b.published += n
+	b.p.obs.Planned(b.kind, n)
 	b.chunk = b.chunk[:0]
 	b.m.InProgress()
 	return err

@@ -15,6 +15,7 @@ type replica struct {
 	store      Store
 	log        *slog.Logger
 	facilities map[string]Facility
+	obs        Observer
 
 	mu      sync.Mutex
 	applied uint64
@@ -46,8 +47,10 @@ func (r *replica) apply(ctx context.Context, batch []jetstream.Msg) error {
 		if err != nil {
 			r.log.Warn("appointment record rejected", "subject", m.Subject(), "seq", c.Seq, "reason", err.Error())
 			c.Reject = &Reject{Stream: StreamAppointments, Subject: m.Subject(), Seq: c.Seq, Reason: err.Error()}
+			r.obs.Rejected(StreamAppointments)
 		} else {
 			c.Appointment = &a
+			r.obs.Consumed(StreamAppointments)
 		}
 		changes = append(changes, c)
 	}
@@ -55,6 +58,9 @@ func (r *replica) apply(ctx context.Context, batch []jetstream.Msg) error {
 		return err
 	}
 	r.advance(changes[len(changes)-1].Seq)
+	if md, err := batch[len(batch)-1].Metadata(); err == nil {
+		r.obs.ReplicaLag(md.NumPending)
+	}
 	return nil
 }
 

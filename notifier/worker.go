@@ -21,6 +21,8 @@ type Worker struct {
 	Chain    *Chain
 	// Facilities are the sites served, by id. Input for others is rejected.
 	Facilities map[string]Facility
+	// Observer, when set, is told what the worker does (metrics).
+	Observer Observer
 	// CallList, when set, is rewritten whenever a notice becomes manual.
 	CallList CallList
 	// Languages are those the renderer has templates for.
@@ -70,14 +72,20 @@ func (w *Worker) Run(ctx context.Context) error {
 	if now == nil {
 		now = time.Now
 	}
+	obs := w.Observer
+	if obs == nil {
+		obs = nopObserver{}
+	}
+	w.Chain.Observer = obs
 	if err := EnsureStreams(ctx, w.JS, w.Replicas); err != nil {
 		return err
 	}
 	w.replica = newReplica(w.JS, w.Store, log.With("loop", "replica"), w.Facilities)
+	w.replica.obs = obs
 	p := &planner{js: w.JS, store: w.Store, replica: w.replica, log: log.With("loop", "planner"),
-		facilities: w.Facilities, languages: w.Languages, urgent: w.Chain.Urgent, now: now}
+		facilities: w.Facilities, languages: w.Languages, urgent: w.Chain.Urgent, now: now, obs: obs}
 	d := &dispatcher{js: w.JS, store: w.Store, renderer: w.Renderer, chain: w.Chain,
-		log: log.With("loop", "dispatcher"), parallel: w.Parallel, grace: w.ShutdownGrace, now: now}
+		log: log.With("loop", "dispatcher"), parallel: w.Parallel, grace: w.ShutdownGrace, now: now, obs: obs}
 	if d.parallel <= 0 {
 		d.parallel = 16
 	}
