@@ -18,6 +18,7 @@ import (
 
 	"github.com/postponement/notifier/channel/webhook"
 	"github.com/postponement/notifier/config"
+	"github.com/postponement/notifier/notifier"
 	"github.com/postponement/notifier/relay"
 )
 
@@ -209,4 +210,52 @@ func TestUrgentNoticeReachesTheCallListByTheDeadline(t *testing.T) {
 			t.Errorf("trail %s lacks %q", trail, want)
 		}
 	}
+}
+
+// TestUrgentNoticesGoFirst: a notice for an appointment in a few hours,
+// planned while a backlog of later appointments is being sent, is
+// delivered before that backlog is through.
+func TestUrgentNoticesGoFirst(t *testing.T) {
+	e := newEnv(t)
+	rec := e.startRelay(relay.Options{Data: func([]string, []byte) error {
+		time.Sleep(5 * time.Millisecond)
+		return nil
+	}})
+	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()))
+	e.startWorker()
+	// The backlog: 400 appointments in three weeks.
+	later := time.Now().Add(21 * 24 * time.Hour).Truncate(time.Hour)
+	var b strings.Builder
+	b.WriteString("id,start,patient_id,email\n")
+	for i := range 400 {
+		fmt.Fprintf(&b, "B-%d,%s,P-%d,p%d@example.org\n", i, later.Add(time.Duration(i)*time.Minute).Format(time.RFC3339), i, i)
+	}
+	soon := time.Now().Add(3 * time.Hour).Truncate(time.Minute)
+	fmt.Fprintf(&b, "U-1,%s,P-urgent,urgent@example.org\n", soon.Format(time.RFC3339))
+	e.importCSV(b.String())
+
+	backlog, err := BuildEvent(EventOptions{Facility: "ukd", OutageID: "later", EventID: "e-later", From: later.Add(-time.Hour),
+		Until: later.Add(24 * time.Hour), Departments: []string{"*"}, Hotline: "+49 211 81-04444"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	urgent, err := BuildEvent(EventOptions{Facility: "ukd", OutageID: "soon", EventID: "e-soon", From: soon.Add(-time.Hour),
+		Until: soon.Add(time.Hour), Departments: []string{"*"}, Hotline: "+49 211 81-04444"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := notifier.PublishEvent(context.Background(), e.conn.JS, backlog); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the backlog is being sent", func() bool { return len(rec.Messages()) > 20 })
+	if err := notifier.PublishEvent(context.Background(), e.conn.JS, urgent); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor(urgent)
+	s, _ := e.w.DB.Summarize(context.Background(), "later")
+	t.Logf("urgent notice delivered while %d of %d backlog notices were still pending", s.Pending, s.Planned)
+	if s.Pending == 0 {
+		t.Errorf("the urgent notice waited for the whole backlog")
+	}
+	e.waitFor(backlog)
 }
