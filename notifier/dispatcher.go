@@ -31,6 +31,7 @@ type dispatcher struct {
 	ackWait time.Duration
 	now     func() time.Time
 	obs     Observer
+	claims  *claims
 }
 
 func (d *dispatcher) run(ctx context.Context) error {
@@ -91,12 +92,28 @@ func (d *dispatcher) handle(ctx context.Context, m jetstream.Msg) {
 		return
 	}
 	log := d.log.With("notice", n.ID, "outage", n.OutageID)
-	if done, err := d.store.NoticeDone(ctx, n.ID); err == nil && done {
+	status, rev, wait, err := d.claims.acquire(ctx, n.ID)
+	switch {
+	case err != nil:
+		log.Warn("notice not claimed; it will be tried again", "err", err)
+		m.NakWithDelay(time.Second)
+		return
+	case status == claimFinished:
 		log.Info("notice already has an outcome; not sent again")
 		m.Ack()
 		return
+	case status == claimBusy:
+		log.Info("another worker is sending this notice", "retry_in", wait.Round(time.Second))
+		m.NakWithDelay(wait)
+		return
 	}
-	stop := keepAlive(m, d.ackWait/3)
+	stop := keepAlive(m, d.ackWait/3, func() {
+		if r, err := d.claims.refresh(ctx, n.ID, rev); err == nil {
+			rev = r
+		} else {
+			log.Warn("claim not refreshed", "err", err)
+		}
+	})
 	defer stop()
 
 	del, err := d.deliver(ctx, &n)
@@ -109,6 +126,9 @@ func (d *dispatcher) handle(ctx context.Context, m jetstream.Msg) {
 		log.Error("outcome not stored; the notice will be tried again", "err", err)
 		m.NakWithDelay(time.Second)
 		return
+	}
+	if err := d.claims.finish(ctx, n.ID, del.Outcome); err != nil {
+		log.Warn("claim not marked done; the outcome is stored all the same", "err", err)
 	}
 	d.obs.Finished(del.Outcome, del.Channel, del.At.Sub(n.PlannedAt))
 	if del.Outcome == OutcomeDelivered {
@@ -173,19 +193,22 @@ func (d *dispatcher) publish(ctx context.Context, del *Delivery) error {
 }
 
 // keepAlive tells JetStream every interval that m is still being worked on,
-// until the returned stop is called.
-func keepAlive(m jetstream.Msg, interval time.Duration) (stop func()) {
+// and calls also, until the returned stop is called.
+func keepAlive(m jetstream.Msg, interval time.Duration, also func()) (stop func()) {
 	t := time.NewTicker(interval)
 	done := make(chan struct{})
+	exited := make(chan struct{})
 	go func() {
+		defer close(exited)
 		for {
 			select {
 			case <-t.C:
 				m.InProgress()
+				also()
 			case <-done:
 				return
 			}
 		}
 	}()
-	return func() { t.Stop(); close(done) }
+	return func() { t.Stop(); close(done); <-exited }
 }

@@ -2,7 +2,6 @@ package notifier
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -24,6 +23,7 @@ type planner struct {
 	js         jetstream.JetStream
 	store      Store
 	replica    *replica
+	plans      *plansView
 	log        *slog.Logger
 	facilities map[string]Facility
 	languages  []string
@@ -61,8 +61,9 @@ func (p *planner) handle(ctx context.Context, m jetstream.Msg) {
 	if err != nil {
 		log.Warn("outage event rejected", "reason", err.Error())
 		p.obs.Rejected(StreamOutages)
-		reject := Reject{Stream: StreamOutages, Subject: m.Subject(), Seq: md.Sequence.Stream, Reason: err.Error()}
-		if err := p.store.AddReject(ctx, reject); err != nil {
+		reject := &Reject{At: p.now().UTC(), Stream: StreamOutages, Subject: m.Subject(), Seq: md.Sequence.Stream, Reason: err.Error()}
+		id := fmt.Sprintf("reject:%s:%d", StreamOutages, md.Sequence.Stream)
+		if err := p.record(ctx, id, &PlanRecord{Reject: reject}); err != nil {
 			log.Error("record rejected event", "err", err)
 			m.NakWithDelay(5 * time.Second)
 			return
@@ -98,6 +99,11 @@ func (p *planner) decode(m jetstream.Msg) (*Event, error) {
 }
 
 func (p *planner) plan(ctx context.Context, m jetstream.Msg, ev *Event, log *slog.Logger) error {
+	// The views must hold every appointment record, notice and handled
+	// event that was in the streams before this event is planned.
+	if err := p.waitForViews(ctx, m); err != nil {
+		return err
+	}
 	seen, err := p.store.HasEvent(ctx, ev.Source, ev.ID)
 	if err != nil {
 		return err
@@ -106,35 +112,31 @@ func (p *planner) plan(ctx context.Context, m jetstream.Msg, ev *Event, log *slo
 		log.Info("outage event already handled; nothing new to send")
 		return nil
 	}
-	if err := p.apply(ctx, m, ev, log); err != nil {
+	handled, err := p.apply(ctx, m, ev, log)
+	if err != nil {
 		return err
 	}
 	// Recorded last: an event whose planning was cut short is planned again
 	// when it is redelivered.
-	_, err = p.store.AddEvent(ctx, ev)
-	return err
+	return p.record(ctx, "event:"+handled.Key(), &PlanRecord{Event: handled})
 }
 
-func (p *planner) apply(ctx context.Context, m jetstream.Msg, ev *Event, log *slog.Logger) error {
+// apply plans the event's notices and returns the record of it.
+func (p *planner) apply(ctx context.Context, m jetstream.Msg, ev *Event, log *slog.Logger) (*HandledEvent, error) {
 	o := &ev.Outage
-	key := ev.Source + "#" + ev.ID
+	handled := &HandledEvent{Source: ev.Source, ID: ev.ID, Type: ev.Type, Outage: *o, Data: ev.Data}
+	key := handled.Key()
 	if ev.Type == EventResolved {
-		return p.resolve(ctx, m, o, key, log)
+		return handled, p.resolve(ctx, m, handled, log)
 	}
-	if err := p.waitForReplica(ctx, m); err != nil {
-		return err
-	}
-	state := OutageDeclared
+	handled.State = OutageDeclared
 	if ev.Type == EventUpdated {
-		state = OutageUpdated
-	}
-	if err := p.store.PutOutage(ctx, o, state); err != nil {
-		return err
+		handled.State = OutageUpdated
 	}
 	start := p.now()
 	told, base, err := p.told(ctx, o.OutageID, key)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// Appointments newly in scope get notices; those already told get
 	// nothing new.
@@ -151,7 +153,7 @@ func (p *planner) apply(ctx context.Context, m jetstream.Msg, ev *Event, log *sl
 		err = b.close(ctx)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// Appointments told "postponed" that left the scope go ahead as
 	// planned, if they still can.
@@ -163,32 +165,32 @@ func (p *planner) apply(ctx context.Context, m jetstream.Msg, ev *Event, log *sl
 	}
 	r := p.batch(m, o, KindReinstated, base, key)
 	if err := p.forEach(ctx, o.Facility, gone, r); err != nil {
-		return err
+		return nil, err
 	}
-	log.Info("outage planned", "notices", b.planned+r.planned, "published", b.published+r.published,
-		"reinstated", r.planned, "took", p.now().Sub(start).Round(time.Millisecond))
-	return nil
+	log.Info("outage planned", "notices", b.planned+r.planned, "reinstated", r.planned,
+		"took", p.now().Sub(start).Round(time.Millisecond))
+	return handled, nil
 }
 
 // resolve closes an outage and, when asked, tells every patient still
 // waiting for a postponed appointment that services have resumed.
-func (p *planner) resolve(ctx context.Context, m jetstream.Msg, o *Outage, key string, log *slog.Logger) error {
-	prev, _, ok, err := p.store.Outage(ctx, o.OutageID)
+func (p *planner) resolve(ctx context.Context, m jetstream.Msg, h *HandledEvent, log *slog.Logger) error {
+	h.State = OutageResolved
+	prev, _, ok, err := p.store.Outage(ctx, h.Outage.OutageID)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		log.Warn("resolved an outage that was never declared")
-		return p.store.PutOutage(ctx, o, OutageResolved)
+		return nil
 	}
-	if err := p.store.PutOutage(ctx, &prev, OutageResolved); err != nil {
-		return err
-	}
-	if !o.Notify {
+	notify := h.Outage.Notify
+	h.Outage = prev
+	if !notify {
 		log.Info("outage resolved")
 		return nil
 	}
-	told, base, err := p.told(ctx, o.OutageID, key)
+	told, base, err := p.told(ctx, prev.OutageID, h.Key())
 	if err != nil {
 		return err
 	}
@@ -196,11 +198,11 @@ func (p *planner) resolve(ctx context.Context, m jetstream.Msg, o *Outage, key s
 	for id := range told {
 		ids = append(ids, id)
 	}
-	b := p.batch(m, &prev, KindResumed, base, key)
+	b := p.batch(m, &prev, KindResumed, base, h.Key())
 	if err := p.forEach(ctx, prev.Facility, ids, b); err != nil {
 		return err
 	}
-	log.Info("outage resolved; patients told services have resumed", "notices", b.planned, "published", b.published)
+	log.Info("outage resolved; patients told services have resumed", "notices", b.planned)
 	return nil
 }
 
@@ -311,9 +313,8 @@ func (b *batch) flush(ctx context.Context) error {
 	if len(b.chunk) == 0 {
 		return nil
 	}
-	n, err := b.p.publishChunk(ctx, b.chunk)
-	b.published += n
-	b.p.obs.Planned(b.kind, n)
+	err := b.p.publishChunk(ctx, b.chunk)
+	b.p.obs.Planned(b.kind, len(b.chunk))
 	b.chunk = b.chunk[:0]
 	b.m.InProgress()
 	return err
@@ -346,35 +347,43 @@ func (p *planner) newNotice(o *Outage, fac Facility, patient Patient, kind strin
 	}
 }
 
-// waitForReplica waits until the replica has applied every appointment
-// record that was in the stream when the event is planned, so that an
-// appointment booked just before the outage is never missed.
-func (p *planner) waitForReplica(ctx context.Context, m jetstream.Msg) error {
-	s, err := p.js.Stream(ctx, StreamAppointments)
-	if err != nil {
-		return fmt.Errorf("look up stream %s: %w", StreamAppointments, err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		return fmt.Errorf("stream %s: %w", StreamAppointments, err)
-	}
+// waitForViews waits until the replica has applied every appointment
+// record, and the plans view every plan record, that were in their streams
+// when the event is planned: an appointment booked just before the outage
+// is never missed, and what other workers planned is known.
+func (p *planner) waitForViews(ctx context.Context, m jetstream.Msg) error {
 	wctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
 	defer cancel()
 	keepAlive := time.NewTicker(10 * time.Second)
 	defer keepAlive.Stop()
-	done := make(chan error, 1)
-	go func() { done <- p.replica.waitFor(wctx, info.State.LastSeq) }()
-	for {
-		select {
-		case err := <-done:
-			if err != nil {
-				return fmt.Errorf("replica did not reach appointment sequence %d (at %d): %w", info.State.LastSeq, p.replica.Applied(), err)
+	for _, v := range []struct {
+		stream string
+		pos    *position
+	}{{StreamAppointments, p.replica.position}, {StreamPlans, p.plans.position}} {
+		s, err := p.js.Stream(ctx, v.stream)
+		if err != nil {
+			return fmt.Errorf("look up stream %s: %w", v.stream, err)
+		}
+		info, err := s.Info(ctx)
+		if err != nil {
+			return fmt.Errorf("stream %s: %w", v.stream, err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- v.pos.waitFor(wctx, info.State.LastSeq) }()
+	wait:
+		for {
+			select {
+			case err := <-done:
+				if err != nil {
+					return fmt.Errorf("the view of %s did not reach sequence %d (at %d): %w", v.stream, info.State.LastSeq, v.pos.Applied(), err)
+				}
+				break wait
+			case <-keepAlive.C:
+				m.InProgress()
 			}
-			return nil
-		case <-keepAlive.C:
-			m.InProgress()
 		}
 	}
+	return nil
 }
 
 // language picks the patient's language, else the facility's, else English,
@@ -388,36 +397,68 @@ func (p *planner) language(patient, facility string) string {
 	return "en"
 }
 
-// publishChunk records notices and publishes those without an outcome,
-// waiting until JetStream has stored every one. The notice id is the message
-// id, so a notice published twice is stored once.
-func (p *planner) publishChunk(ctx context.Context, chunk []*Notice) (int, error) {
-	done, err := p.store.AddNotices(ctx, chunk)
-	if err != nil {
-		return 0, fmt.Errorf("record notices: %w", err)
-	}
-	futures := make([]jetstream.PubAckFuture, 0, len(chunk))
-	for i, n := range chunk {
-		if done[i] {
-			continue
+// publishChunk publishes each notice's record to PLANS and the notice
+// itself to NOTICES, and waits until JetStream has stored every one. The
+// notice id is the message id, so a notice published twice is stored once.
+func (p *planner) publishChunk(ctx context.Context, chunk []*Notice) error {
+	futures := make([]jetstream.PubAckFuture, 0, 2*len(chunk))
+	for _, n := range chunk {
+		rec, err := jsonMarshal(&PlanRecord{Notice: plannedRecord(n)})
+		if err != nil {
+			return err
 		}
 		data, err := jsonMarshal(n)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		priority := priorityNormal
 		if p.urgent(n, p.now()) {
 			priority = priorityUrgent
 		}
-		msg := nats.NewMsg(SubjectNotices + "." + n.Facility + "." + priority)
-		msg.Data = data
-		msg.Header.Set(jetstream.MsgIDHeader, n.ID)
-		f, err := p.js.PublishMsgAsync(msg)
-		if err != nil {
-			return 0, fmt.Errorf("publish notice %s: %w", n.ID, err)
+		for _, msg := range []*nats.Msg{
+			newMsg(SubjectPlans+"."+n.Facility, "notice:"+n.ID, rec),
+			newMsg(SubjectNotices+"."+n.Facility+"."+priority, n.ID, data),
+		} {
+			f, err := p.js.PublishMsgAsync(msg)
+			if err != nil {
+				return fmt.Errorf("publish notice %s: %w", n.ID, err)
+			}
+			futures = append(futures, f)
 		}
-		futures = append(futures, f)
 	}
+	return awaitAll(ctx, futures)
+}
+
+// record publishes a plan record and waits until it is stored.
+func (p *planner) record(ctx context.Context, id string, r *PlanRecord) error {
+	data, err := jsonMarshal(r)
+	if err != nil {
+		return err
+	}
+	facility := "_"
+	switch {
+	case r.Event != nil:
+		facility = r.Event.Outage.Facility
+	case r.Notice != nil:
+		facility = r.Notice.Facility
+	}
+	if !ValidID(facility) {
+		facility = "_"
+	}
+	_, err = p.js.PublishMsg(ctx, newMsg(SubjectPlans+"."+facility, id, data))
+	return err
+}
+
+// newMsg is a message with a JetStream message id for deduplication.
+func newMsg(subject, id string, data []byte) *nats.Msg {
+	msg := nats.NewMsg(subject)
+	msg.Data = data
+	msg.Header.Set(jetstream.MsgIDHeader, id)
+	return msg
+}
+
+// awaitAll waits for every publication's acknowledgement.
+func awaitAll(ctx context.Context, futures []jetstream.PubAckFuture) error {
 	var errs []error
 	for _, f := range futures {
 		select {
@@ -425,11 +466,11 @@ func (p *planner) publishChunk(ctx context.Context, chunk []*Notice) (int, error
 		case err := <-f.Err():
 			errs = append(errs, err)
 		case <-ctx.Done():
-			return 0, ctx.Err()
+			return ctx.Err()
 		}
 	}
 	if len(errs) > 0 {
-		return 0, fmt.Errorf("%d of %d notices not stored: %w", len(errs), len(futures), errors.Join(errs[0]))
+		return fmt.Errorf("%d of %d messages not stored: %w", len(errs), len(futures), errs[0])
 	}
-	return len(futures), nil
+	return nil
 }

@@ -3,7 +3,6 @@ package notifier
 import (
 	"context"
 	"log/slog"
-	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -11,19 +10,16 @@ import (
 // replica applies the APPOINTMENTS stream to the store and tells waiters how
 // far it has got.
 type replica struct {
+	*position
 	js         jetstream.JetStream
 	store      Store
 	log        *slog.Logger
 	facilities map[string]Facility
 	obs        Observer
-
-	mu      sync.Mutex
-	applied uint64
-	moved   chan struct{} // closed and replaced whenever applied moves
 }
 
 func newReplica(js jetstream.JetStream, store Store, log *slog.Logger, facilities map[string]Facility) *replica {
-	return &replica{js: js, store: store, log: log, facilities: facilities, moved: make(chan struct{})}
+	return &replica{position: newPosition(), js: js, store: store, log: log, facilities: facilities}
 }
 
 func (r *replica) run(ctx context.Context) error {
@@ -73,38 +69,4 @@ func (r *replica) decode(m jetstream.Msg) (Appointment, error) {
 		return Appointment{}, invalid(errUnknownFacility(tokens[0]))
 	}
 	return DecodeAppointment(m.Data(), tokens[0], tokens[1])
-}
-
-func (r *replica) advance(seq uint64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if seq > r.applied {
-		r.applied = seq
-		close(r.moved)
-		r.moved = make(chan struct{})
-	}
-}
-
-// Applied is the stream sequence of the last appointment record applied.
-func (r *replica) Applied() uint64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.applied
-}
-
-// waitFor blocks until the replica has applied every message up to seq.
-func (r *replica) waitFor(ctx context.Context, seq uint64) error {
-	for {
-		r.mu.Lock()
-		applied, moved := r.applied, r.moved
-		r.mu.Unlock()
-		if applied >= seq {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-moved:
-		}
-	}
 }

@@ -13,22 +13,18 @@ type Store interface {
 	Position(ctx context.Context, stream string) (uint64, error)
 	ApplyAppointments(ctx context.Context, changes []AppointmentChange) error
 	ApplyDeliveries(ctx context.Context, changes []DeliveryChange) error
+	// ApplyPlans records planned notices, handled events and refused
+	// events from the PLANS stream.
+	ApplyPlans(ctx context.Context, changes []PlanChange) error
 	AddReject(ctx context.Context, r Reject) error
 	// HasEvent reports whether an event with this source and id was handled.
 	HasEvent(ctx context.Context, source, id string) (bool, error)
-	// AddEvent records a handled event and reports whether it is new.
-	AddEvent(ctx context.Context, ev *Event) (bool, error)
-	PutOutage(ctx context.Context, o *Outage, state string) error
 	// Outage returns an outage's latest data and state; ok is false when
 	// it is unknown.
 	Outage(ctx context.Context, id string) (o Outage, state string, ok bool, err error)
 	// Affected calls fn for every appointment the outage affects, patient
 	// by patient, soonest first, each patient's appointments consecutive.
 	Affected(ctx context.Context, o *Outage, fn func(AffectedAppointment) error) error
-	// AddNotices records planned notices and reports, for each, whether it
-	// already has an outcome.
-	AddNotices(ctx context.Context, notices []*Notice) ([]bool, error)
-	NoticeDone(ctx context.Context, id string) (bool, error)
 	// OutageNotices lists the notices planned for an outage, in the order
 	// they were planned.
 	OutageNotices(ctx context.Context, outageID string) ([]PlannedNotice, error)
@@ -37,23 +33,29 @@ type Store interface {
 	AppointmentsByID(ctx context.Context, facility string, ids []string, fn func(AffectedAppointment) error) error
 }
 
-// PlannedNotice is what the store keeps of a planned notice.
+// PlannedNotice is what the store, and the PLANS stream, keep of a planned
+// notice: no contact data.
 type PlannedNotice struct {
-	ID             string
-	Kind           string
-	PatientID      string
-	AppointmentIDs []string
+	ID             string   `json:"id"`
+	Kind           string   `json:"kind"`
+	PatientID      string   `json:"patient_id"`
+	AppointmentIDs []string `json:"appointment_ids"`
 	// EventKey names the event the notice was planned for.
-	EventKey string
+	EventKey  string    `json:"event_key"`
+	OutageID  string    `json:"outage_id"`
+	Facility  string    `json:"facility"`
+	Language  string    `json:"language"`
+	Earliest  time.Time `json:"earliest"`
+	PlannedAt time.Time `json:"planned_at"`
 }
 
 // Reject is input that was refused, with the reason.
 type Reject struct {
-	At      time.Time
-	Stream  string
-	Subject string
-	Seq     uint64
-	Reason  string
+	At      time.Time `json:"at"`
+	Stream  string    `json:"stream"`
+	Subject string    `json:"subject"`
+	Seq     uint64    `json:"seq"`
+	Reason  string    `json:"reason"`
 }
 
 // AppointmentChange is one message of the APPOINTMENTS stream as the

@@ -18,6 +18,7 @@ const (
 	StreamOutages      = "OUTAGES"
 	StreamNotices      = "NOTICES"
 	StreamDeliveries   = "DELIVERIES"
+	StreamPlans        = "PLANS"
 )
 
 // Subject prefixes: appointments.<facility>.<id>, outages.<facility>,
@@ -27,6 +28,7 @@ const (
 	SubjectOutages      = "outages"
 	SubjectNotices      = "notices"
 	SubjectDeliveries   = "deliveries"
+	SubjectPlans        = "plans"
 )
 
 // Consumer names shared by every worker.
@@ -76,6 +78,14 @@ func streamConfigs(replicas int) []jetstream.StreamConfig {
 			Description: "Planned notices awaiting dispatch (work queue).",
 			Subjects:    []string{SubjectNotices + ".>"},
 			Retention:   jetstream.WorkQueuePolicy,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+			Duplicates:  dedupWindow,
+		},
+		{
+			Name:        StreamPlans,
+			Description: "What the planners decided: notices planned and events handled, for every worker's store.",
+			Subjects:    []string{SubjectPlans + ".>"},
 			Storage:     jetstream.FileStorage,
 			Replicas:    replicas,
 			Duplicates:  dedupWindow,

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"os"
 	"sync"
 	"time"
 
@@ -43,6 +45,7 @@ type Worker struct {
 	Now func() time.Time
 
 	replica   *replica
+	plans     *plansView
 	readyOnce sync.Once
 	ready     chan struct{}
 }
@@ -80,10 +83,15 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err := EnsureStreams(ctx, w.JS, w.Replicas); err != nil {
 		return err
 	}
+	kv, err := ensureClaims(ctx, w.JS, w.Replicas)
+	if err != nil {
+		return err
+	}
 	w.replica = newReplica(w.JS, w.Store, log.With("loop", "replica"), w.Facilities)
 	w.replica.obs = obs
+	w.plans = &plansView{position: newPosition(), js: w.JS, store: w.Store, log: log.With("loop", "plans")}
 	p := &planner{js: w.JS, store: w.Store, replica: w.replica, log: log.With("loop", "planner"),
-		facilities: w.Facilities, languages: w.Languages, urgent: w.Chain.Urgent, now: now, obs: obs}
+		facilities: w.Facilities, languages: w.Languages, urgent: w.Chain.Urgent, now: now, obs: obs, plans: w.plans}
 	d := &dispatcher{js: w.JS, store: w.Store, renderer: w.Renderer, chain: w.Chain,
 		log: log.With("loop", "dispatcher"), parallel: w.Parallel, grace: w.ShutdownGrace, now: now, obs: obs}
 	if d.parallel <= 0 {
@@ -96,9 +104,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	if d.ackWait <= 0 {
 		d.ackWait = DefaultAckWait
 	}
+	d.claims = &claims{kv: kv, worker: workerID(), ttl: d.ackWait, now: now}
 	a := &audit{js: w.JS, store: w.Store, log: log.With("loop", "audit")}
 	loops := map[string]func(context.Context) error{
-		"replica": w.replica.run, "planner": p.run, "dispatcher": d.run, "audit": a.run,
+		"replica": w.replica.run, "plans": w.plans.run, "planner": p.run, "dispatcher": d.run, "audit": a.run,
 	}
 	if w.CallList != nil {
 		r := newRefresher(w.CallList, log.With("loop", "calllist"))
@@ -152,4 +161,11 @@ func (w *Worker) ReplicaApplied() uint64 {
 		return 0
 	}
 	return w.replica.Applied()
+}
+
+// workerID names this process in claims: host, process id and a random
+// suffix, so that a restarted process is another worker.
+func workerID() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d-%04x", host, os.Getpid(), rand.N(1<<16))
 }

@@ -1,0 +1,122 @@
+package notifier
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// BucketClaims is the KeyValue bucket of claims per notice id: a worker
+// sends a notice only after creating its claim, so two workers active at
+// once never send the same notice.
+const BucketClaims = "notice-claims"
+
+// claimsKeep is how long finished claims are remembered.
+const claimsKeep = 7 * 24 * time.Hour
+
+// Claim states.
+const (
+	claimSending = "sending"
+	claimDone    = "done"
+)
+
+// claimValue is a claim as stored in the bucket.
+type claimValue struct {
+	Worker  string `json:"worker"`
+	State   string `json:"state"`
+	Outcome string `json:"outcome,omitempty"`
+}
+
+// claims hands out notices to workers. A claim a worker keeps refreshing is
+// its own; one not refreshed for ttl (its worker died) is taken over.
+type claims struct {
+	kv     jetstream.KeyValue
+	worker string
+	ttl    time.Duration
+	now    func() time.Time
+}
+
+// ensureClaims opens the claims bucket, creating it when missing.
+func ensureClaims(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.KeyValue, error) {
+	kv, err := js.KeyValue(ctx, BucketClaims)
+	if err == nil {
+		return kv, nil
+	}
+	if !errors.Is(err, jetstream.ErrBucketNotFound) {
+		return nil, fmt.Errorf("open bucket %s: %w", BucketClaims, err)
+	}
+	kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      BucketClaims,
+		Description: "Which worker sends which notice.",
+		History:     1,
+		TTL:         claimsKeep,
+		Storage:     jetstream.FileStorage,
+		Replicas:    max(replicas, 1),
+	})
+	if errors.Is(err, jetstream.ErrBucketExists) {
+		return js.KeyValue(ctx, BucketClaims)
+	}
+	return kv, err
+}
+
+// claim outcomes.
+const (
+	claimMine     = iota // the caller may send; rev is its claim's revision
+	claimBusy            // another worker is sending it; try again after wait
+	claimFinished        // another worker finished it
+)
+
+// acquire claims a notice for this worker.
+func (c *claims) acquire(ctx context.Context, id string) (status int, rev uint64, wait time.Duration, err error) {
+	mine, _ := json.Marshal(claimValue{Worker: c.worker, State: claimSending})
+	for range 3 {
+		rev, err = c.kv.Create(ctx, id, mine)
+		if err == nil {
+			return claimMine, rev, 0, nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) {
+			return 0, 0, 0, err
+		}
+		e, err := c.kv.Get(ctx, id)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue // gone in between: try to create it again
+		}
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		var v claimValue
+		_ = json.Unmarshal(e.Value(), &v)
+		if v.State == claimDone {
+			return claimFinished, 0, 0, nil
+		}
+		if age := c.now().Sub(e.Created()); age < c.ttl {
+			return claimBusy, 0, c.ttl - age, nil
+		}
+		// Its worker stopped refreshing it: it died. Take the notice over.
+		rev, err = c.kv.Update(ctx, id, mine, e.Revision())
+		if err == nil {
+			return claimMine, rev, 0, nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+			return 0, 0, 0, err
+		}
+	}
+	return claimBusy, 0, c.ttl, nil
+}
+
+// refresh keeps a claim alive; it returns the new revision.
+func (c *claims) refresh(ctx context.Context, id string, rev uint64) (uint64, error) {
+	mine, _ := json.Marshal(claimValue{Worker: c.worker, State: claimSending})
+	return c.kv.Update(ctx, id, mine, rev)
+}
+
+// finish marks a notice as done for good.
+func (c *claims) finish(ctx context.Context, id, outcome string) error {
+	v, _ := json.Marshal(claimValue{Worker: c.worker, State: claimDone, Outcome: outcome})
+	_, err := c.kv.Put(ctx, id, v)
+	return err
+}
