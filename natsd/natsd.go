@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -24,6 +25,17 @@ type Options struct {
 	StoreDir string
 	// ServerName names the server in logs and clusters (default "notifier").
 	ServerName string
+	// Cluster, when set, makes the server a node of a JetStream cluster.
+	Cluster *Cluster
+}
+
+// Cluster is a node's part in a cluster.
+type Cluster struct {
+	Name string
+	// Port is the route port of this node (on Host).
+	Port int
+	// Routes are the other nodes' route URLs, e.g. nats://127.0.0.1:6223.
+	Routes []string
 }
 
 // Server is a running embedded NATS server.
@@ -57,7 +69,7 @@ func Start(o Options) (*Server, error) {
 		}
 		l.Close()
 	}
-	srv, err := server.NewServer(&server.Options{
+	opts := &server.Options{
 		ServerName: o.ServerName,
 		Host:       o.Host,
 		Port:       o.Port,
@@ -65,7 +77,12 @@ func Start(o Options) (*Server, error) {
 		StoreDir:   o.StoreDir,
 		NoSigs:     true,
 		NoLog:      true,
-	})
+	}
+	if c := o.Cluster; c != nil {
+		opts.Cluster = server.ClusterOpts{Name: c.Name, Host: o.Host, Port: c.Port}
+		opts.Routes = server.RoutesFromStr(strings.Join(c.Routes, ","))
+	}
+	srv, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("embedded NATS: %w", err)
 	}

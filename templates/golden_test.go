@@ -57,6 +57,47 @@ func TestRenderGolden(t *testing.T) {
 			n.Appointments[0].Department, n.Appointments[0].Location = "", w.location
 			return n
 		}},
+		{"reinstated", func(t *testing.T, lang string) *notifier.Notice {
+			n := sampleNotice(t, lang)
+			w := wording[lang]
+			n.Kind = notifier.KindReinstated
+			n.Patient.Name = w.name
+			n.Appointments[0].Department, n.Appointments[0].Location = w.department, w.location
+			return n
+		}},
+		{"reinstated-two", func(t *testing.T, lang string) *notifier.Notice {
+			n := sampleNotice(t, lang)
+			w := wording[lang]
+			n.Kind = notifier.KindReinstated
+			n.Patient.Name = w.name
+			n.InfoURL = ""
+			n.Appointments = []notifier.NoticeAppointment{
+				{ID: "a-1", Department: w.department, Location: w.location, Start: mustTime(t, "2020-09-14T09:30:00+02:00")},
+				{ID: "a-2", Department: w.department, Start: mustTime(t, "2020-09-21T11:00:00+02:00")},
+			}
+			return n
+		}},
+		{"resumed", func(t *testing.T, lang string) *notifier.Notice {
+			n := sampleNotice(t, lang)
+			w := wording[lang]
+			n.Kind = notifier.KindResumed
+			n.Patient.Name = w.name
+			n.Appointments[0].Department, n.Appointments[0].Location = w.department, w.location
+			return n
+		}},
+		{"resumed-two-without-hotline", func(t *testing.T, lang string) *notifier.Notice {
+			n := sampleNotice(t, lang)
+			w := wording[lang]
+			n.Kind = notifier.KindResumed
+			n.Patient.Name = ""
+			n.Hotline = ""
+			n.Note = w.note
+			n.Appointments = []notifier.NoticeAppointment{
+				{ID: "a-2", Location: w.location, Start: mustTime(t, "2020-10-26T08:30:00Z")},
+				{ID: "a-1", Department: w.department, Start: mustTime(t, "2020-10-24T09:30:00+02:00")},
+			}
+			return n
+		}},
 	}
 	for _, lang := range r.Languages() {
 		for _, c := range cases {

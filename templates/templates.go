@@ -4,13 +4,17 @@
 //
 // Each language has one file in lang/ that defines its wording, piece by
 // piece (subject, greeting, lead, …); the layouts in layout/ arrange the
-// pieces once for plain text and once for HTML. The pieces are parsed into a
-// text/template set and an html/template set, so the HTML part escapes every
-// field of the notice while both parts say the same. Each language also
-// defines "short", the SMS: the facility, the earliest appointment and how
-// many more there are, what to do and the hotline, in one GSM-7 message
-// where the wording allows (see package sms), and never the patient's name
-// or a department, as others may read a phone's screen.
+// pieces once for plain text and once for HTML. The pieces that depend on
+// the notice's kind are defined once per kind, named after it
+// ("postponed/subject", "reinstated/subject", …); Render lays a notice out
+// with its own kind's pieces, so the layouts name only "subject". The pieces
+// are parsed into a text/template set and an html/template set, so the HTML
+// part escapes every field of the notice while both parts say the same. Each
+// kind also has a "short" piece, the SMS: the facility's short name, the
+// earliest appointment and how many more there are, what to do and the
+// hotline, in one GSM-7 message where the wording allows (see package sms),
+// and never the patient's name or a department, as others may read a
+// phone's screen.
 package templates
 
 import (
@@ -22,6 +26,7 @@ import (
 	"maps"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	texttemplate "text/template"
 	"time"
@@ -39,16 +44,28 @@ const Fallback = "en"
 //go:embed lang/*.tmpl layout/*.tmpl
 var files embed.FS
 
+// kinds are the kinds of notice the renderer has wording for.
+var kinds = []string{notifier.KindPostponed, notifier.KindCancelled, notifier.KindReinstated, notifier.KindResumed}
+
+// kindPieces are the pieces each language defines once per kind, as
+// "<kind>/<piece>". The other pieces (greeting, contact, …) say the same
+// whatever the kind.
+var kindPieces = []string{"subject", "lead", "instruction", "listed", "short"}
+
 // Renderer renders notices with the embedded templates. It is safe for
 // concurrent use.
 type Renderer struct {
-	langs map[string]*language
+	langs map[string]language
 }
 
 var _ notifier.Renderer = (*Renderer)(nil)
 
-// language is one language's pieces laid out for each part.
-type language struct {
+// language is one language's templates, one set for each kind of notice.
+type language map[string]*set
+
+// set is one language's pieces for one kind of notice, laid out for each
+// part.
+type set struct {
 	text *texttemplate.Template
 	html *htmltemplate.Template
 }
@@ -60,7 +77,7 @@ func New() (*Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Renderer{langs: make(map[string]*language, len(paths))}
+	r := &Renderer{langs: make(map[string]language, len(paths))}
 	for _, p := range paths {
 		code := strings.TrimSuffix(path.Base(p), ".tmpl")
 		loc, ok := locales[code]
@@ -76,12 +93,59 @@ func New() (*Renderer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("templates: %w", err)
 		}
-		r.langs[code] = &language{text: text, html: html}
+		if missing := missingPieces(text); len(missing) > 0 {
+			return nil, fmt.Errorf("templates: %s: no %s", p, strings.Join(missing, ", "))
+		}
+		lang := make(language, len(kinds))
+		for _, kind := range kinds {
+			if lang[kind], err = bind(kind, text, html); err != nil {
+				return nil, fmt.Errorf("templates: %s: %w", p, err)
+			}
+		}
+		r.langs[code] = lang
 	}
 	if r.langs[Fallback] == nil {
 		return nil, fmt.Errorf("templates: no templates for the fallback language %q", Fallback)
 	}
 	return r, nil
+}
+
+// missingPieces lists the kinds' pieces that t, a language's templates, does
+// not define: New refuses such a language rather than Render failing on
+// every notice of that kind.
+func missingPieces(t *texttemplate.Template) []string {
+	var missing []string
+	for _, kind := range kinds {
+		for _, piece := range kindPieces {
+			if name := kind + "/" + piece; t.Lookup(name) == nil {
+				missing = append(missing, strconv.Quote(name))
+			}
+		}
+	}
+	return missing
+}
+
+// bind returns copies of a language's templates in which each of
+// kindPieces stands for the kind's own: "subject" for "reinstated/subject".
+func bind(kind string, text *texttemplate.Template, html *htmltemplate.Template) (*set, error) {
+	t, err := text.Clone()
+	if err != nil {
+		return nil, err
+	}
+	h, err := html.Clone()
+	if err != nil {
+		return nil, err
+	}
+	for _, piece := range kindPieces {
+		call := fmt.Sprintf("{{template %q .}}", kind+"/"+piece)
+		if _, err := t.New(piece).Parse(call); err != nil {
+			return nil, err
+		}
+		if _, err := h.New(piece).Parse(call); err != nil {
+			return nil, err
+		}
+	}
+	return &set{text: t, html: h}, nil
 }
 
 // Languages lists the codes of the languages the renderer writes, sorted.
@@ -112,21 +176,25 @@ func (r *Renderer) render(n *notifier.Notice) (*notifier.Message, error) {
 	if lang == nil {
 		code, lang = Fallback, r.langs[Fallback]
 	}
+	tmpl := lang[n.Kind]
+	if tmpl == nil {
+		return nil, fmt.Errorf("%w: kind %q has no wording", notifier.ErrInvalid, n.Kind)
+	}
 	v, err := newView(n, code)
 	if err != nil {
 		return nil, err
 	}
 	var subject, text, html, short strings.Builder
-	if err := lang.text.ExecuteTemplate(&subject, "subject", v); err != nil {
+	if err := tmpl.text.ExecuteTemplate(&subject, "subject", v); err != nil {
 		return nil, err
 	}
-	if err := lang.text.ExecuteTemplate(&short, "short", v); err != nil {
+	if err := tmpl.text.ExecuteTemplate(&short, "short", v); err != nil {
 		return nil, err
 	}
-	if err := lang.text.ExecuteTemplate(&text, "text.tmpl", v); err != nil {
+	if err := tmpl.text.ExecuteTemplate(&text, "text.tmpl", v); err != nil {
 		return nil, err
 	}
-	if err := lang.html.ExecuteTemplate(&html, "html.tmpl", v); err != nil {
+	if err := tmpl.html.ExecuteTemplate(&html, "html.tmpl", v); err != nil {
 		return nil, err
 	}
 	return &notifier.Message{
@@ -148,19 +216,21 @@ func (r *Renderer) render(n *notifier.Notice) (*notifier.Message, error) {
 // view is what the templates see of a notice: only what a patient may read,
 // with the appointments in order and in the facility's local time.
 type view struct {
-	Lang      string
-	Cancelled bool
+	Lang string
 	// Many is whether the notice is about more than one appointment, and
 	// More how many there are besides the earliest.
-	Many         bool
-	More         int
-	Name         string
-	Facility     string
-	Earliest     time.Time
-	Appointments []appointment
-	Hotline      string
-	InfoURL      string
-	Note         string
+	Many bool
+	More int
+	Name string
+	// Facility names the facility in the long notice, and FacilityShort in
+	// the SMS, where every character counts.
+	Facility      string
+	FacilityShort string
+	Earliest      time.Time
+	Appointments  []appointment
+	Hotline       string
+	InfoURL       string
+	Note          string
 }
 
 // appointment is one line of a notice's list.
@@ -172,9 +242,6 @@ type appointment struct {
 
 // newView checks n and prepares it for the templates of lang.
 func newView(n *notifier.Notice, lang string) (*view, error) {
-	if n.Kind != notifier.KindPostponed && n.Kind != notifier.KindCancelled {
-		return nil, fmt.Errorf("%w: kind %q has no wording", notifier.ErrInvalid, n.Kind)
-	}
 	if len(n.Appointments) == 0 {
 		return nil, fmt.Errorf("%w: no appointments", notifier.ErrInvalid)
 	}
@@ -187,16 +254,17 @@ func newView(n *notifier.Notice, lang string) (*view, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: time zone %q: %w", notifier.ErrInvalid, n.TimeZone, err)
 	}
+	facility := cmp.Or(strings.TrimSpace(n.FacilityName), n.Facility)
 	v := &view{
-		Lang:      lang,
-		Cancelled: n.Kind == notifier.KindCancelled,
-		Many:      len(n.Appointments) > 1,
-		More:      len(n.Appointments) - 1,
-		Name:      strings.TrimSpace(n.Patient.Name),
-		Facility:  cmp.Or(strings.TrimSpace(n.FacilityName), n.Facility),
-		Hotline:   strings.TrimSpace(n.Hotline),
-		InfoURL:   strings.TrimSpace(n.InfoURL),
-		Note:      strings.TrimSpace(n.Note),
+		Lang:          lang,
+		Many:          len(n.Appointments) > 1,
+		More:          len(n.Appointments) - 1,
+		Name:          strings.TrimSpace(n.Patient.Name),
+		Facility:      facility,
+		FacilityShort: cmp.Or(strings.TrimSpace(n.FacilityShortName), facility),
+		Hotline:       strings.TrimSpace(n.Hotline),
+		InfoURL:       strings.TrimSpace(n.InfoURL),
+		Note:          strings.TrimSpace(n.Note),
 	}
 	for _, a := range n.Appointments {
 		var place []string

@@ -2,10 +2,12 @@ package templates
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	texttemplate "text/template"
 	"time"
 
 	"github.com/postponement/notifier/notifier"
@@ -45,13 +47,14 @@ func mustTime(t *testing.T, s string) time.Time {
 func sampleNotice(t *testing.T, lang string) *notifier.Notice {
 	t.Helper()
 	return &notifier.Notice{
-		ID:           "n-0123456789abcdef",
-		Kind:         notifier.KindPostponed,
-		OutageID:     "ukd-2020-09-10",
-		Facility:     "ukd",
-		FacilityName: "Universitätsklinikum Düsseldorf",
-		TimeZone:     "Europe/Berlin",
-		Language:     lang,
+		ID:                "n-0123456789abcdef",
+		Kind:              notifier.KindPostponed,
+		OutageID:          "ukd-2020-09-10",
+		Facility:          "ukd",
+		FacilityName:      "Universitätsklinikum Düsseldorf",
+		FacilityShortName: "UKD",
+		TimeZone:          "Europe/Berlin",
+		Language:          lang,
 		Patient: notifier.Patient{
 			ID:    "P-4711",
 			Name:  "Erika Mustermann",
@@ -82,6 +85,76 @@ func TestLanguages(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestMissingPieces(t *testing.T) {
+	parse := func(t *testing.T, src string) *texttemplate.Template {
+		t.Helper()
+		tmpl, err := texttemplate.New("xx").Parse(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tmpl
+	}
+	var all strings.Builder
+	for _, kind := range kinds {
+		for _, piece := range kindPieces {
+			fmt.Fprintf(&all, "{{define %q}}%s{{end}}", kind+"/"+piece, piece)
+		}
+	}
+
+	t.Run("none when every kind has every piece", func(t *testing.T) {
+		if got := missingPieces(parse(t, all.String())); len(got) != 0 {
+			t.Errorf("missingPieces = %q, want none", got)
+		}
+	})
+	t.Run("a piece defined for no kind", func(t *testing.T) {
+		src := strings.Replace(all.String(), `{{define "resumed/short"}}`, `{{define "resumd/short"}}`, 1)
+		if got, want := missingPieces(parse(t, src)), []string{`"resumed/short"`}; !slices.Equal(got, want) {
+			t.Errorf("missingPieces = %q, want %q", got, want)
+		}
+	})
+	t.Run("a piece without its kind's name", func(t *testing.T) {
+		src := strings.Replace(all.String(), `{{define "reinstated/subject"}}`, `{{define "subject"}}`, 1)
+		if got, want := missingPieces(parse(t, src)), []string{`"reinstated/subject"`}; !slices.Equal(got, want) {
+			t.Errorf("missingPieces = %q, want %q", got, want)
+		}
+	})
+}
+
+func TestRenderKinds(t *testing.T) {
+	// Each kind is laid out with its own pieces, never another kind's.
+	r := newRenderer(t)
+	tests := []struct {
+		kind, lead, instruction, listed string
+	}{
+		{notifier.KindPostponed, "Due to a failure of our IT systems", "It has been postponed", "Appointment affected:"},
+		{notifier.KindCancelled, "Due to a failure of our IT systems", "Your appointment has been cancelled", "Appointment affected:"},
+		{notifier.KindReinstated, "We recently told you", "will go ahead as originally planned", "Your appointment:"},
+		{notifier.KindResumed, "Our IT systems are working again", "Please do not come at the original time unless", "Postponed appointment:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind, func(t *testing.T) {
+			n := sampleNotice(t, "en")
+			n.Kind = tt.kind
+			m := render(t, r, n)
+			// The plain text is wrapped; compare it unwrapped.
+			text := strings.Join(strings.Fields(m.Text), " ")
+			for _, want := range []string{tt.lead, tt.instruction, tt.listed} {
+				if !strings.Contains(text, want) {
+					t.Errorf("Text lacks %q:\n%s", want, m.Text)
+				}
+				if !strings.Contains(m.HTML, want) {
+					t.Errorf("HTML lacks %q:\n%s", want, m.HTML)
+				}
+			}
+			for _, other := range tests {
+				if other.instruction != tt.instruction && strings.Contains(text, other.instruction) {
+					t.Errorf("Text says %q, the %s wording:\n%s", other.instruction, other.kind, m.Text)
+				}
+			}
+		})
+	}
 }
 
 func TestRenderMessage(t *testing.T) {
@@ -244,6 +317,18 @@ func TestRenderSubject(t *testing.T) {
 		{"tr", notifier.KindPostponed, true, "14.09.2020 ve sonrasındaki randevularınız ertelendi – Universitätsklinikum Düsseldorf"},
 		{"tr", notifier.KindCancelled, false, "14.09.2020 tarihli randevunuz iptal edildi – Universitätsklinikum Düsseldorf"},
 		{"tr", notifier.KindCancelled, true, "14.09.2020 ve sonrasındaki randevularınız iptal edildi – Universitätsklinikum Düsseldorf"},
+		{"de", notifier.KindReinstated, false, "Ihr Termin am 14.09.2020 findet doch statt – Universitätsklinikum Düsseldorf"},
+		{"de", notifier.KindReinstated, true, "Ihre Termine ab 14.09.2020 finden doch statt – Universitätsklinikum Düsseldorf"},
+		{"de", notifier.KindResumed, false, "Unsere IT-Systeme funktionieren wieder: Ihr Termin wird neu vereinbart – Universitätsklinikum Düsseldorf"},
+		{"de", notifier.KindResumed, true, "Unsere IT-Systeme funktionieren wieder: Ihre Termine werden neu vereinbart – Universitätsklinikum Düsseldorf"},
+		{"en", notifier.KindReinstated, false, "Your appointment on 14 September 2020 will go ahead as planned – Universitätsklinikum Düsseldorf"},
+		{"en", notifier.KindReinstated, true, "Your appointments from 14 September 2020 will go ahead as planned – Universitätsklinikum Düsseldorf"},
+		{"en", notifier.KindResumed, false, "Services at Universitätsklinikum Düsseldorf have resumed – rebooking your appointment"},
+		{"en", notifier.KindResumed, true, "Services at Universitätsklinikum Düsseldorf have resumed – rebooking your appointments"},
+		{"tr", notifier.KindReinstated, false, "14.09.2020 tarihli randevunuz planlandığı gibi gerçekleşecek – Universitätsklinikum Düsseldorf"},
+		{"tr", notifier.KindReinstated, true, "14.09.2020 ve sonrasındaki randevularınız planlandığı gibi gerçekleşecek – Universitätsklinikum Düsseldorf"},
+		{"tr", notifier.KindResumed, false, "Hizmetlerimiz yeniden başladı: randevunuz için yeni bir tarih belirlenecek – Universitätsklinikum Düsseldorf"},
+		{"tr", notifier.KindResumed, true, "Hizmetlerimiz yeniden başladı: randevularınız için yeni tarihler belirlenecek – Universitätsklinikum Düsseldorf"},
 	}
 	for _, tt := range tests {
 		name := tt.lang + " " + tt.kind + " one"
@@ -334,7 +419,8 @@ func TestRenderRejectsNotice(t *testing.T) {
 		{"empty time zone", func(n *notifier.Notice) { n.TimeZone = "" }},
 		{"host's local time zone", func(n *notifier.Notice) { n.TimeZone = "Local" }},
 		{"no appointments", func(n *notifier.Notice) { n.Appointments = nil }},
-		{"kind without wording", func(n *notifier.Notice) { n.Kind = "resumed" }},
+		{"kind without wording", func(n *notifier.Notice) { n.Kind = "rescheduled" }},
+		{"no kind", func(n *notifier.Notice) { n.Kind = "" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
