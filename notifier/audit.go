@@ -11,6 +11,7 @@ import (
 // audit applies the DELIVERIES stream to the store: every worker's view of
 // every outcome, whichever worker produced it.
 type audit struct {
+	*position
 	js    jetstream.JetStream
 	store Store
 	log   *slog.Logger
@@ -23,6 +24,7 @@ func (a *audit) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a.advance(pos)
 	return follow(ctx, a.js, a.log, StreamDeliveries, pos, a.apply)
 }
 
@@ -50,6 +52,7 @@ func (a *audit) apply(ctx context.Context, batch []jetstream.Msg) error {
 	if err := a.store.ApplyDeliveries(ctx, changes); err != nil {
 		return err
 	}
+	a.advance(changes[len(changes)-1].Seq)
 	if a.manual != nil {
 		for _, c := range changes {
 			if c.Delivery != nil && c.Delivery.Outcome == OutcomeManual {

@@ -26,9 +26,12 @@ const (
 
 // claimValue is a claim as stored in the bucket.
 type claimValue struct {
-	Worker  string `json:"worker"`
-	State   string `json:"state"`
-	Outcome string `json:"outcome,omitempty"`
+	Worker string `json:"worker"`
+	State  string `json:"state"`
+	// Delivery is the outcome of a finished notice, kept so that a worker
+	// finding the claim done can store the outcome its sender did not get
+	// to store.
+	Delivery *Delivery `json:"delivery,omitempty"`
 }
 
 // claims hands out notices to workers. A claim a worker keeps refreshing is
@@ -70,42 +73,43 @@ const (
 	claimFinished        // another worker finished it
 )
 
-// acquire claims a notice for this worker.
-func (c *claims) acquire(ctx context.Context, id string) (status int, rev uint64, wait time.Duration, err error) {
+// acquire claims a notice for this worker. For a notice finished by
+// another worker, done is its outcome.
+func (c *claims) acquire(ctx context.Context, id string) (status int, rev uint64, wait time.Duration, done *Delivery, err error) {
 	mine, _ := json.Marshal(claimValue{Worker: c.worker, State: claimSending})
 	for range 3 {
 		rev, err = c.kv.Create(ctx, id, mine)
 		if err == nil {
-			return claimMine, rev, 0, nil
+			return claimMine, rev, 0, nil, nil
 		}
 		if !errors.Is(err, jetstream.ErrKeyExists) {
-			return 0, 0, 0, err
+			return 0, 0, 0, nil, err
 		}
 		e, err := c.kv.Get(ctx, id)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			continue // gone in between: try to create it again
 		}
 		if err != nil {
-			return 0, 0, 0, err
+			return 0, 0, 0, nil, err
 		}
 		var v claimValue
 		_ = json.Unmarshal(e.Value(), &v)
 		if v.State == claimDone {
-			return claimFinished, 0, 0, nil
+			return claimFinished, 0, 0, v.Delivery, nil
 		}
 		if age := c.now().Sub(e.Created()); age < c.ttl {
-			return claimBusy, 0, c.ttl - age, nil
+			return claimBusy, 0, c.ttl - age, nil, nil
 		}
 		// Its worker stopped refreshing it: it died. Take the notice over.
 		rev, err = c.kv.Update(ctx, id, mine, e.Revision())
 		if err == nil {
-			return claimMine, rev, 0, nil
+			return claimMine, rev, 0, nil, nil
 		}
 		if !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
-			return 0, 0, 0, err
+			return 0, 0, 0, nil, err
 		}
 	}
-	return claimBusy, 0, c.ttl, nil
+	return claimBusy, 0, c.ttl, nil, nil
 }
 
 // refresh keeps a claim alive; it returns the new revision.
@@ -114,9 +118,15 @@ func (c *claims) refresh(ctx context.Context, id string, rev uint64) (uint64, er
 	return c.kv.Update(ctx, id, mine, rev)
 }
 
-// finish marks a notice as done for good.
-func (c *claims) finish(ctx context.Context, id, outcome string) error {
-	v, _ := json.Marshal(claimValue{Worker: c.worker, State: claimDone, Outcome: outcome})
-	_, err := c.kv.Put(ctx, id, v)
+// finish marks a notice as done for good, with its outcome. It comes
+// before the outcome is published: a worker that dies in between leaves
+// the outcome in the claim for the next one to publish, instead of a
+// notice that looks unsent.
+func (c *claims) finish(ctx context.Context, del *Delivery) error {
+	v, err := json.Marshal(claimValue{Worker: c.worker, State: claimDone, Delivery: del})
+	if err != nil {
+		return err
+	}
+	_, err = c.kv.Put(ctx, del.NoticeID, v)
 	return err
 }

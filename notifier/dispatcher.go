@@ -50,13 +50,15 @@ func (d *dispatcher) run(ctx context.Context) error {
 		{ConsumerDispatcherUrgent, SubjectNotices + ".*." + priorityUrgent},
 		{ConsumerDispatcher, SubjectNotices + ".*." + priorityNormal},
 	} {
-		cons, err := d.js.CreateOrUpdateConsumer(ctx, StreamNotices, jetstream.ConsumerConfig{
-			Durable:       q.name,
-			Description:   "Sends planned notices; shared by every worker.",
-			AckPolicy:     jetstream.AckExplicitPolicy,
-			AckWait:       d.ackWait,
-			MaxAckPending: max(2*d.parallel, 64),
-			FilterSubject: q.subject,
+		cons, err := retrying(ctx, d.log, "creating consumer "+q.name, func(ctx context.Context) (jetstream.Consumer, error) {
+			return d.js.CreateOrUpdateConsumer(ctx, StreamNotices, jetstream.ConsumerConfig{
+				Durable:       q.name,
+				Description:   "Sends planned notices; shared by every worker.",
+				AckPolicy:     jetstream.AckExplicitPolicy,
+				AckWait:       d.ackWait,
+				MaxAckPending: max(2*d.parallel, 64),
+				FilterSubject: q.subject,
+			})
 		})
 		if err != nil {
 			return fmt.Errorf("create consumer %s: %w", q.name, err)
@@ -92,7 +94,7 @@ func (d *dispatcher) handle(ctx context.Context, m jetstream.Msg) {
 		return
 	}
 	log := d.log.With("notice", n.ID, "outage", n.OutageID)
-	status, rev, wait, err := d.claims.acquire(ctx, n.ID)
+	status, rev, wait, done, err := d.claims.acquire(ctx, n.ID)
 	switch {
 	case err != nil:
 		log.Warn("notice not claimed; it will be tried again", "err", err)
@@ -100,6 +102,13 @@ func (d *dispatcher) handle(ctx context.Context, m jetstream.Msg) {
 		return
 	case status == claimFinished:
 		log.Info("notice already has an outcome; not sent again")
+		if done != nil {
+			// Its sender may have died before storing the outcome.
+			if err := d.publish(ctx, done); err != nil {
+				m.NakWithDelay(time.Second)
+				return
+			}
+		}
 		m.Ack()
 		return
 	case status == claimBusy:
@@ -122,13 +131,13 @@ func (d *dispatcher) handle(ctx context.Context, m jetstream.Msg) {
 		m.NakWithDelay(time.Second)
 		return
 	}
+	if err := d.claims.finish(ctx, del); err != nil {
+		log.Warn("claim not marked done", "err", err)
+	}
 	if err := d.publish(ctx, del); err != nil {
 		log.Error("outcome not stored; the notice will be tried again", "err", err)
 		m.NakWithDelay(time.Second)
 		return
-	}
-	if err := d.claims.finish(ctx, n.ID, del.Outcome); err != nil {
-		log.Warn("claim not marked done; the outcome is stored all the same", "err", err)
 	}
 	d.obs.Finished(del.Outcome, del.Channel, del.At.Sub(n.PlannedAt))
 	if del.Outcome == OutcomeDelivered {

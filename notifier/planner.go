@@ -33,13 +33,15 @@ type planner struct {
 }
 
 func (p *planner) run(ctx context.Context) error {
-	cons, err := p.js.CreateOrUpdateConsumer(ctx, StreamOutages, jetstream.ConsumerConfig{
-		Durable:       ConsumerPlanner,
-		Description:   "Plans notices from outage events; shared by every worker.",
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       2 * time.Minute,
-		MaxAckPending: 1,
-		FilterSubject: SubjectOutages + ".>",
+	cons, err := retrying(ctx, p.log, "creating consumer "+ConsumerPlanner, func(ctx context.Context) (jetstream.Consumer, error) {
+		return p.js.CreateOrUpdateConsumer(ctx, StreamOutages, jetstream.ConsumerConfig{
+			Durable:       ConsumerPlanner,
+			Description:   "Plans notices from outage events; shared by every worker.",
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			AckWait:       2 * time.Minute,
+			MaxAckPending: 1,
+			FilterSubject: SubjectOutages + ".>",
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("create consumer %s: %w", ConsumerPlanner, err)

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -46,6 +47,8 @@ type Worker struct {
 
 	replica   *replica
 	plans     *plansView
+	views     []view
+	caughtUp  atomic.Bool
 	readyOnce sync.Once
 	ready     chan struct{}
 }
@@ -80,10 +83,14 @@ func (w *Worker) Run(ctx context.Context) error {
 		obs = nopObserver{}
 	}
 	w.Chain.Observer = obs
-	if err := EnsureStreams(ctx, w.JS, w.Replicas); err != nil {
+	if _, err := retrying(ctx, log, "creating the streams", func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, EnsureStreams(ctx, w.JS, w.Replicas)
+	}); err != nil {
 		return err
 	}
-	kv, err := ensureClaims(ctx, w.JS, w.Replicas)
+	kv, err := retrying(ctx, log, "opening the claims bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
+		return ensureClaims(ctx, w.JS, w.Replicas)
+	})
 	if err != nil {
 		return err
 	}
@@ -105,7 +112,8 @@ func (w *Worker) Run(ctx context.Context) error {
 		d.ackWait = DefaultAckWait
 	}
 	d.claims = &claims{kv: kv, worker: workerID(), ttl: d.ackWait, now: now}
-	a := &audit{js: w.JS, store: w.Store, log: log.With("loop", "audit")}
+	a := &audit{position: newPosition(), js: w.JS, store: w.Store, log: log.With("loop", "audit")}
+	w.views = []view{{StreamAppointments, w.replica.position}, {StreamPlans, w.plans.position}, {StreamDeliveries, a.position}}
 	loops := map[string]func(context.Context) error{
 		"replica": w.replica.run, "plans": w.plans.run, "planner": p.run, "dispatcher": d.run, "audit": a.run,
 	}
@@ -127,6 +135,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	go w.catchUp(ctx, log)
 	close(w.ready)
 	log.Info("worker running", "facilities", len(w.Facilities), "channels", len(w.Chain.Links()), "parallel", d.parallel)
 	<-ctx.Done()
@@ -169,3 +178,36 @@ func workerID() string {
 	host, _ := os.Hostname()
 	return fmt.Sprintf("%s-%d-%04x", host, os.Getpid(), rand.N(1<<16))
 }
+
+// view is a materialised view of a stream and how far it has got.
+type view struct {
+	stream string
+	pos    *position
+}
+
+// catchUp waits until every view has applied what its stream held when the
+// worker started, then says so: a worker started on an empty data folder
+// has rebuilt its store from the streams.
+func (w *Worker) catchUp(ctx context.Context, log *slog.Logger) {
+	start := time.Now()
+	for _, v := range w.views {
+		s, err := w.JS.Stream(ctx, v.stream)
+		if err != nil {
+			return
+		}
+		info, err := s.Info(ctx)
+		if err != nil {
+			return
+		}
+		if err := v.pos.waitFor(ctx, info.State.LastSeq); err != nil {
+			return
+		}
+	}
+	w.caughtUp.Store(true)
+	log.Info("caught up with the streams", "took", time.Since(start).Round(time.Millisecond),
+		"appointments_seq", w.views[0].pos.Applied(), "plans_seq", w.views[1].pos.Applied(), "deliveries_seq", w.views[2].pos.Applied())
+}
+
+// CaughtUp reports whether the worker's store has applied everything its
+// streams held when it started.
+func (w *Worker) CaughtUp() bool { return w.caughtUp.Load() }

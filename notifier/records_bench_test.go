@@ -1,0 +1,97 @@
+package notifier
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// benchRecord is an appointment record as a scheduling system publishes it.
+func benchRecord(i int) []byte {
+	start := time.Date(2030, 3, 5, 9, 30, 0, 0, time.FixedZone("CET", 3600))
+	data, err := json.Marshal(Appointment{
+		ID: fmt.Sprintf("A-%d", i), Facility: "ukd", Department: "cardiology", Location: "Building 13, level 2",
+		Start: start, End: start.Add(30 * time.Minute), Status: StatusBooked, Kind: "outpatient",
+		Patient: Patient{ID: fmt.Sprintf("P-%d", i), Name: "Ayşe Müller", Language: "de",
+			Email: fmt.Sprintf("p%d@example.org", i), Phone: "+49 211 5550101"},
+	})
+	if err != nil {
+		panic(err)
+	}
+	return data
+}
+
+// BenchmarkDecodeAppointment is the replica's work per record before the
+// store: decoding and validating it.
+func BenchmarkDecodeAppointment(b *testing.B) {
+	data := benchRecord(4711)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeAppointment(data, "ukd", "A-4711"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// benchNotice is a planned notice for one patient with two appointments.
+func benchNotice() *Notice {
+	start := time.Date(2030, 3, 5, 9, 30, 0, 0, time.UTC)
+	n := &Notice{Kind: KindPostponed, OutageID: "ukd-2030-03", Facility: "ukd", FacilityName: "Universitätsklinikum Düsseldorf",
+		TimeZone: "Europe/Berlin", Language: "de", Hotline: "+49 211 81-04444", InfoURL: "https://example.org/outage",
+		Patient:   Patient{ID: "P-4711", Name: "Ayşe Müller", Language: "de", Email: "p4711@example.org"},
+		PlannedAt: start.Add(-24 * time.Hour)}
+	for i := range 2 {
+		n.Appointments = append(n.Appointments, NoticeAppointment{ID: fmt.Sprintf("A-%d", i), Department: "cardiology",
+			Location: "Building 13, level 2", Start: start.Add(time.Duration(i) * time.Hour)})
+	}
+	n.ID = NoticeID(n.OutageID, n.Kind, n.Patient.ID, n.AppointmentIDs())
+	return n
+}
+
+// BenchmarkNotice is the per-notice work around the channels: the planner
+// derives the id and encodes the notice for NOTICES, the dispatcher decodes
+// it and encodes the outcome for DELIVERIES.
+func BenchmarkNotice(b *testing.B) {
+	n := benchNotice()
+	b.Run("id", func(b *testing.B) {
+		ids := n.AppointmentIDs()
+		b.ReportAllocs()
+		for b.Loop() {
+			NoticeID(n.OutageID, n.Kind, n.Patient.ID, ids)
+		}
+	})
+	data, err := jsonMarshal(n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("encode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := jsonMarshal(n); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var got Notice
+			if err := json.Unmarshal(data, &got); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("outcome", func(b *testing.B) {
+		d := &Delivery{NoticeID: n.ID, OutageID: n.OutageID, Facility: n.Facility, PatientID: n.Patient.ID,
+			AppointmentIDs: n.AppointmentIDs(), Kind: n.Kind, Outcome: OutcomeDelivered, Channel: "relay", Attempts: 1,
+			At: time.Now(), Trail: []Attempt{{Channel: "relay", At: time.Now(), Result: ResultAccepted}}}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := jsonMarshal(d); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
