@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -189,7 +188,7 @@ func (r *DemoReport) Print(w io.Writer) {
 	fmt.Fprintf(w, "    via hospital-relay    0 (%s refused every connection)\n", r.RelayRefused)
 	fmt.Fprintf(w, "  to call by hand         %d\n", s.Manual)
 	for _, m := range r.Manual {
-		fmt.Fprintf(w, "    patient %-10s first appointment %s: %s\n", m.PatientID, m.Earliest.In(r.loc).Format("Mon 2006-01-02 15:04"), reasons(m.Trail))
+		fmt.Fprintf(w, "    patient %-10s first appointment %s: %s\n", m.PatientID, m.Earliest.In(r.loc).Format("Mon 2006-01-02 15:04"), strings.Join(reasonList(m.Trail), "; "))
 	}
 	fmt.Fprintf(w, "  missed                  %d\n", r.Missed())
 	fmt.Fprintf(w, "  messages written to     %s\n", filepath.Join(r.Maildir, "new"))
@@ -198,26 +197,4 @@ func (r *DemoReport) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  worker data             %s\n", r.Dir)
 	fmt.Fprintf(w, "  took                    %s\n", r.Took.Round(time.Millisecond))
-}
-
-// reasons says why each channel failed, once per distinct reason.
-func reasons(trail []notifier.Attempt) string {
-	var order []string
-	channels := map[string][]string{}
-	for _, a := range trail {
-		if a.Result == notifier.ResultAccepted {
-			continue
-		}
-		if _, ok := channels[a.Reason]; !ok {
-			order = append(order, a.Reason)
-		}
-		if !slices.Contains(channels[a.Reason], a.Channel) {
-			channels[a.Reason] = append(channels[a.Reason], a.Channel)
-		}
-	}
-	out := make([]string, len(order))
-	for i, r := range order {
-		out[i] = strings.Join(channels[r], ", ") + ": " + r
-	}
-	return strings.Join(out, "; ")
 }

@@ -44,6 +44,10 @@ type HTTP struct {
 	// Addr is where they are served (default 127.0.0.1:8025); "off"
 	// serves nothing.
 	Addr string `yaml:"addr"`
+	// Hosts are names the server is reached by besides IP addresses and
+	// localhost (a reverse proxy's, say): call lists are refused to any
+	// other Host, so that no web page can read one through DNS rebinding.
+	Hosts []string `yaml:"hosts"`
 }
 
 // NATS says which NATS to use.
@@ -386,4 +390,16 @@ func ParseRate(s string) (float64, error) {
 // Policy is the urgency policy of the configuration.
 func (c *Config) Policy() notifier.Policy {
 	return notifier.Policy{UrgentWithin: c.Dispatch.UrgentWithin, UrgentDeadline: c.Dispatch.UrgentDeadline}
+}
+
+// Medium is what the channel reaches patients through; ok is false for the
+// call list, which sends nothing.
+func (ch Channel) Medium() (md notifier.Medium, ok bool) {
+	switch ch.Type {
+	case TypeSMTP, TypeMaildir:
+		return notifier.MediumEmail, true
+	case TypeWebhook:
+		return notifier.MediumSMS, true
+	}
+	return "", false
 }

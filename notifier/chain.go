@@ -247,38 +247,53 @@ func (c *Chain) deliverUrgent(ctx context.Context, route []Link, m *Message, res
 // route orders the links for this message and records the channels it
 // cannot use at all in res.
 func (c *Chain) route(m *Message, res *Result) []Link {
-	var prefs []string
+	var p Patient
 	if m.Notice != nil {
-		prefs = m.Notice.Patient.Channels
+		p = m.Notice.Patient
 	}
+	p.Email, p.Phone = m.To.Email, m.To.Phone
+	media := make([]Medium, len(c.links))
+	for i, l := range c.links {
+		media[i] = l.Sender.Medium()
+		if reason := noContact(p, media[i]); reason != "" {
+			res.Trail = append(res.Trail, Attempt{Channel: l.Sender.Name(), At: c.Now(), Result: ResultSkipped, Reason: reason})
+		}
+	}
+	order := Route(media, p)
+	route := make([]Link, len(order))
+	for i, j := range order {
+		route[i] = c.links[j]
+	}
+	return route
+}
+
+// Route is a patient's route through channels of the given media, as
+// indexes into media: the configured order without the channels whose
+// contact data the patient lacks, the patient's own preferred media first.
+func Route(media []Medium, p Patient) []int {
 	rank := func(md Medium) int {
-		name := string(md)
-		if i := slices.Index(prefs, name); i >= 0 {
+		if i := slices.Index(p.Channels, string(md)); i >= 0 {
 			return i
 		}
-		return len(prefs)
+		return len(p.Channels)
 	}
-	route := make([]Link, 0, len(c.links))
-	for _, l := range c.links {
-		if reason := noContact(m, l.Sender.Medium()); reason != "" {
-			res.Trail = append(res.Trail, Attempt{Channel: l.Sender.Name(), At: c.Now(), Result: ResultSkipped, Reason: reason})
-			continue
+	var order []int
+	for i, md := range media {
+		if noContact(p, md) == "" {
+			order = append(order, i)
 		}
-		route = append(route, l)
 	}
-	slices.SortStableFunc(route, func(a, b Link) int {
-		return cmp.Compare(rank(a.Sender.Medium()), rank(b.Sender.Medium()))
-	})
-	return route
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(rank(media[a]), rank(media[b])) })
+	return order
 }
 
 // noContact says why a channel of the given medium cannot reach the
 // patient, or "" if it can.
-func noContact(m *Message, medium Medium) string {
+func noContact(p Patient, medium Medium) string {
 	switch {
-	case medium == MediumEmail && m.To.Email == "":
+	case medium == MediumEmail && p.Email == "":
 		return "patient has no e-mail address"
-	case medium == MediumSMS && m.To.Phone == "":
+	case medium == MediumSMS && p.Phone == "":
 		return "patient has no phone number"
 	}
 	return ""

@@ -101,3 +101,38 @@ func NoticeKind(action string) string {
 	}
 	return KindPostponed
 }
+
+// NewNotice starts the notice of one patient about an outage, in language
+// lang, as planned at now; the caller adds the appointments and the id.
+func NewNotice(o *Outage, fac Facility, patient Patient, kind, lang string, now time.Time) *Notice {
+	return &Notice{
+		Kind:              kind,
+		OutageID:          o.OutageID,
+		Facility:          o.Facility,
+		FacilityName:      fac.Name,
+		FacilityShortName: fac.ShortName,
+		TimeZone:          fac.TimeZone,
+		Country:           fac.Country,
+		Language:          lang,
+		Patient:           patient,
+		Hotline:           o.Hotline,
+		InfoURL:           o.InfoURL,
+		Note:              o.Note[lang],
+		PlannedAt:         now.UTC(),
+	}
+}
+
+// FallbackLanguage is the language of a notice when neither the patient's
+// nor the facility's language has templates.
+const FallbackLanguage = "en"
+
+// Language picks the notice language: the patient's, else the facility's,
+// else English, among the available ones.
+func Language(available []string, patient, facility string) string {
+	for _, l := range []string{patient, facility} {
+		if l != "" && slices.Contains(available, l) {
+			return l
+		}
+	}
+	return FallbackLanguage
+}

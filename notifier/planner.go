@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -287,7 +286,7 @@ func (b *batch) add(ctx context.Context, a AffectedAppointment) error {
 	}
 	if a.Seq > b.seq {
 		b.current.Patient, b.seq = a.Patient, a.Seq
-		b.current.Language = b.p.language(a.Patient.Language, b.fac.Language)
+		b.current.Language = Language(b.p.languages, a.Patient.Language, b.fac.Language)
 		b.current.Note = b.o.Note[b.current.Language]
 	}
 	b.current.Appointments = append(b.current.Appointments, NoticeAppointment{
@@ -331,22 +330,7 @@ func (b *batch) close(ctx context.Context) error {
 }
 
 func (p *planner) newNotice(o *Outage, fac Facility, patient Patient, kind string) *Notice {
-	lang := p.language(patient.Language, fac.Language)
-	return &Notice{
-		Kind:              kind,
-		OutageID:          o.OutageID,
-		Facility:          o.Facility,
-		FacilityName:      fac.Name,
-		FacilityShortName: fac.ShortName,
-		TimeZone:          fac.TimeZone,
-		Country:           fac.Country,
-		Language:          lang,
-		Patient:           patient,
-		Hotline:           o.Hotline,
-		InfoURL:           o.InfoURL,
-		Note:              o.Note[lang],
-		PlannedAt:         p.now().UTC(),
-	}
+	return NewNotice(o, fac, patient, kind, Language(p.languages, patient.Language, fac.Language), p.now())
 }
 
 // waitForViews waits until the replica has applied every appointment
@@ -386,17 +370,6 @@ func (p *planner) waitForViews(ctx context.Context, m jetstream.Msg) error {
 		}
 	}
 	return nil
-}
-
-// language picks the patient's language, else the facility's, else English,
-// among those the templates are written in.
-func (p *planner) language(patient, facility string) string {
-	for _, l := range []string{patient, facility} {
-		if l != "" && slices.Contains(p.languages, l) {
-			return l
-		}
-	}
-	return "en"
 }
 
 // publishChunk publishes each notice's record to PLANS and the notice

@@ -119,6 +119,7 @@ facilities:
 channels:
   - {name: relay, type: smtp, addr: %q, tls: none, from: "UKD <noreply@ukd.example.org>", max_conns: 8}
 dispatch: {parallel: 8, shutdown_grace: 1s, ack_wait: 3s}
+http: {addr: "off"}
 `, filepath.Join(dir, "data"), srv.ClientURL(), rec.Addr())), 0o600)
 
 	loc, _ := time.LoadLocation("Europe/Berlin")

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/postponement/notifier/app"
@@ -16,6 +15,7 @@ func newDemoCmd() *cobra.Command {
 	var (
 		dir     string
 		verbose bool
+		quiet   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -26,6 +26,9 @@ first (the "hospital relay") refuses connections; import the sample
 appointments; publish the sample outage; wait until every notice has an
 outcome; print what happened and where the messages were written.
 
+Progress shows as a bar on a terminal, otherwise as a line every tenth of the
+notices or every two seconds; --quiet shows none.
+
 Exit status 0 when every patient was either told or put on the list for staff
 to phone (missed = 0).`,
 		Args: cobra.NoArgs,
@@ -33,24 +36,36 @@ to phone (missed = 0).`,
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 			defer stop()
 			opts := app.DemoOptions{Dir: dir}
+			mode := progressModeFor(quiet)
 			if verbose {
 				opts.Log = cmd.ErrOrStderr()
-			}
-			var bar *progressbar.ProgressBar
-			if isTerminal(os.Stderr) && !verbose {
-				bar = progressbar.NewOptions(-1, progressbar.OptionSetDescription("notices"),
-					progressbar.OptionSetWriter(os.Stderr), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
-				opts.Progress = func(done, planned int) {
-					if planned > 0 {
-						bar.ChangeMax(planned)
-					}
-					bar.Set(done)
+				if mode == progressBar {
+					mode = progressLines // a bar would be torn by the log lines
 				}
 			}
-			rep, err := app.Demo(ctx, opts)
-			if bar != nil {
-				bar.Finish()
+			// One progress per stage: the import, then the notices.
+			var imported, notices *progress
+			opts.Imported = func(r app.ImportResult) {
+				if imported == nil {
+					imported = newProgress(mode, "demo", "importing", 0, unitItems)
+				}
+				imported.report(int64(r.Accepted+r.Rejected), func() string {
+					return fmt.Sprintf("imported %d rows, %d accepted, %d rejected", r.Accepted+r.Rejected, r.Accepted, r.Rejected)
+				})
 			}
+			opts.Progress = func(done, planned int) {
+				if notices == nil {
+					imported.done()
+					notices = newProgress(mode, "demo", "notices", int64(planned), unitItems)
+				}
+				notices.setTotal(int64(planned))
+				notices.report(int64(done), func() string {
+					return fmt.Sprintf("%d of %d notices have an outcome", done, planned)
+				})
+			}
+			rep, err := app.Demo(ctx, opts)
+			imported.done()
+			notices.done()
 			if err != nil {
 				return err
 			}
@@ -63,5 +78,6 @@ to phone (missed = 0).`,
 	}
 	cmd.Flags().StringVar(&dir, "dir", "", "folder for the demo's data and messages (default: a new temporary folder)")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "show the worker's log")
+	quietFlag(cmd, &quiet)
 	return cmd
 }

@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/postponement/notifier/app"
@@ -20,6 +18,7 @@ func newImportCmd() *cobra.Command {
 	var (
 		f        natsFlags
 		facility string
+		quiet    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "import --facility ID FILE",
@@ -36,7 +35,8 @@ id, start and patient_id are required in every row. A time without an offset
 is read in the facility's time zone; an empty status means booked.
 
 A broken row is reported with its line number and reason and does not stop
-the rest. Exit status: 0 when every row was accepted, 2 when some were
+the rest. Progress shows as a bar on a terminal, otherwise as a line every
+tenth of the file or every two seconds; --quiet shows none. Exit status: 0 when every row was accepted, 2 when some were
 rejected and the rest imported, 1 when nothing could be imported.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -57,18 +57,19 @@ rejected and the rest imported, 1 when nothing could be imported.`,
 				return &exitError{1, err}
 			}
 			defer file.Close()
-			var in io.Reader = file
-			var bar *progressbar.ProgressBar
-			if isTerminal(os.Stderr) {
-				st, _ := file.Stat()
-				bar = progressbar.DefaultBytes(st.Size(), "importing")
-				in = io.TeeReader(file, bar)
+			var size int64
+			if st, err := file.Stat(); err == nil {
+				size = st.Size()
 			}
+			prog := newProgress(progressModeFor(quiet), "import", "importing", size, unitBytes)
+			defer prog.done()
+			in := &progressReader{r: file, p: prog}
 			rows, skipped, err := app.OpenRows(in, facility, loc)
 			if err != nil {
 				return &exitError{1, err}
 			}
 			for _, s := range skipped {
+				prog.clear()
 				fmt.Fprintln(cmd.ErrOrStderr(), "skipped:", s)
 			}
 			conn, err := app.Connect(clientURL(cfg), slog.New(slog.DiscardHandler))
@@ -80,9 +81,7 @@ rejected and the rest imported, 1 when nothing could be imported.`,
 			defer stop()
 			errOut := cmd.ErrOrStderr()
 			res, err := app.Import(ctx, conn.JS, rows, func(line int, err error) {
-				if bar != nil {
-					bar.Clear()
-				}
+				prog.clear()
 				var le *importer.LineError
 				var ee *importer.EntryError
 				if errors.As(err, &le) || errors.As(err, &ee) {
@@ -90,11 +89,12 @@ rejected and the rest imported, 1 when nothing could be imported.`,
 				} else {
 					fmt.Fprintf(errOut, "rejected: line %d: %v\n", line, err)
 				}
-			}, nil)
-			if bar != nil {
-				bar.Finish()
-				fmt.Fprintln(errOut)
-			}
+			}, func(r app.ImportResult) {
+				prog.report(in.n, func() string {
+					return fmt.Sprintf("%d rows, %d accepted, %d rejected", r.Accepted+r.Rejected, r.Accepted, r.Rejected)
+				})
+			})
+			prog.done()
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d accepted, %d rejected\n", args[0], res.Accepted, res.Rejected)
 			switch {
 			case err != nil:
@@ -109,6 +109,7 @@ rejected and the rest imported, 1 when nothing could be imported.`,
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&facility, "facility", "", "facility id the appointments belong to (required)")
+	quietFlag(cmd, &quiet)
 	_ = cmd.MarkFlagRequired("facility")
 	return cmd
 }

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,14 +79,15 @@ func TestHelpOnEveryCommand(t *testing.T) {
 // the worker cleanly.
 func TestRunImportPublish(t *testing.T) {
 	dir := t.TempDir()
-	port := freePort(t)
+	port, httpPort := freePort(t), freePort(t)
 	cfg := filepath.Join(dir, "notifier.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`data_dir: %s
 nats: {listen: "127.0.0.1:%d"}
 facilities:
   ukd: {name: "Universitätsklinikum Düsseldorf", timezone: Europe/Berlin, language: de}
 dispatch: {shutdown_grace: 5s}
-`, filepath.Join(dir, "data"), port)), 0o600)
+http: {addr: "127.0.0.1:%d"}
+`, filepath.Join(dir, "data"), port, httpPort)), 0o600)
 	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
 
 	t.Run("import without NATS fails with status 1", func(t *testing.T) {
@@ -158,6 +161,24 @@ dispatch: {shutdown_grace: 5s}
 		return len(entries) == 136
 	})
 
+	t.Run("status page, API, call list and metrics", func(t *testing.T) {
+		base := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
+		waitFor(t, "the worker to be ready", func() bool { return httpGet(t, base+"/readyz").code == 200 })
+		for path, want := range map[string]string{
+			"/":                               "ukd-test",
+			"/api/outages":                    `"delivered": 136`,
+			"/outages/ukd-test/calllist.csv":  "patient has no e-mail address",
+			"/outages/ukd-test/calllist.html": "<table",
+			"/metrics":                        "notifier_notices_finished_total",
+			"/healthz":                        "ok",
+		} {
+			r := httpGet(t, base+path)
+			if r.code != 200 || !strings.Contains(r.body, want) {
+				t.Errorf("GET %s: %d, want 200 with %q in:\n%.500s", path, r.code, want, r.body)
+			}
+		}
+	})
+
 	t.Run("import a FHIR bundle", func(t *testing.T) {
 		out, stderr, code := runCLI(t, "import", "--config", cfg, "--facility", "ukd", "../../importer/testdata/bundle.json")
 		if code != 2 || !strings.Contains(out, "37 accepted, 7 rejected") || !strings.Contains(stderr, "rejected: entry ") ||
@@ -200,4 +221,20 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+type response struct {
+	code int
+	body string
+}
+
+func httpGet(t *testing.T, url string) response {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		return response{}
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{res.StatusCode, string(b)}
 }

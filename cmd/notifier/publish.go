@@ -17,12 +17,9 @@ import (
 
 func newPublishCmd() *cobra.Command {
 	var (
-		f                         natsFlags
-		o                         app.EventOptions
-		from, until, depts, kinds string
-		eventFile                 string
-		notes                     []string
-		printOnly                 bool
+		f         natsFlags
+		flags     eventFlags
+		printOnly bool
 	)
 	cmd := &cobra.Command{
 		Use:   "publish --facility ID --from T1 --until T2 --departments LIST --hotline NUMBER",
@@ -45,17 +42,9 @@ Without --kinds every kind except inpatient is affected.
 			if err != nil {
 				return err
 			}
-			var ev *notifier.Event
-			if eventFile != "" {
-				ev, err = readEvent(eventFile)
-			} else {
-				ev, err = buildEvent(cfg.FacilityMap(), &o, from, until, depts, kinds, notes)
-			}
+			ev, err := flags.event(cfg)
 			if err != nil {
 				return err
-			}
-			if _, ok := cfg.FacilityMap()[ev.Outage.Facility]; !ok {
-				return fmt.Errorf("unknown facility %q: add it under facilities in the configuration", ev.Outage.Facility)
 			}
 			if printOnly {
 				out, _ := json.MarshalIndent(ev, "", "  ")
@@ -80,23 +69,8 @@ Without --kinds every kind except inpatient is affected.
 		},
 	}
 	f.register(cmd)
-	fl := cmd.Flags()
-	fl.StringVar(&o.Facility, "facility", "", "facility id (required)")
-	fl.StringVar(&from, "from", "", "start of the outage window (inclusive)")
-	fl.StringVar(&until, "until", "", "end of the outage window (exclusive)")
-	fl.StringVar(&depts, "departments", "", "comma-separated departments, or '*' for all (required)")
-	fl.StringVar(&kinds, "kinds", "", "comma-separated appointment kinds (default: all but inpatient)")
-	fl.StringVar(&o.Hotline, "hotline", "", "phone number patients can call (required)")
-	fl.StringVar(&o.InfoURL, "info-url", "", "web page with more information")
-	fl.StringVar(&o.Action, "action", notifier.ActionPostpone, "postpone or cancel")
-	fl.StringVar(&o.OutageID, "outage-id", "", "outage id (default <facility>-<from date>)")
-	fl.StringVar(&o.EventID, "event-id", "", "CloudEvents id (default: generated)")
-	fl.StringVar(&o.Source, "source", "/notifier/cli", "CloudEvents source")
-	fl.StringVar(&o.Type, "type", notifier.EventDeclared, "event type: outage.declared, outage.updated or outage.resolved")
-	fl.StringArrayVar(&notes, "note", nil, "operator note for one language, as LANG=TEXT (repeatable)")
-	fl.BoolVar(&o.Notify, "notify", false, "with outage.resolved: tell notified patients services have resumed")
-	fl.StringVar(&eventFile, "event", "", "publish the event in this JSON file instead of building one")
-	fl.BoolVar(&printOnly, "print", false, "print the event instead of publishing it")
+	flags.register(cmd)
+	cmd.Flags().BoolVar(&printOnly, "print", false, "print the event instead of publishing it")
 	return cmd
 }
 

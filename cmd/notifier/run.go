@@ -24,6 +24,9 @@ Without a configuration it starts an embedded NATS server on 127.0.0.1:4222
 With nats.url (or --nats-url) it connects to that NATS instead and starts
 none. Streams and consumers are created when missing.
 
+It serves a status page, the call lists, a JSON API, Prometheus metrics and
+health checks on http.addr (default http://127.0.0.1:8025/).
+
 On SIGINT or SIGTERM it stops taking work, finishes the sends in flight
 (at most dispatch.shutdown_grace), drains its NATS connection and exits.`,
 		Args: cobra.NoArgs,
@@ -43,6 +46,12 @@ On SIGINT or SIGTERM it stops taking work, finishes the sends in flight
 				return err
 			}
 			defer w.Close()
+			m := app.Instrument(w)
+			stopHTTP, err := app.Serve(cfg, w, conn, m, log)
+			if err != nil {
+				return err
+			}
+			defer stopHTTP()
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			log.Info("notifier started", "data_dir", cfg.DataDir, "db", w.DB.Path())

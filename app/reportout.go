@@ -1,0 +1,140 @@
+package app
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// ReportCSVHeader is the header of the report's CSV form. Every line is one
+// record, named in the first column:
+//   - total: the notices of an outage with one outcome (delivered, manual,
+//     pending), delivered ones once per channel;
+//   - manual: a notice staff must phone about;
+//   - reject: refused input.
+//
+// Columns a record has no value for are empty.
+var ReportCSVHeader = []string{"record", "outage_id", "state", "outcome", "channel", "count",
+	"notice_id", "patient_id", "earliest", "appointment_ids", "stream", "subject", "seq", "at", "reason"}
+
+// WriteJSON writes the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	return writeJSON(w, r)
+}
+
+// WriteCSV writes the report as CSV, see ReportCSVHeader.
+func (r *Report) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	col := make(map[string]int, len(ReportCSVHeader))
+	for i, h := range ReportCSVHeader {
+		col[h] = i
+	}
+	write := func(fields map[string]string) {
+		rec := make([]string, len(ReportCSVHeader))
+		for k, v := range fields {
+			rec[col[k]] = v
+		}
+		_ = cw.Write(rec)
+	}
+	_ = cw.Write(ReportCSVHeader)
+	for _, o := range r.Outages {
+		state := o.State
+		if o.Planning && state != statePlanning {
+			state += " (planning)"
+		}
+		total := func(outcome, channel string, n int) {
+			write(map[string]string{"record": "total", "outage_id": o.OutageID, "state": state,
+				"outcome": outcome, "channel": channel, "count": strconv.Itoa(n)})
+		}
+		for _, c := range o.ByChannel {
+			total("delivered", c.Channel, c.Delivered)
+		}
+		total("manual", "", o.Manual)
+		total("pending", "", o.Pending)
+		for _, m := range o.ManualNotices {
+			write(map[string]string{"record": "manual", "outage_id": o.OutageID, "state": state, "outcome": "manual",
+				"notice_id": m.NoticeID, "patient_id": m.PatientID, "earliest": rfc3339(m.Earliest),
+				"appointment_ids": strings.Join(m.AppointmentIDs, " "), "reason": strings.Join(m.Reasons, "; ")})
+		}
+	}
+	for _, j := range r.Rejects {
+		write(map[string]string{"record": "reject", "stream": j.Stream, "subject": j.Subject,
+			"seq": strconv.FormatUint(j.Seq, 10), "at": rfc3339(j.At), "reason": j.Reason})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteTable writes the report for people, in aligned columns.
+func (r *Report) WriteTable(w io.Writer) error {
+	ew := &errWriter{w: w}
+	if len(r.Outages) == 0 {
+		ew.printf("no outages\n")
+	}
+	for i, o := range r.Outages {
+		if i > 0 {
+			ew.printf("\n")
+		}
+		switch {
+		case o.DeclaredAt.IsZero():
+			ew.printf("outage %s at facility %s: its first event is being planned\n", o.OutageID, o.Facility)
+		case o.Planning:
+			ew.printf("outage %s at facility %s, declared %s: %s, an event is being planned\n", o.OutageID, o.Facility, o.DeclaredAt.Format(localTime), o.State)
+		default:
+			ew.printf("outage %s at facility %s, declared %s: %s\n", o.OutageID, o.Facility, o.DeclaredAt.Format(localTime), o.State)
+		}
+		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "  notices\t%d\t(%d appointments)\n", o.Notices, o.Appointments)
+		fmt.Fprintf(tw, "  delivered\t%d\n", o.Delivered)
+		for _, c := range o.ByChannel {
+			fmt.Fprintf(tw, "    via %s\t%d\n", c.Channel, c.Delivered)
+		}
+		fmt.Fprintf(tw, "  manual\t%d\t(staff must phone)\n", o.Manual)
+		fmt.Fprintf(tw, "  pending\t%d\n", o.Pending)
+		tw.Flush()
+		if len(o.ManualNotices) == 0 {
+			continue
+		}
+		ew.printf("\n")
+		tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "  patient\tearliest appointment\tappointments\treasons\n")
+		for _, m := range o.ManualNotices {
+			earliest := "unknown"
+			if !m.Earliest.IsZero() {
+				earliest = m.Earliest.Format(localTime)
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", m.PatientID, earliest, strings.Join(m.AppointmentIDs, " "), strings.Join(m.Reasons, "; "))
+		}
+		tw.Flush()
+	}
+	ew.printf("\nrejected input: %d\n", len(r.Rejects))
+	if len(r.Rejects) > 0 {
+		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "  at\tstream\tsubject\tseq\treason\n")
+		for _, j := range r.Rejects {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\n", j.At.UTC().Format(time.DateTime+"Z"), j.Stream, j.Subject, j.Seq, j.Reason)
+		}
+		tw.Flush()
+	}
+	switch {
+	case r.Complete:
+		ew.printf("\nevery notice has an outcome\n")
+	case r.Pending > 0:
+		ew.printf("\nnot finished: %s without an outcome yet\n", plural(r.Pending, "notice"))
+	default:
+		ew.printf("\nnot finished: an outage is still being planned\n")
+	}
+	return ew.err
+}
+
+// rfc3339 writes t, or nothing for the zero time.
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.RFC3339)
+}

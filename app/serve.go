@@ -1,0 +1,66 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/postponement/notifier/config"
+	"github.com/postponement/notifier/metrics"
+	"github.com/postponement/notifier/web"
+)
+
+// Instrument gives the worker its metrics, before it runs.
+func Instrument(w *Worker) *metrics.Metrics {
+	m := metrics.New(w.Chain.Health)
+	w.Observer = m
+	return m
+}
+
+// Serve serves the status page, the call lists, the API, the metrics and
+// the health checks on cfg.HTTP.Addr until the returned stop is called.
+// A port that is taken fails the start, rather than a worker running
+// without its page.
+func Serve(cfg *config.Config, w *Worker, conn *Conn, m *metrics.Metrics, log *slog.Logger) (stop func(), err error) {
+	if cfg.HTTP.Addr == "off" {
+		return func() {}, nil
+	}
+	h := web.New(web.Options{
+		DB: w.DB, Health: w.Chain.Health, CallList: NewCallList(cfg, w.DB).Rows, Metrics: m.Handler(),
+		Facilities: cfg.FacilityMap(), Hosts: cfg.HTTP.Hosts, Logger: log,
+		Ready: func(context.Context) error {
+			select {
+			case <-w.Ready():
+			default:
+				return errors.New("the worker is starting")
+			}
+			if !conn.NC.IsConnected() {
+				return fmt.Errorf("NATS: %s", conn.NC.Status())
+			}
+			if !w.CaughtUp() {
+				return errors.New("the store is catching up with the streams")
+			}
+			return nil
+		},
+	})
+	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("http.addr: %w", err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("status page stopped", "err", err)
+		}
+	}()
+	log.Info("status page", "url", "http://"+ln.Addr().String()+"/")
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}, nil
+}

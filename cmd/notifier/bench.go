@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/postponement/notifier/bench"
+)
+
+func newBenchCmd() *cobra.Command {
+	var (
+		o        bench.Options
+		two      string
+		size     string
+		jsonFile string
+		verbose  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure the whole worker on synthetic appointments, for capacity planning",
+		Long: `Measure the whole worker in this process on synthetic appointments.
+
+bench starts an embedded NATS server and a SQLite file in a temporary folder,
+generates --appointments appointments (seeded: the same --seed gives the same
+data) of which exactly --affected fall into a week-long outage starting at the
+next midnight, and --patients-with-two of the affected patients have two
+affected appointments. It publishes them to appointments.<facility>.<id> as
+"notifier import" does and waits until the worker's replica has applied them,
+publishes the outage and runs the worker until every notice has an outcome.
+
+Notices go to --smtp (use a relay that accepts and discards, such as Postfix's
+smtp-sink or MailHog: the recipients are synthetic; tls none for a loopback
+address, STARTTLS otherwise) or by default to an SMTP relay inside the process
+that accepts everything. Then, as the baseline, as many messages of the same
+size, rendered beforehand, are sent straight through the same SMTP channel with
+the same number of connections into the same relay.
+
+--size pads each message's plain-text part so that the composed message
+has that size (KB = 1024 bytes); messages already larger are sent as they are.
+
+It prints the load rate, planning time, time to the first and the last notice
+accepted, notices per second end to end against the baseline, latency
+percentiles, peak memory and the SQLite file size, and whether the project's
+targets for a 2-core machine are met. The defaults take minutes; progress
+lines go to stderr.`,
+		Example: `  notifier bench
+  notifier bench --appointments 20000 --affected 2000 --json bench.json
+  notifier bench --smtp 127.0.0.1:2525 --conns 40 --size 20KB`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if o.PatientsWithTwo, err = parseShare(two); err != nil {
+				return fmt.Errorf("--patients-with-two: %w", err)
+			}
+			if o.Size, err = parseSize(size); err != nil {
+				return fmt.Errorf("--size: %w", err)
+			}
+			if o.Appointments <= 0 || o.Affected <= 0 || o.Affected > o.Appointments {
+				return fmt.Errorf("--affected must be between 1 and --appointments (%d)", o.Appointments)
+			}
+			o.Progress = cmd.ErrOrStderr()
+			if verbose {
+				o.Log = cmd.ErrOrStderr()
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			defer stop()
+			res, err := bench.Run(ctx, o)
+			if err != nil {
+				return err
+			}
+			res.Print(cmd.OutOrStdout())
+			if jsonFile != "" {
+				data, err := json.MarshalIndent(res, "", "  ")
+				if err != nil {
+					return err
+				}
+				if err := os.WriteFile(jsonFile, append(data, '\n'), 0o644); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&o.Appointments, "appointments", bench.DefaultAppointments, "appointments stored")
+	f.IntVar(&o.Affected, "affected", bench.DefaultAffected, "appointments the outage affects")
+	f.StringVar(&two, "patients-with-two", "10%", "share of affected patients with two affected appointments")
+	f.StringVar(&o.SMTP, "smtp", "", "relay to send to, HOST:PORT (default: a relay in this process)")
+	f.IntVar(&o.Conns, "conns", bench.DefaultConns, "SMTP connections, and so sends in flight")
+	f.StringVar(&size, "size", "2KB", "size of a composed message; smaller ones are padded (0: as rendered)")
+	f.Uint64Var(&o.Seed, "seed", 1, "seed of the synthetic appointments")
+	f.StringVar(&jsonFile, "json", "", "also write the figures to this file as JSON")
+	f.StringVar(&o.Dir, "dir", "", "folder for NATS, SQLite and the worker log, kept afterwards (default: a temporary folder, removed)")
+	f.StringVar(&o.ProfileDir, "profile", "", "write a CPU profile of each phase and a heap profile into this folder")
+	f.BoolVarP(&verbose, "verbose", "v", false, "show the worker's log")
+	return cmd
+}
+
+// parseShare reads "10%" or "0.1".
+func parseShare(s string) (float64, error) {
+	s = strings.TrimSpace(s)
+	pct := strings.HasSuffix(s, "%")
+	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a share such as 10%% or 0.1", s)
+	}
+	if pct {
+		v /= 100
+	}
+	if v < 0 || v > 1 {
+		return 0, fmt.Errorf("%q is not between 0%% and 100%%", s)
+	}
+	return v, nil
+}
+
+// parseSize reads "2048", "2KB" or "1MB" (KB = 1024 bytes).
+func parseSize(s string) (int, error) {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	unit := 1
+	for _, u := range []struct {
+		suffix string
+		n      int
+	}{{"KIB", 1 << 10}, {"MIB", 1 << 20}, {"KB", 1 << 10}, {"MB", 1 << 20}, {"K", 1 << 10}, {"M", 1 << 20}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, unit = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.n
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 || v*float64(unit) > 64<<20 {
+		return 0, fmt.Errorf("not a size such as 2KB, up to 64MB")
+	}
+	return int(v * float64(unit)), nil
+}
