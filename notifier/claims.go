@@ -112,10 +112,24 @@ func (c *claims) acquire(ctx context.Context, id string) (status int, rev uint64
 	return claimBusy, 0, c.ttl, nil, nil
 }
 
-// refresh keeps a claim alive; it returns the new revision.
+// refresh keeps a claim alive; it returns the new revision. A refresh
+// whose answer was lost (a server went away) leaves a newer revision of
+// the claim than the caller knows; it is adopted when it is still ours.
 func (c *claims) refresh(ctx context.Context, id string, rev uint64) (uint64, error) {
 	mine, _ := json.Marshal(claimValue{Worker: c.worker, State: claimSending})
-	return c.kv.Update(ctx, id, mine, rev)
+	next, err := c.kv.Update(ctx, id, mine, rev)
+	if !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		return next, err
+	}
+	e, gerr := c.kv.Get(ctx, id)
+	if gerr != nil {
+		return rev, err
+	}
+	var v claimValue
+	if json.Unmarshal(e.Value(), &v) != nil || v.Worker != c.worker || v.State != claimSending {
+		return rev, fmt.Errorf("claim of notice %s taken over by %s: %w", id, v.Worker, err)
+	}
+	return c.kv.Update(ctx, id, mine, e.Revision())
 }
 
 // finish marks a notice as done for good, with its outcome. It comes

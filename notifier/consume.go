@@ -10,12 +10,17 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+// pullExpiry keeps pull requests short, so that the heartbeats that come
+// with them notice a lost server (a cluster node stopping) within seconds
+// rather than half a minute.
+var pullExpiry = jetstream.PullExpiry(5 * time.Second)
+
 // consume feeds the messages of a durable consumer to handle, at most
 // parallel at a time, until ctx ends. It then stops fetching and waits for
 // the handlers in flight: they decide the fate of their message themselves.
 func consume(ctx context.Context, cons jetstream.Consumer, log *slog.Logger, parallel int,
 	handle func(ctx context.Context, m jetstream.Msg)) error {
-	it, err := cons.Messages(jetstream.PullMaxMessages(parallel))
+	it, err := cons.Messages(jetstream.PullMaxMessages(parallel), pullExpiry)
 	if err != nil {
 		return err
 	}

@@ -55,7 +55,7 @@ func followOnce(ctx context.Context, js jetstream.JetStream, stream string, posi
 	if err != nil {
 		return fmt.Errorf("create ordered consumer on %s: %w", stream, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(maxBatch))
+	it, err := cons.Messages(jetstream.PullMaxMessages(maxBatch), pullExpiry)
 	if err != nil {
 		return fmt.Errorf("consume %s: %w", stream, err)
 	}

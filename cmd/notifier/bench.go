@@ -94,6 +94,7 @@ lines go to stderr.`,
 	f.StringVar(&two, "patients-with-two", "10%", "share of affected patients with two affected appointments")
 	f.StringVar(&o.SMTP, "smtp", "", "relay to send to, HOST:PORT (default: a relay in this process)")
 	f.IntVar(&o.Conns, "conns", bench.DefaultConns, "SMTP connections, and so sends in flight")
+	f.IntVar(&o.Parallel, "parallel", 0, "notices the worker handles at once, per priority (dispatch.parallel; default --conns)")
 	f.StringVar(&size, "size", "2KB", "size of a composed message; smaller ones are padded (0: as rendered)")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed of the synthetic appointments")
 	f.StringVar(&jsonFile, "json", "", "also write the figures to this file as JSON")

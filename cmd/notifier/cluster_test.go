@@ -126,19 +126,33 @@ func (w *worker) kill() {
 	<-w.done
 }
 
-// summary reads a stopped worker's store.
+// summary reads a worker's store; the worker may be running.
 func (w *worker) summary(t *testing.T, outage string) store.Summary {
 	t.Helper()
-	db := store.NewDB(filepath.Join(w.data, "notifier.db"))
-	if err := db.Open(); err != nil {
-		t.Fatal(err)
+	db, err := store.OpenReadOnly(filepath.Join(w.data, "notifier.db"))
+	if err != nil {
+		return store.Summary{}
 	}
 	defer db.Close()
-	s, err := db.Summarize(context.Background(), outage)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _ := db.Summarize(context.Background(), outage)
 	return s
+}
+
+// converge waits until a running worker's store has every outcome.
+func (w *worker) converge(t *testing.T, outage string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		s := w.summary(t, outage)
+		if s.Delivered+s.Manual == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("worker %s's store has %+v, want %d outcomes; log:\n%s", w.name, s, n, tail(w.log.String(), 20))
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func (r *clusterRun) declare(id string) *notifier.Event {
@@ -157,7 +171,7 @@ func (r *clusterRun) declare(id string) *notifier.Event {
 // waitForOutcomes waits until n notices have an outcome on DELIVERIES.
 func (r *clusterRun) waitForOutcomes(n int, workers ...*worker) {
 	r.t.Helper()
-	deadline := time.Now().Add(40 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if done, _ := r.out.count(); done >= n {
 			return
@@ -220,6 +234,7 @@ func TestClusterWorkerKilledAndNewWorkerJoins(t *testing.T) {
 	d := r.start("d")
 	r.waitForOutcomes(n, b, c, d)
 	for _, w := range []*worker{b, c, d} {
+		w.converge(t, "cluster", n)
 		w.stop(t)
 	}
 	dups := r.checkOnce(n)
@@ -257,9 +272,9 @@ func TestClusterNodeStopsMidRun(t *testing.T) {
 	r := newClusterRun(t, n)
 	a, b := r.start("a"), r.start("b")
 	r.declare("node")
-	waitFor(t, "the run to be under way", func() bool { done, _ := r.out.count(); return done > n/5 })
+	r.waitForOutcomes(n/5, a, b)
 	r.cluster.Stop(1)
-	waitFor(t, "more outcomes without the node", func() bool { done, _ := r.out.count(); return done > n/2 })
+	r.waitForOutcomes(n/2, a, b)
 	if err := r.cluster.Restart(1); err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +297,8 @@ func TestClusterOutagePublishedWhileAWorkerIsDown(t *testing.T) {
 	r.declare("while-down")
 	r.waitForOutcomes(n, b)
 	a = r.start("a")
-	waitFor(t, "worker a to catch up", func() bool { return strings.Contains(a.log.String(), "caught up") })
+	a.converge(t, "while-down", n)
+	b.converge(t, "while-down", n)
 	a.stop(t)
 	b.stop(t)
 	r.checkOnce(n)

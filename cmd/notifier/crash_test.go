@@ -176,7 +176,7 @@ http: {addr: "off"}
 		t.Logf("kill %d: %d outcomes, %d messages at the relay, %d accepted without an outcome", k+1, done, len(rec.Messages()), pending)
 	}
 	w, log := start()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(120 * time.Second)
 	for {
 		if done, _ := out.count(); done == n {
 			break
