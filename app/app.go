@@ -4,7 +4,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -14,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -66,7 +66,7 @@ func (c *Conn) Close() {
 // no NATS URL, and connects to it or to the configured servers.
 func StartOrConnect(cfg *config.Config, log *slog.Logger) (*Conn, error) {
 	if cfg.NATS.URL != "" {
-		return Connect(cfg.NATS.URL, log)
+		return ConnectWith(cfg.NATS.URL, cfg.NATS, log)
 	}
 	host, port, err := splitPort(cfg.NATS.Listen)
 	if err != nil {
@@ -86,10 +86,20 @@ func StartOrConnect(cfg *config.Config, log *slog.Logger) (*Conn, error) {
 	return c, nil
 }
 
-// Connect connects to the NATS servers at url, reconnecting for ever once
-// connected.
+// Connect connects to the NATS servers at url without credentials,
+// reconnecting for ever once connected.
 func Connect(url string, log *slog.Logger) (*Conn, error) {
-	nc, err := nats.Connect(url,
+	return ConnectWith(url, config.NATS{}, log)
+}
+
+// ConnectWith connects to the NATS servers at url with the configuration's
+// credentials and TLS, reconnecting for ever once connected.
+func ConnectWith(url string, c config.NATS, log *slog.Logger) (*Conn, error) {
+	auth, err := natsAuth(c)
+	if err != nil {
+		return nil, err
+	}
+	nc, err := nats.Connect(url, append(auth,
 		nats.Name("notifier"),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(500*time.Millisecond),
@@ -100,7 +110,7 @@ func Connect(url string, log *slog.Logger) (*Conn, error) {
 			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("reconnected to NATS", "url", nc.ConnectedUrlRedacted()) }),
-	)
+	)...)
 	if err != nil {
 		return nil, fmt.Errorf("connect to NATS at %s: %w (is `notifier run` or a NATS server running there?)", url, err)
 	}
@@ -110,6 +120,54 @@ func Connect(url string, log *slog.Logger) (*Conn, error) {
 		return nil, err
 	}
 	return &Conn{NC: nc, JS: js}, nil
+}
+
+// natsAuth turns the configuration's credentials and TLS into options.
+// Secrets are read from files, never from the configuration itself.
+func natsAuth(c config.NATS) ([]nats.Option, error) {
+	var opts []nats.Option
+	switch {
+	case c.CredsFile != "":
+		opts = append(opts, nats.UserCredentials(c.CredsFile))
+	case c.NkeyFile != "":
+		o, err := nats.NkeyOptionFromSeed(c.NkeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("nats.nkey_file: %w", err)
+		}
+		opts = append(opts, o)
+	case c.User != "":
+		password, err := readSecret(c.PasswordFile)
+		if err != nil {
+			return nil, fmt.Errorf("nats.password_file: %w", err)
+		}
+		opts = append(opts, nats.UserInfo(c.User, password))
+	case c.TokenFile != "":
+		token, err := readSecret(c.TokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("nats.token_file: %w", err)
+		}
+		opts = append(opts, nats.Token(token))
+	}
+	if c.CAFile != "" {
+		opts = append(opts, nats.RootCAs(c.CAFile))
+	}
+	if c.CertFile != "" {
+		opts = append(opts, nats.ClientCert(c.CertFile, c.KeyFile))
+	}
+	if c.CAFile != "" || c.CertFile != "" {
+		opts = append(opts, nats.Secure(&tls.Config{MinVersion: tls.VersionTLS12}))
+	}
+	return opts, nil
+}
+
+// readSecret reads a secret from a file, without the line end an editor
+// adds.
+func readSecret(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
 }
 
 // OpenStore opens the SQLite file under the data folder.
@@ -198,15 +256,12 @@ func newSender(_ *config.Config, ch config.Channel) (notifier.Sender, error) {
 			MaxConns: ch.MaxConns, DialTimeout: ch.DialTimeout, CommandTimeout: ch.CommandTimeout,
 		})
 	case config.TypeWebhook:
-		secret, err := os.ReadFile(ch.SecretFile)
+		secret, err := readSecret(ch.SecretFile)
 		if err != nil {
 			return nil, fmt.Errorf("secret_file: %w", err)
 		}
-		// A secret written by an editor ends in a newline the gateway's copy
-		// may not have.
-		secret = bytes.TrimRight(secret, "\r\n")
 		return webhook.New(webhook.Config{
-			Name: ch.Name, URL: ch.URL, Secret: secret, Timeout: ch.Timeout,
+			Name: ch.Name, URL: ch.URL, Secret: []byte(secret), Timeout: ch.Timeout,
 			MaxConns: ch.MaxConns, DefaultRegion: ch.DefaultRegion,
 		})
 	}

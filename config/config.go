@@ -59,6 +59,18 @@ type NATS struct {
 	Listen string `yaml:"listen"`
 	// Replicas is the replica count of the streams created (default 1).
 	Replicas int `yaml:"replicas"`
+
+	// Credentials, at most one kind: a .creds file (JWT and nkey seed), an
+	// nkey seed file, a user with a password file, or a token file.
+	CredsFile    string `yaml:"creds_file"`
+	NkeyFile     string `yaml:"nkey_file"`
+	User         string `yaml:"user"`
+	PasswordFile string `yaml:"password_file"`
+	TokenFile    string `yaml:"token_file"`
+	// TLS to the servers: a CA to verify them, and a client certificate.
+	CAFile   string `yaml:"ca_file"`
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
 }
 
 // Facility is a hospital site.
@@ -286,6 +298,21 @@ func (c *Config) Validate() error {
 		if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
 			errs = append(errs, fmt.Errorf("http.addr: %w", err))
 		}
+	}
+	creds := 0
+	for _, set := range []bool{c.NATS.CredsFile != "", c.NATS.NkeyFile != "", c.NATS.User != "", c.NATS.TokenFile != ""} {
+		if set {
+			creds++
+		}
+	}
+	if creds > 1 {
+		errs = append(errs, errors.New("nats: set one of creds_file, nkey_file, user or token_file"))
+	}
+	if c.NATS.User != "" && c.NATS.PasswordFile == "" {
+		errs = append(errs, errors.New("nats.user: needs password_file"))
+	}
+	if (c.NATS.CertFile == "") != (c.NATS.KeyFile == "") {
+		errs = append(errs, errors.New("nats: cert_file and key_file go together"))
 	}
 	if _, _, err := net.SplitHostPort(c.NATS.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("nats.listen: %w", err))

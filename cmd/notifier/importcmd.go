@@ -72,7 +72,7 @@ rejected and the rest imported, 1 when nothing could be imported.`,
 				prog.clear()
 				fmt.Fprintln(cmd.ErrOrStderr(), "skipped:", s)
 			}
-			conn, err := app.Connect(clientURL(cfg), slog.New(slog.DiscardHandler))
+			conn, err := app.ConnectWith(clientURL(cfg), cfg.NATS, slog.New(slog.DiscardHandler))
 			if err != nil {
 				return &exitError{1, err}
 			}

@@ -51,7 +51,7 @@ Without --kinds every kind except inpatient is affected.
 				fmt.Fprintln(cmd.OutOrStdout(), string(out))
 				return nil
 			}
-			conn, err := app.Connect(clientURL(cfg), slog.New(slog.DiscardHandler))
+			conn, err := app.ConnectWith(clientURL(cfg), cfg.NATS, slog.New(slog.DiscardHandler))
 			if err != nil {
 				return err
 			}
