@@ -186,3 +186,13 @@ func (db *DB) AppointmentsByID(ctx context.Context, facility string, ids []strin
 	}
 	return scanAppointments(rows, facility, fn)
 }
+
+// Appointments calls fn for every appointment of the facility in the
+// replica, by id.
+func (db *DB) Appointments(ctx context.Context, facility string, fn func(notifier.AffectedAppointment) error) error {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+appointmentColumns+`, 0 FROM appointments WHERE facility = ? ORDER BY id`, facility)
+	if err != nil {
+		return fmt.Errorf("query appointments: %w", err)
+	}
+	return scanAppointments(rows, facility, fn)
+}
