@@ -29,6 +29,8 @@ const (
 	EventDeclared = "outage.declared"
 	EventUpdated  = "outage.updated"
 	EventResolved = "outage.resolved"
+	// EventApproved releases an outage held for approval.
+	EventApproved = "outage.approved"
 )
 
 // Outage actions.
@@ -60,6 +62,9 @@ type Event struct {
 	Time            string          `json:"time,omitempty"`
 	DataContentType string          `json:"datacontenttype,omitempty"`
 	Data            json.RawMessage `json:"data"`
+	// Sig is the CloudEvents extension attribute carrying the publisher's
+	// signature, "ed25519:<key-id>:<base64>" (see SignEvent).
+	Sig string `json:"sig,omitempty"`
 
 	// Outage is Data decoded; it is not part of the wire format.
 	Outage Outage `json:"-"`
@@ -125,11 +130,14 @@ func (ev *Event) validateEnvelope() error {
 		checkText("id", ev.ID, maxEventIDLength),
 		checkText("source", ev.Source, maxEventSrcLength))
 	switch ev.Type {
-	case EventDeclared, EventUpdated, EventResolved:
+	case EventDeclared, EventUpdated, EventResolved, EventApproved:
 	case "":
 		errs = append(errs, errors.New("type: required"))
 	default:
-		errs = append(errs, fmt.Errorf("type: %q is not one of %s, %s, %s", ev.Type, EventDeclared, EventUpdated, EventResolved))
+		errs = append(errs, fmt.Errorf("type: %q is not one of %s, %s, %s, %s", ev.Type, EventDeclared, EventUpdated, EventResolved, EventApproved))
+	}
+	if len(ev.Sig) > 512 {
+		errs = append(errs, errors.New("sig: too long"))
 	}
 	if ev.Time != "" {
 		if _, err := time.Parse(time.RFC3339, ev.Time); err != nil {
@@ -149,7 +157,7 @@ func (o *Outage) validate(eventType string) error {
 	} else if !outageIDPattern.MatchString(o.OutageID) {
 		errs = append(errs, errors.New("data.outage_id: not of the form [A-Za-z0-9_.-]+"))
 	}
-	if eventType == EventResolved {
+	if eventType == EventResolved || eventType == EventApproved {
 		return errors.Join(errs...)
 	}
 	switch {
