@@ -83,6 +83,21 @@ type Facility struct {
 	// Country is the ISO 3166 region code used for phone numbers written
 	// without a country code, e.g. DE.
 	Country string `yaml:"country"`
+
+	// Keys are the public keys ("ed25519:<id>:<base64>", from `notifier
+	// keygen`) whose signatures on outage events are trusted; Approvers
+	// those whose outage.approved events release a held outage.
+	Keys      []string `yaml:"keys"`
+	Approvers []string `yaml:"approvers"`
+	// RequireSignedEvents refuses unsigned or badly signed outage events;
+	// the default is true when any key is listed.
+	RequireSignedEvents *bool `yaml:"require_signed_events"`
+	// ApprovalThreshold holds an outage that would notify more patients
+	// than this until it is approved (0, the default: never held).
+	ApprovalThreshold int `yaml:"approval_threshold"`
+	// SensitiveDepartments appear in notices under a neutral label ("your
+	// appointment at our hospital"), never by name or location.
+	SensitiveDepartments []string `yaml:"sensitive_departments"`
 }
 
 // Channel is one link of the fallback chain.
@@ -288,6 +303,14 @@ func (c *Config) Validate() error {
 		if !notifier.ValidID(id) {
 			errs = append(errs, fmt.Errorf("facilities: %q is not of the form [A-Za-z0-9_-]+", id))
 		}
+		for _, k := range append(append([]string(nil), f.Keys...), f.Approvers...) {
+			if _, err := notifier.ParsePublicKey(k); err != nil {
+				errs = append(errs, fmt.Errorf("facilities.%s: %w", id, err))
+			}
+		}
+		if f.ApprovalThreshold < 0 {
+			errs = append(errs, fmt.Errorf("facilities.%s.approval_threshold: negative", id))
+		}
 		if f.TimeZone == "" {
 			errs = append(errs, fmt.Errorf("facilities.%s.timezone: required (e.g. Europe/Berlin)", id))
 		} else if _, err := time.LoadLocation(f.TimeZone); err != nil {
@@ -371,7 +394,15 @@ func (c *Config) FacilityMap() map[string]notifier.Facility {
 	m := make(map[string]notifier.Facility, len(c.Facilities))
 	for id, f := range c.Facilities {
 		lang := strings.ToLower(f.Language)
-		m[id] = notifier.Facility{ID: id, Name: f.Name, ShortName: f.ShortName, TimeZone: f.TimeZone, Language: lang, Country: strings.ToUpper(f.Country)}
+		nf := notifier.Facility{ID: id, Name: f.Name, ShortName: f.ShortName, TimeZone: f.TimeZone, Language: lang,
+			Country: strings.ToUpper(f.Country), ApprovalThreshold: f.ApprovalThreshold,
+			SensitiveDepartments: f.SensitiveDepartments}
+		nf.Keys, nf.Approvers = parseKeys(f.Keys), parseKeys(f.Approvers)
+		nf.RequireSigned = len(nf.Keys) > 0
+		if f.RequireSignedEvents != nil {
+			nf.RequireSigned = *f.RequireSignedEvents
+		}
+		m[id] = nf
 	}
 	return m
 }
@@ -429,4 +460,15 @@ func (ch Channel) Medium() (md notifier.Medium, ok bool) {
 		return notifier.MediumSMS, true
 	}
 	return "", false
+}
+
+// parseKeys reads keys that Validate has checked.
+func parseKeys(keys []string) []notifier.PublicKey {
+	var out []notifier.PublicKey
+	for _, k := range keys {
+		if pk, err := notifier.ParsePublicKey(k); err == nil {
+			out = append(out, pk)
+		}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package notifier
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -18,6 +19,34 @@ type Facility struct {
 	// Country is the ISO 3166 region code for phone numbers written
 	// without a country code.
 	Country string
+
+	// Keys may sign outage events for this facility; Approvers may sign
+	// outage.approved events.
+	Keys, Approvers []PublicKey
+	// RequireSigned refuses outage events without a valid signature of
+	// one of Keys (approvals: of Approvers).
+	RequireSigned bool
+	// ApprovalThreshold, when above 0, holds an outage that would notify
+	// more patients than this until it is approved.
+	ApprovalThreshold int
+	// SensitiveDepartments are shown in notices under a neutral label.
+	SensitiveDepartments []string
+}
+
+// verify checks an event's signature as the facility requires, and
+// returns the signing key's id ("" for an unsigned event allowed as such).
+func (f Facility) verify(ev *Event, raw []byte) (string, error) {
+	keys, required := f.Keys, f.RequireSigned
+	if ev.Type == EventApproved {
+		keys, required = f.Approvers, f.RequireSigned || len(f.Approvers) > 0
+	}
+	if ev.Sig == "" && !required {
+		return "", nil
+	}
+	if len(keys) == 0 && !required {
+		return "", nil // signed, but nobody to check it against: as unsigned
+	}
+	return VerifyEvent(raw, ev.Sig, keys)
 }
 
 // Location loads the facility's time zone.
@@ -27,4 +56,15 @@ func (f Facility) Location() (*time.Location, error) {
 		return nil, fmt.Errorf("facility %s: time zone %q: %w", f.ID, f.TimeZone, err)
 	}
 	return loc, nil
+}
+
+// Sensitive reports whether a department is one whose name must not
+// appear in a notice (compared without regard to case).
+func (f Facility) Sensitive(department string) bool {
+	for _, d := range f.SensitiveDepartments {
+		if strings.EqualFold(d, department) {
+			return true
+		}
+	}
+	return false
 }

@@ -61,6 +61,9 @@ type NoticeAppointment struct {
 	Location   string    `json:"location,omitempty"`
 	Start      time.Time `json:"start"`
 	End        time.Time `json:"end,omitzero"`
+	// Neutral marks an appointment of a sensitive department: the notice
+	// names neither department nor location, only "our hospital".
+	Neutral bool `json:"neutral,omitempty"`
 }
 
 // Earliest is the start of the notice's soonest appointment.

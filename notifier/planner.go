@@ -93,10 +93,18 @@ func (p *planner) decode(m jetstream.Msg) (*Event, error) {
 	if err != nil {
 		return nil, invalid(err)
 	}
-	if _, ok := p.facilities[tokens[0]]; !ok {
+	fac, ok := p.facilities[tokens[0]]
+	if !ok {
 		return nil, invalid(errUnknownFacility(tokens[0]))
 	}
-	return DecodeEvent(m.Data(), tokens[0])
+	ev, err := DecodeEvent(m.Data(), tokens[0])
+	if err != nil {
+		return nil, err
+	}
+	if _, err := fac.verify(ev, m.Data()); err != nil {
+		return nil, err
+	}
+	return ev, nil
 }
 
 func (p *planner) plan(ctx context.Context, m jetstream.Msg, ev *Event, log *slog.Logger) error {
@@ -127,8 +135,11 @@ func (p *planner) apply(ctx context.Context, m jetstream.Msg, ev *Event, log *sl
 	o := &ev.Outage
 	handled := &HandledEvent{Source: ev.Source, ID: ev.ID, Type: ev.Type, Outage: *o, Data: ev.Data}
 	key := handled.Key()
-	if ev.Type == EventResolved {
+	switch ev.Type {
+	case EventResolved:
 		return handled, p.resolve(ctx, m, handled, log)
+	case EventApproved:
+		return handled, p.approve(ctx, m, handled, log)
 	}
 	handled.State = OutageDeclared
 	if ev.Type == EventUpdated {
@@ -139,9 +150,18 @@ func (p *planner) apply(ctx context.Context, m jetstream.Msg, ev *Event, log *sl
 	if err != nil {
 		return nil, err
 	}
+	held, err := p.mustHold(ctx, o, told)
+	if err != nil {
+		return nil, err
+	}
+	if held {
+		handled.State = OutageHeld
+		log.Warn("outage held for approval: it would notify more patients than the approval threshold")
+	}
 	// Appointments newly in scope get notices; those already told get
 	// nothing new.
 	b := p.batch(m, o, NoticeKind(o.Action), base, key)
+	b.held = held
 	inScope := map[string]bool{}
 	err = p.store.Affected(ctx, o, func(a AffectedAppointment) error {
 		inScope[a.ID] = true
@@ -165,6 +185,7 @@ func (p *planner) apply(ctx context.Context, m jetstream.Msg, ev *Event, log *sl
 		}
 	}
 	r := p.batch(m, o, KindReinstated, base, key)
+	r.held = held
 	if err := p.forEach(ctx, o.Facility, gone, r); err != nil {
 		return nil, err
 	}
@@ -254,18 +275,19 @@ func (p *planner) told(ctx context.Context, outageID, key string) (map[string]bo
 // batch groups appointments, patient by patient, into notices of one kind
 // and publishes them in chunks.
 type batch struct {
-	p         *planner
-	m         jetstream.Msg
-	o         *Outage
-	fac       Facility
-	kind      string
-	base      string
-	key       string
-	chunk     []*Notice
-	current   *Notice
-	seq       uint64
-	planned   int
-	published int
+	p       *planner
+	m       jetstream.Msg
+	o       *Outage
+	fac     Facility
+	kind    string
+	base    string
+	key     string
+	chunk   []*Notice
+	current *Notice
+	seq     uint64
+	planned int
+	// held notices wait for the outage's approval.
+	held bool
 }
 
 func (p *planner) batch(m jetstream.Msg, o *Outage, kind, base, key string) *batch {
@@ -289,9 +311,11 @@ func (b *batch) add(ctx context.Context, a AffectedAppointment) error {
 		b.current.Language = Language(b.p.languages, a.Patient.Language, b.fac.Language)
 		b.current.Note = b.o.Note[b.current.Language]
 	}
-	b.current.Appointments = append(b.current.Appointments, NoticeAppointment{
-		ID: a.ID, Department: a.Department, Location: a.Location, Start: a.Start, End: a.End,
-	})
+	na := NoticeAppointment{ID: a.ID, Department: a.Department, Location: a.Location, Start: a.Start, End: a.End}
+	if b.fac.Sensitive(a.Department) {
+		na = NoticeAppointment{ID: a.ID, Start: a.Start, End: a.End, Neutral: true}
+	}
+	b.current.Appointments = append(b.current.Appointments, na)
 	return nil
 }
 
@@ -314,7 +338,7 @@ func (b *batch) flush(ctx context.Context) error {
 	if len(b.chunk) == 0 {
 		return nil
 	}
-	err := b.p.publishChunk(ctx, b.chunk)
+	err := b.p.publishChunk(ctx, b.chunk, b.held)
 	b.p.obs.Planned(b.kind, len(b.chunk))
 	b.chunk = b.chunk[:0]
 	b.m.InProgress()
@@ -375,7 +399,7 @@ func (p *planner) waitForViews(ctx context.Context, m jetstream.Msg) error {
 // publishChunk publishes each notice's record to PLANS and the notice
 // itself to NOTICES, and waits until JetStream has stored every one. The
 // notice id is the message id, so a notice published twice is stored once.
-func (p *planner) publishChunk(ctx context.Context, chunk []*Notice) error {
+func (p *planner) publishChunk(ctx context.Context, chunk []*Notice, held bool) error {
 	futures := make([]jetstream.PubAckFuture, 0, 2*len(chunk))
 	for _, n := range chunk {
 		rec, err := jsonMarshal(&PlanRecord{Notice: plannedRecord(n)})
@@ -386,13 +410,13 @@ func (p *planner) publishChunk(ctx context.Context, chunk []*Notice) error {
 		if err != nil {
 			return err
 		}
-		priority := priorityNormal
-		if p.urgent(n, p.now()) {
-			priority = priorityUrgent
+		subject := p.noticeSubject(n)
+		if held {
+			subject = heldSubject(n.Facility, n.OutageID)
 		}
 		for _, msg := range []*nats.Msg{
 			newMsg(SubjectPlans+"."+n.Facility, "notice:"+n.ID, rec),
-			newMsg(SubjectNotices+"."+n.Facility+"."+priority, n.ID, data),
+			newMsg(subject, n.ID, data),
 		} {
 			f, err := p.js.PublishMsgAsync(msg)
 			if err != nil {

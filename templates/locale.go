@@ -78,3 +78,11 @@ func (l *locale) day(t time.Time) string { return l.format(l.date, t) }
 // brief writes an appointment's start, t in the zone it is to be read in,
 // for an SMS.
 func (l *locale) brief(t time.Time) string { return l.format(l.short, t) }
+
+// neutralPlace stands for the department and location of an appointment
+// in a sensitive department.
+var neutralPlace = map[string]string{
+	"de": "Ihr Termin in unserem Klinikum",
+	"en": "your appointment at our hospital",
+	"tr": "hastanemizdeki randevunuz",
+}

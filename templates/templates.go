@@ -273,6 +273,10 @@ func newView(n *notifier.Notice, lang string) (*view, error) {
 				place = append(place, s)
 			}
 		}
+		if a.Neutral {
+			// A sensitive department: say where without saying what.
+			place = []string{neutralPlace[lang]}
+		}
 		v.Appointments = append(v.Appointments, appointment{
 			Start: a.Start.In(loc),
 			Place: strings.Join(place, ", "),

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -20,6 +19,7 @@ func newPublishCmd() *cobra.Command {
 		f         natsFlags
 		flags     eventFlags
 		printOnly bool
+		signKey   string
 	)
 	cmd := &cobra.Command{
 		Use:   "publish --facility ID --from T1 --until T2 --departments LIST --hotline NUMBER",
@@ -33,7 +33,9 @@ Times are RFC 3339 (2020-09-14T09:30:00+02:00) or local to the facility
 department, so that nobody notifies a whole hospital by leaving it out.
 Without --kinds every kind except inpatient is affected.
 
---event FILE publishes an event from a JSON file instead (checked first).`,
+--event FILE publishes an event from a JSON file instead (checked first).
+--sign-key FILE signs it (Ed25519, the "sig" attribute) for facilities that
+accept signed events only.`,
 		Example: `  notifier publish --facility ukd --from 2020-09-10 --until 2020-09-17 \
     --departments '*' --kinds outpatient,elective --hotline '+49 211 81-04444'`,
 		Args: cobra.NoArgs,
@@ -46,23 +48,20 @@ Without --kinds every kind except inpatient is affected.
 			if err != nil {
 				return err
 			}
+			if signKey != "" {
+				if ev, err = app.SignWith(ev, signKey); err != nil {
+					return err
+				}
+			}
 			if printOnly {
 				out, _ := json.MarshalIndent(ev, "", "  ")
 				fmt.Fprintln(cmd.OutOrStdout(), string(out))
 				return nil
 			}
-			conn, err := app.ConnectWith(clientURL(cfg), cfg.NATS, slog.New(slog.DiscardHandler))
-			if err != nil {
-				return err
-			}
-			defer conn.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			if err := notifier.EnsureStreams(ctx, conn.JS, cfg.NATS.Replicas, notifier.StreamOutages); err != nil {
+			if err := app.PublishOutageEvent(ctx, cfg, clientURL(cfg), ev); err != nil {
 				return err
-			}
-			if err := notifier.PublishEvent(ctx, conn.JS, ev); err != nil {
-				return fmt.Errorf("publish: %w", err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "published %s %s (outage %s) on %s\n", ev.Type, ev.ID, ev.Outage.OutageID, notifier.OutageSubject(ev.Outage.Facility))
 			return nil
@@ -71,6 +70,7 @@ Without --kinds every kind except inpatient is affected.
 	f.register(cmd)
 	flags.register(cmd)
 	cmd.Flags().BoolVar(&printOnly, "print", false, "print the event instead of publishing it")
+	cmd.Flags().StringVar(&signKey, "sign-key", "", "sign the event with this private key file (from notifier keygen)")
 	return cmd
 }
 

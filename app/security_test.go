@@ -1,0 +1,164 @@
+package app
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/postponement/notifier/notifier"
+	"github.com/postponement/notifier/relay"
+)
+
+// keyPair writes a key pair for the test and returns the public key line
+// and the private key file.
+func keyPair(t *testing.T, id string) (string, string) {
+	t.Helper()
+	prefix := filepath.Join(t.TempDir(), id)
+	pub, err := WriteKeyPair(id, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pub.String(), prefix + ".key"
+}
+
+// TestSignedEventsOnly: a facility that lists keys refuses unsigned, badly
+// signed and foreign-signed events, with the reason recorded, and plans the
+// one signed by its key.
+func TestSignedEventsOnly(t *testing.T) {
+	e := newEnv(t)
+	rec := e.startRelay(relay.Options{})
+	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()))
+	trusted, key := keyPair(t, "scheduling")
+	_, stranger := keyPair(t, "scheduling") // same id, another key
+	f := e.cfg.Facilities["ukd"]
+	f.Keys = []string{trusted}
+	e.cfg.Facilities["ukd"] = f
+	e.startWorker()
+	e.importCSV(fixture)
+
+	publish := func(ev *notifier.Event) {
+		t.Helper()
+		if err := notifier.PublishEvent(context.Background(), e.conn.JS, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish(sampleOutage(t, "unsigned"))
+	forged, err := SignWith(sampleOutage(t, "forged"), stranger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish(forged)
+	good, err := SignWith(sampleOutage(t, "signed"), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Altered after signing: a wider window, the same signature.
+	altered := *good
+	altered.ID = "altered"
+	publish(&altered)
+	s := e.declare(good)
+	if s.Delivered != 4 {
+		t.Errorf("summary %+v, want the signed event's 4 notices delivered", s)
+	}
+	var rejects []notifier.Reject
+	waitUntil(t, "three refusals are recorded", func() bool {
+		rejects, _ = e.w.DB.Rejects(context.Background())
+		return len(rejects) >= 3
+	})
+	all := ""
+	for _, r := range rejects {
+		all += r.Reason + "\n"
+	}
+	for _, want := range []string{"signature: missing", "does not match key \"scheduling\""} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no refusal saying %q in:\n%s", want, all)
+		}
+	}
+}
+
+// TestHeldForApproval: an outage notifying more patients than the
+// threshold is planned but nothing is sent until an approver's signed
+// outage.approved arrives; an approval signed by another key is refused.
+func TestHeldForApproval(t *testing.T) {
+	e := newEnv(t)
+	rec := e.startRelay(relay.Options{})
+	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()))
+	approver, approverKey := keyPair(t, "director")
+	_, nobodyKey := keyPair(t, "nobody")
+	f := e.cfg.Facilities["ukd"]
+	f.Approvers = []string{approver}
+	f.ApprovalThreshold = 2
+	e.cfg.Facilities["ukd"] = f
+	e.startWorker()
+	e.importCSV(fixture)
+
+	ev := sampleOutage(t, "big")
+	if err := notifier.PublishEvent(context.Background(), e.conn.JS, ev); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the outage is held", func() bool {
+		_, state, _, _ := e.w.DB.Outage(context.Background(), ev.Outage.OutageID)
+		return state == notifier.OutageHeld
+	})
+	time.Sleep(300 * time.Millisecond)
+	if n := len(rec.Messages()); n != 0 {
+		t.Fatalf("%d messages sent for a held outage", n)
+	}
+	approve := func(id, keyFile string) *notifier.Event {
+		a, err := BuildEvent(EventOptions{Type: notifier.EventApproved, Facility: "ukd", OutageID: ev.Outage.OutageID, EventID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if keyFile != "" {
+			if a, err = SignWith(a, keyFile); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := notifier.PublishEvent(context.Background(), e.conn.JS, a); err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	approve("unsigned-approval", "")
+	approve("wrong-approver", nobodyKey)
+	time.Sleep(300 * time.Millisecond)
+	if n := len(rec.Messages()); n != 0 {
+		t.Fatalf("%d messages sent after approvals that are not the approver's", n)
+	}
+	approve("approval", approverKey)
+	if s := e.waitFor(ev); s.Delivered != 4 {
+		t.Errorf("summary %+v after the approval, want 4 delivered", s)
+	}
+	if n := len(rec.Messages()); n != 4 {
+		t.Errorf("%d messages after the approval, want 4", n)
+	}
+}
+
+// TestSensitiveDepartmentsAreNotNamed: a notice for an appointment in a
+// sensitive department names neither the department nor its location.
+func TestSensitiveDepartmentsAreNotNamed(t *testing.T) {
+	e := newEnv(t)
+	rec := e.startRelay(relay.Options{})
+	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()))
+	f := e.cfg.Facilities["ukd"]
+	f.SensitiveDepartments = []string{"Oncology"}
+	e.cfg.Facilities["ukd"] = f
+	e.startWorker()
+	e.importCSV(fixture)
+	e.declare(sampleOutage(t, "evt-1"))
+	got := parseAll(t, rec.Messages())
+	m, ok := got["emily@example.org"]
+	if !ok {
+		t.Fatal("no message for the oncology patient")
+	}
+	for _, part := range []string{m.text, m.html} {
+		if strings.Contains(strings.ToLower(part), "oncology") || strings.Contains(part, "Building 2") {
+			t.Errorf("the notice names the sensitive department or its place:\n%s", part)
+		}
+		if !strings.Contains(part, "your appointment at our hospital") {
+			t.Errorf("the notice lacks the neutral label:\n%s", part)
+		}
+	}
+}
