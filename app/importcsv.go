@@ -110,3 +110,32 @@ func OpenRows(r io.Reader, facility string, loc *time.Location) (rows Rows, skip
 	c, err := importer.NewCSV(br, facility, loc)
 	return c, nil, err
 }
+
+// DefaultMaxRows bounds the rows of one import unless told otherwise.
+const DefaultMaxRows = 5_000_000
+
+// LimitRows stops an import after max rows with an error saying so; max 0
+// is no limit.
+func LimitRows(rows Rows, max int) Rows {
+	if max <= 0 {
+		return rows
+	}
+	return &limitedRows{rows: rows, max: max}
+}
+
+type limitedRows struct {
+	rows Rows
+	max  int
+	n    int
+}
+
+func (l *limitedRows) Next() (importer.Row, error) {
+	if l.n >= l.max {
+		if _, err := l.rows.Next(); errors.Is(err, io.EOF) {
+			return importer.Row{}, io.EOF
+		}
+		return importer.Row{}, fmt.Errorf("the file has more than %d rows: split it, or raise --max-rows", l.max)
+	}
+	l.n++
+	return l.rows.Next()
+}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -47,6 +48,16 @@ func Serve(cfg *config.Config, w *Worker, conn *Conn, m *metrics.Metrics, log *s
 			return nil
 		},
 	})
+	if cfg.HTTP.TokenFile != "" {
+		token, err := readSecret(cfg.HTTP.TokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("http.token_file: %w", err)
+		}
+		if len(token) < 16 {
+			return nil, errors.New("http.token_file: the token is shorter than 16 characters")
+		}
+		h = requireToken(token, h)
+	}
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("http.addr: %w", err)
@@ -63,4 +74,18 @@ func Serve(cfg *config.Config, w *Worker, conn *Conn, m *metrics.Metrics, log *s
 		defer cancel()
 		srv.Shutdown(ctx)
 	}, nil
+}
+
+// requireToken lets through only requests with the bearer token, and
+// /healthz, which says nothing but that the process runs.
+func requireToken(token string, next http.Handler) http.Handler {
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" || subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) == 1 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="notifier"`)
+		http.Error(w, "a bearer token is required", http.StatusUnauthorized)
+	})
 }

@@ -48,6 +48,10 @@ type HTTP struct {
 	// localhost (a reverse proxy's, say): call lists are refused to any
 	// other Host, so that no web page can read one through DNS rebinding.
 	Hosts []string `yaml:"hosts"`
+	// TokenFile holds the bearer token every request must carry
+	// ("Authorization: Bearer <token>"), /healthz excepted. Required when
+	// addr is not a loopback address; optional on loopback.
+	TokenFile string `yaml:"token_file"`
 }
 
 // NATS says which NATS to use.
@@ -318,8 +322,10 @@ func (c *Config) Validate() error {
 		}
 	}
 	if c.HTTP.Addr != "off" {
-		if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
+		if host, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
 			errs = append(errs, fmt.Errorf("http.addr: %w", err))
+		} else if !loopback(host) && c.HTTP.TokenFile == "" {
+			errs = append(errs, fmt.Errorf("http.addr %s is reachable from other machines: set http.token_file, the pages hold patient data", c.HTTP.Addr))
 		}
 	}
 	creds := 0
@@ -471,4 +477,13 @@ func parseKeys(keys []string) []notifier.PublicKey {
 		}
 	}
 	return out
+}
+
+// loopback reports whether host names this machine only.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

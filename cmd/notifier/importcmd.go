@@ -19,6 +19,7 @@ func newImportCmd() *cobra.Command {
 		f        natsFlags
 		facility string
 		quiet    bool
+		maxRows  int
 	)
 	cmd := &cobra.Command{
 		Use:   "import --facility ID FILE",
@@ -68,6 +69,7 @@ rejected and the rest imported, 1 when nothing could be imported.`,
 			if err != nil {
 				return &exitError{1, err}
 			}
+			rows = app.LimitRows(rows, maxRows)
 			for _, s := range skipped {
 				prog.clear()
 				fmt.Fprintln(cmd.ErrOrStderr(), "skipped:", s)
@@ -109,6 +111,7 @@ rejected and the rest imported, 1 when nothing could be imported.`,
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&facility, "facility", "", "facility id the appointments belong to (required)")
+	cmd.Flags().IntVar(&maxRows, "max-rows", app.DefaultMaxRows, "refuse to go on past this many rows (0: no limit)")
 	quietFlag(cmd, &quiet)
 	_ = cmd.MarkFlagRequired("facility")
 	return cmd

@@ -138,6 +138,12 @@ http: {addr: "127.0.0.1:%d"}
 			t.Errorf("exit %d, stderr %s", code, stderr)
 		}
 	})
+	t.Run("import stops past --max-rows", func(t *testing.T) {
+		out, stderr, code := runCLI(t, "import", "--config", cfg, "--facility", "ukd", "--max-rows", "10", "../../examples/appointments.csv")
+		if code != 1 || !strings.Contains(stderr, "more than 10 rows") || !strings.Contains(out, "10 accepted") {
+			t.Errorf("exit %d, stdout %s, stderr %s", code, out, stderr)
+		}
+	})
 	t.Run("publish refuses an event without departments", func(t *testing.T) {
 		_, stderr, code := runCLI(t, "publish", "--config", cfg, "--facility", "ukd", "--from", "2020-10-21", "--until", "2020-10-28",
 			"--hotline", "+49 211 81-04444")
