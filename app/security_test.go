@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/postponement/notifier/notifier"
 	"github.com/postponement/notifier/relay"
+	"github.com/postponement/notifier/web"
 )
 
 // keyPair writes a key pair for the test and returns the public key line
@@ -105,6 +107,11 @@ func TestHeldForApproval(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if n := len(rec.Messages()); n != 0 {
 		t.Fatalf("%d messages sent for a held outage", n)
+	}
+	page := httptest.NewRecorder()
+	web.New(web.Options{DB: e.w.DB, Facilities: e.cfg.FacilityMap()}).ServeHTTP(page, httptest.NewRequest("GET", "/", nil))
+	if !strings.Contains(page.Body.String(), "Held for approval") || !strings.Contains(page.Body.String(), "These 4 notices") {
+		t.Errorf("the status page does not show the held outage and its notices:\n%.2000s", page.Body.String())
 	}
 	approve := func(id, keyFile string) *notifier.Event {
 		a, err := BuildEvent(EventOptions{Type: notifier.EventApproved, Facility: "ukd", OutageID: ev.Outage.OutageID, EventID: id})
