@@ -53,6 +53,9 @@ type Options struct {
 	SMTP string
 	// Conns is how many SMTP connections, and so sends, are in flight.
 	Conns int
+	// Parallel is how many notices the worker handles at once (its
+	// dispatch.parallel, per priority); default Conns.
+	Parallel int
 	// Size is the size of a composed message in bytes: smaller messages are
 	// padded up to it; 0 sends them as rendered.
 	Size int
@@ -91,6 +94,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	if o.Conns <= 0 {
 		o.Conns = DefaultConns
+	}
+	if o.Parallel <= 0 {
+		o.Parallel = o.Conns
 	}
 	if o.Progress == nil {
 		o.Progress = io.Discard
@@ -145,7 +151,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res := &Result{
 		Machine: machine(),
 		Options: ResultOptions{Appointments: o.Appointments, Affected: o.Affected, PatientsWithTwo: o.PatientsWithTwo,
-			SMTP: o.SMTP, TLS: tls, Conns: o.Conns, SizeBytes: o.Size, Seed: o.Seed},
+			SMTP: o.SMTP, TLS: tls, Conns: o.Conns, Parallel: o.Parallel, SizeBytes: o.Size, Seed: o.Seed},
 		Notices: set.Notices(),
 	}
 
@@ -172,7 +178,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	cfg.DataDir = o.Dir
 	cfg.Channels = []config.Channel{{Name: "relay", Type: config.TypeSMTP, Addr: addr, TLS: tls, From: sender, MaxConns: o.Conns}}
-	cfg.Dispatch.Parallel = o.Conns
+	cfg.Dispatch.Parallel = o.Parallel
 	cfg.Dispatch.ShutdownGrace = 5 * time.Second
 	w, err := app.NewWorker(cfg, conn.JS, log)
 	if err != nil {
@@ -205,7 +211,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	case err := <-done:
 		return nil, err
 	}
-	say("worker ready; data in %s; sending to %s (tls %s, %d connections)", o.Dir, addr, tls, o.Conns)
+	say("worker ready; data in %s; sending to %s (tls %s, %d connections, %d notices at once)", o.Dir, addr, tls, o.Conns, o.Parallel)
 
 	// Load.
 	phasePeaks := resetPeak()

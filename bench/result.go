@@ -50,6 +50,7 @@ type ResultOptions struct {
 	SMTP            string  `json:"smtp,omitempty"`
 	TLS             string  `json:"tls"`
 	Conns           int     `json:"conns"`
+	Parallel        int     `json:"parallel"`
 	SizeBytes       int     `json:"size_bytes"`
 	Seed            uint64  `json:"seed"`
 }
@@ -194,8 +195,8 @@ func (r *Result) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\nnotifier bench: %d appointments, %d affected, %.0f%% of patients with two; %d notices (%d urgent)\n",
 		o.Appointments, o.Affected, 100*o.PatientsWithTwo, r.Notices, r.UrgentNotices)
-	fmt.Fprintf(w, "machine: %d CPUs (GOMAXPROCS %d), %s, %s, %s; relay: %s, tls %s, %d connections\n\n",
-		r.Machine.CPUs, r.Machine.GOMAXPROCS, r.Machine.CPU, r.Machine.OS, r.Machine.Go, relay, o.TLS, o.Conns)
+	fmt.Fprintf(w, "machine: %d CPUs (GOMAXPROCS %d), %s, %s, %s; relay: %s, tls %s, %d connections, %d notices at once\n\n",
+		r.Machine.CPUs, r.Machine.GOMAXPROCS, r.Machine.CPU, r.Machine.OS, r.Machine.Go, relay, o.TLS, o.Conns, o.Parallel)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	l, p, d, b := r.Load, r.Planning, r.Delivery, r.Baseline
 	rows := [][2]string{
