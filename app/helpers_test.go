@@ -263,10 +263,10 @@ func parse(t *testing.T, m relay.Received) parsed {
 	return p
 }
 
-// waitUntil polls cond for up to 10 s.
+// waitUntil polls cond for up to 30 s.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting until %s", what)

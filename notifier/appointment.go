@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // MaxRecordSize is the largest appointment record accepted, in bytes.
@@ -87,14 +88,16 @@ func DecodeAppointment(data []byte, facility, id string) (Appointment, error) {
 	if err := dec.Decode(&a); err != nil {
 		return a, invalid(fmt.Errorf("not a JSON appointment record: %w", jsonError(err)))
 	}
+	// The tokens are compared with the record as normalized, so that a
+	// record can never land under an id other than its subject's.
+	if err := a.Normalize(); err != nil {
+		return a, err
+	}
 	if a.Facility != facility {
 		return a, invalid(fmt.Errorf("facility: %q does not match the subject's facility %q", a.Facility, facility))
 	}
 	if a.ID != id {
 		return a, invalid(fmt.Errorf("id: %q does not match the subject's id %q", a.ID, id))
-	}
-	if err := a.Normalize(); err != nil {
-		return a, err
 	}
 	return a, nil
 }
@@ -159,7 +162,7 @@ func (a *Appointment) Normalize() error {
 // validEmail accepts a bare addr-spec (no display name, no comments) of
 // printable ASCII or UTF-8 without spaces or control characters.
 func validEmail(s string) bool {
-	if len(s) > 254 || strings.ContainsAny(s, " \t\r\n\x00<>,;\"") {
+	if len(s) > 254 || strings.ContainsAny(s, " \t\r\n\x00<>,;\"") || strings.IndexFunc(s, unicode.IsControl) >= 0 {
 		return false
 	}
 	addr, err := mail.ParseAddress(s)

@@ -208,6 +208,7 @@ func (o *Outage) validate(eventType string) error {
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(o.InfoURL) > maxInfoURLLength {
 			errs = append(errs, errors.New("data.info_url: not an http or https URL"))
 		}
+		errs = append(errs, checkText("data.info_url", o.InfoURL, maxInfoURLLength))
 	}
 	for lang, text := range o.Note {
 		if !languagePattern.MatchString(lang) {

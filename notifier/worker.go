@@ -86,13 +86,13 @@ func (w *Worker) Run(ctx context.Context) error {
 	if _, err := retrying(ctx, log, "creating the streams", func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, EnsureStreams(ctx, w.JS, w.Replicas)
 	}); err != nil {
-		return err
+		return stopping(ctx, err)
 	}
 	kv, err := retrying(ctx, log, "opening the claims bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
 		return ensureClaims(ctx, w.JS, w.Replicas)
 	})
 	if err != nil {
-		return err
+		return stopping(ctx, err)
 	}
 	w.replica = newReplica(w.JS, w.Store, log.With("loop", "replica"), w.Facilities)
 	w.replica.obs = obs
@@ -211,3 +211,12 @@ func (w *Worker) catchUp(ctx context.Context, log *slog.Logger) {
 // CaughtUp reports whether the worker's store has applied everything its
 // streams held when it started.
 func (w *Worker) CaughtUp() bool { return w.caughtUp.Load() }
+
+// stopping turns an error of a start-up cut short by a stop signal into a
+// clean stop.
+func stopping(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}

@@ -109,8 +109,9 @@ func TestSendClassifiesReplies(t *testing.T) {
 }
 
 func TestSendFailsFast(t *testing.T) {
-	// Every case must fail well within this, with 200ms test timeouts.
-	const limit = time.Second
+	// Every case must fail within a bound, not wait for the relay for
+	// ever; the bound is loose, as the machine may be busy.
+	const limit = 10 * (testDialTimeout + testCommandTimeout)
 
 	for _, tc := range []struct {
 		name       string
@@ -197,7 +198,7 @@ func TestSendHonoursContext(t *testing.T) {
 			t.Errorf("got %v, want context.Canceled", err)
 		}
 		wantClass(t, err, notifier.Transient)
-		if elapsed := time.Since(start); elapsed > time.Second {
+		if elapsed := time.Since(start); elapsed > 5*time.Second {
 			t.Errorf("took %v, want about 50ms", elapsed)
 		}
 	})

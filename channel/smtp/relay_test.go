@@ -21,8 +21,10 @@ import (
 
 // Test timeouts: short, so that hanging relays fail fast.
 const (
-	testDialTimeout    = 200 * time.Millisecond
-	testCommandTimeout = 200 * time.Millisecond
+	// Short enough to keep the suite fast, long enough for a TLS handshake
+	// on a loaded two-core machine.
+	testDialTimeout    = 750 * time.Millisecond
+	testCommandTimeout = 750 * time.Millisecond
 )
 
 // received is a message a test relay accepted.
