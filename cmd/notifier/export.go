@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/postponement/notifier/app"
 	"github.com/postponement/notifier/config"
-	"github.com/postponement/notifier/store"
 )
 
 func newExportCmd() *cobra.Command {
@@ -44,7 +42,7 @@ exported.`,
 			if err != nil {
 				return err
 			}
-			db, err := store.OpenReadOnly(filepath.Join(cfg.DataDir, "notifier.db"))
+			db, err := app.OpenLocalStore(cfg)
 			if err != nil {
 				return err
 			}
