@@ -2,7 +2,9 @@ package importer
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/postponement/notifier/notifier"
 )
@@ -57,4 +59,15 @@ var elementOfField = map[string]string{
 	"patient.language": "Patient.communication",
 	"patient.email":    "Patient.telecom email",
 	"patient.phone":    "Patient.telecom phone",
+}
+
+// printable returns s, a value from the bundle, for a message: as it is when
+// it prints as it reads, else quoted with its line breaks and other control
+// characters escaped, so that a hostile bundle cannot break a report's one
+// line per entry.
+func printable(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return r != ' ' && !unicode.IsPrint(r) }) < 0 {
+		return s
+	}
+	return strconv.Quote(s)
 }

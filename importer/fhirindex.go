@@ -126,7 +126,7 @@ func (b *bundle) unused() []note {
 		case "Patient":
 			notes = append(notes, note{e.n, e.describe("no appointment refers to it")})
 		default:
-			notes = append(notes, note{e.n, e.describe(e.res.ResourceType + " is not read")})
+			notes = append(notes, note{e.n, e.describe(printable(e.res.ResourceType) + " is not read")})
 		}
 	}
 	return notes
@@ -165,11 +165,11 @@ func (e *entry) label() string {
 	case e.res.ResourceType == "":
 		return ""
 	case e.res.ID != "":
-		return e.res.ResourceType + "/" + e.res.ID
+		return printable(e.res.ResourceType + "/" + e.res.ID)
 	case e.fullURL != "":
-		return e.res.ResourceType + " " + e.fullURL
+		return printable(e.res.ResourceType + " " + e.fullURL)
 	}
-	return e.res.ResourceType
+	return printable(e.res.ResourceType)
 }
 
 // describe is a line about the entry, as an EntryError would put it.

@@ -91,9 +91,9 @@ func (m *mapper) patientOf(e *entry, fa *fhirAppointment) (notifier.Patient, err
 			if target == nil {
 				switch refType(ref) {
 				case "Patient":
-					missing = append(missing, ref.Reference)
+					missing = append(missing, printable(ref.Reference))
 				case "":
-					unknown = append(unknown, ref.Reference)
+					unknown = append(unknown, printable(ref.Reference))
 				}
 				continue
 			}
@@ -191,7 +191,7 @@ func (m *mapper) locationOf(e *entry, fa *fhirAppointment) string {
 			}
 			if ref.Display == "" {
 				m.notes = append(m.notes, note{e.n, e.describe(
-					fmt.Sprintf("participant %s is not in the bundle; imported without a location", ref.Reference))})
+					fmt.Sprintf("participant %s is not in the bundle; imported without a location", printable(ref.Reference)))})
 			}
 			return ref.Display
 		}

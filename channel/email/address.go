@@ -3,9 +3,11 @@ package email
 import (
 	"errors"
 	"fmt"
+	"mime"
 	netmail "net/mail"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/emersion/go-message/mail"
 )
@@ -71,7 +73,10 @@ func splitAddress(addr string) (local, domain string) {
 
 // headerText makes free text safe for a header field: control characters
 // (CR, LF, NUL, tabs) become spaces, runs of spaces collapse, and invalid
-// UTF-8 is replaced. go-message then encodes what is not ASCII per RFC 2047.
+// UTF-8 is replaced. go-message then encodes what is not ASCII per RFC 2047,
+// but leaves ASCII as it is, so "=?" is split: readers would take it for the
+// start of an encoded word and decode what follows, control characters and
+// all.
 func headerText(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.Map(func(r rune) rune {
@@ -80,5 +85,15 @@ func headerText(s string) string {
 		}
 		return r
 	}, s)
-	return strings.Join(strings.Fields(s), " ")
+	return strings.ReplaceAll(strings.Join(strings.Fields(s), " "), "=?", "= ?")
+}
+
+// formatAddress writes a for an address header. net/mail Q-encodes a name
+// that is not ASCII and leaves a backslash in it as it is, which no parser
+// reads back (golang/go#80592); such a name is B-encoded instead.
+func formatAddress(a *mail.Address) string {
+	if strings.Contains(a.Name, `\`) && strings.IndexFunc(a.Name, func(r rune) bool { return r >= utf8.RuneSelf }) >= 0 {
+		return mime.BEncoding.Encode("utf-8", a.Name) + " " + (&mail.Address{Address: a.Address}).String()
+	}
+	return a.String()
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-message"
@@ -25,6 +26,11 @@ import (
 // the characters notice ids use, so that it can form a Message-ID and a MIME
 // boundary without quoting.
 var noticeIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$`)
+
+// maxNoticeIDLen keeps the MIME boundary, "=_" and the notice id, within the
+// 70 characters RFC 2046 allows: go-message would otherwise put another
+// boundary between the parts than the one in the header.
+const maxNoticeIDLen = 68
 
 // languagePattern is a BCP 47 language tag such as "de" or "tr-TR".
 var languagePattern = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$`)
@@ -45,8 +51,8 @@ func Compose(w io.Writer, from *mail.Address, m *notifier.Message, date time.Tim
 	if err := CheckAddress(from.Address); err != nil {
 		return fmt.Errorf("compose: sender: %w", err)
 	}
-	if !noticeIDPattern.MatchString(m.NoticeID) {
-		return errors.New("compose: notice id is empty or not a dot-atom")
+	if !noticeIDPattern.MatchString(m.NoticeID) || len(m.NoticeID) > maxNoticeIDLen {
+		return fmt.Errorf("compose: notice id is empty, longer than %d characters or not a dot-atom", maxNoticeIDLen)
 	}
 	if m.Language != "" && !languagePattern.MatchString(m.Language) {
 		return errors.New("compose: language is not a language tag")
@@ -89,8 +95,8 @@ func header(from *mail.Address, m *notifier.Message, date time.Time, contentType
 	_, domain := splitAddress(from.Address)
 	h.SetMessageID(MessageID(m.NoticeID, domain))
 	h.SetSubject(headerText(m.Subject))
-	h.SetAddressList("To", []*mail.Address{{Name: headerText(m.To.Name), Address: m.To.Email}})
-	h.SetAddressList("From", []*mail.Address{{Name: headerText(from.Name), Address: from.Address}})
+	h.Set("To", formatAddress(&mail.Address{Name: headerText(m.To.Name), Address: m.To.Email}))
+	h.Set("From", formatAddress(&mail.Address{Name: headerText(from.Name), Address: from.Address}))
 	h.SetDate(date)
 	return h
 }
@@ -135,9 +141,14 @@ func writePart(mw *message.Writer, contentType, body string) error {
 	return writeBody(pw, body)
 }
 
+// lineBreaks turns every line break into a LF, which the quoted-printable
+// encoder writes as CRLF. It would write a lone CR as CRLF too, but then
+// drop the next LF if a byte it has to encode comes in between.
+var lineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n")
+
 // writeBody writes body through its part's encoder and flushes it.
 func writeBody(wc io.WriteCloser, body string) error {
-	if _, err := io.WriteString(wc, body); err != nil {
+	if _, err := io.WriteString(wc, lineBreaks.Replace(body)); err != nil {
 		return fmt.Errorf("compose: %w", err)
 	}
 	if err := wc.Close(); err != nil {
