@@ -148,7 +148,7 @@ func (a *Appointment) Normalize() error {
 	if p.Email != "" && !validEmail(p.Email) {
 		errs = append(errs, errors.New("patient.email: not a plain e-mail address"))
 	}
-	if p.Phone != "" && !phonePattern.MatchString(p.Phone) {
+	if p.Phone != "" && !validPhone(p.Phone) {
 		errs = append(errs, errors.New("patient.phone: not a phone number"))
 	}
 	for _, c := range p.Channels {
@@ -157,6 +157,18 @@ func (a *Appointment) Normalize() error {
 		}
 	}
 	return invalid(errors.Join(errs...))
+}
+
+// validPhone accepts what people write as a phone number: digits (at least
+// three), spaces and ( ) . / - separators, an optional leading +.
+func validPhone(s string) bool {
+	digits := 0
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			digits++
+		}
+	}
+	return digits >= 3 && phonePattern.MatchString(s)
 }
 
 // validEmail accepts a bare addr-spec (no display name, no comments) of

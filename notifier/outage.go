@@ -200,7 +200,7 @@ func (o *Outage) validate(eventType string) error {
 	o.Hotline = strings.TrimSpace(o.Hotline)
 	if o.Hotline == "" {
 		errs = append(errs, errors.New("data.hotline: required, a notice must say how to reach the hospital"))
-	} else if !phonePattern.MatchString(o.Hotline) || len(o.Hotline) > maxHotlineLength {
+	} else if !validPhone(o.Hotline) || len(o.Hotline) > maxHotlineLength {
 		errs = append(errs, errors.New("data.hotline: not a phone number"))
 	}
 	if o.InfoURL != "" {

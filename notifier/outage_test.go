@@ -49,6 +49,7 @@ func TestDecodeEvent(t *testing.T) {
 		{"no departments", strings.Replace(goodEvent, `"departments":["*"],`, ``, 1), "ukd", "data.departments: required"},
 		{"empty departments", strings.Replace(goodEvent, `["*"]`, `[]`, 1), "ukd", "data.departments: required"},
 		{"no hotline", strings.Replace(goodEvent, `"hotline":"+49 211 81-04444",`, ``, 1), "ukd", "data.hotline: required"},
+		{"hotline without digits", strings.Replace(goodEvent, `+49 211 81-04444`, `(((`, 1), "ukd", "data.hotline"},
 		{"bad action", strings.Replace(goodEvent, `"postpone"`, `"panic"`, 1), "ukd", "data.action"},
 		{"bad info url", strings.Replace(goodEvent, `https://example.org/outage`, `javascript:alert(1)`, 1), "ukd", "data.info_url"},
 		{"note too long", strings.Replace(goodEvent, `"action"`, `"note":{"de":"`+strings.Repeat("ä", MaxNoteLength+1)+`"},"action"`, 1), "ukd", "data.note.de"},
