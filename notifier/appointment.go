@@ -1,7 +1,6 @@
 package notifier
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -84,8 +83,7 @@ func DecodeAppointment(data []byte, facility, id string) (Appointment, error) {
 	if len(data) > MaxRecordSize {
 		return a, invalid(fmt.Errorf("record is %d bytes, at most %d allowed", len(data), MaxRecordSize))
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&a); err != nil {
+	if err := json.Unmarshal(data, &a); err != nil {
 		return a, invalid(fmt.Errorf("not a JSON appointment record: %w", jsonError(err)))
 	}
 	// The tokens are compared with the record as normalized, so that a
