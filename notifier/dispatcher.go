@@ -145,7 +145,9 @@ func (d *dispatcher) handle(ctx context.Context, m jetstream.Msg) {
 	} else {
 		log.Warn("notice not delivered by any channel: staff must call", "attempts", del.Attempts)
 	}
-	if err := m.DoubleAck(ctx); err != nil {
+	// A plain ack: if it is lost, the notice comes back, finds its claim
+	// done and is acknowledged then, without a second send.
+	if err := m.Ack(); err != nil {
 		log.Error("acknowledge notice", "err", err)
 	}
 }

@@ -21,6 +21,10 @@ func (db *DB) ApplyDeliveries(ctx context.Context, changes []notifier.DeliveryCh
 	}
 	now := db.stamp(time.Time{})
 	return db.write(ctx, func(tx *sql.Tx) error {
+		st, err := prepareDeliveries(ctx, tx)
+		if err != nil {
+			return err
+		}
 		for _, c := range changes {
 			if c.Reject != nil {
 				if err := addReject(ctx, tx, now, *c.Reject); err != nil {
@@ -28,7 +32,7 @@ func (db *DB) ApplyDeliveries(ctx context.Context, changes []notifier.DeliveryCh
 				}
 				continue
 			}
-			if err := applyDelivery(ctx, tx, c.Delivery); err != nil {
+			if err := st.apply(ctx, c.Delivery); err != nil {
 				return err
 			}
 		}
@@ -36,24 +40,44 @@ func (db *DB) ApplyDeliveries(ctx context.Context, changes []notifier.DeliveryCh
 	})
 }
 
-func applyDelivery(ctx context.Context, tx *sql.Tx, d *notifier.Delivery) error {
-	ids, _ := json.Marshal(d.AppointmentIDs)
-	at := d.At.UTC().Format(time.RFC3339Nano)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO notices
+// deliveryStatements are the statements applying outcomes, prepared once
+// per batch: SQLite need not parse them again for every outcome.
+type deliveryStatements struct {
+	notice, clear, attempt *sql.Stmt
+}
+
+func prepareDeliveries(ctx context.Context, tx *sql.Tx) (*deliveryStatements, error) {
+	var st deliveryStatements
+	var err error
+	if st.notice, err = tx.PrepareContext(ctx, `INSERT INTO notices
 		(id, outage_id, facility, patient_id, kind, language, earliest_ms, appointment_ids, planned_at, outcome, channel, attempts, outcome_at)
 		VALUES (?, ?, ?, ?, ?, '', 0, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET outcome = excluded.outcome, channel = excluded.channel,
-		 attempts = excluded.attempts, outcome_at = excluded.outcome_at`,
-		d.NoticeID, d.OutageID, d.Facility, d.PatientID, d.Kind, string(ids), at,
+		 attempts = excluded.attempts, outcome_at = excluded.outcome_at`); err != nil {
+		return nil, err
+	}
+	if st.clear, err = tx.PrepareContext(ctx, `DELETE FROM attempts WHERE notice_id = ?`); err != nil {
+		return nil, err
+	}
+	if st.attempt, err = tx.PrepareContext(ctx, `INSERT INTO attempts (notice_id, n, channel, at, result, class, code, enhanced, reason)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+func (st *deliveryStatements) apply(ctx context.Context, d *notifier.Delivery) error {
+	ids, _ := json.Marshal(d.AppointmentIDs)
+	at := d.At.UTC().Format(time.RFC3339Nano)
+	if _, err := st.notice.ExecContext(ctx, d.NoticeID, d.OutageID, d.Facility, d.PatientID, d.Kind, string(ids), at,
 		d.Outcome, d.Channel, d.Attempts, at); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM attempts WHERE notice_id = ?`, d.NoticeID); err != nil {
+	if _, err := st.clear.ExecContext(ctx, d.NoticeID); err != nil {
 		return err
 	}
 	for i, a := range d.Trail {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (notice_id, n, channel, at, result, class, code, enhanced, reason)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.NoticeID, i+1, a.Channel, a.At.UTC().Format(time.RFC3339Nano),
+		if _, err := st.attempt.ExecContext(ctx, d.NoticeID, i+1, a.Channel, a.At.UTC().Format(time.RFC3339Nano),
 			a.Result, a.Class, a.Code, a.Enhanced, a.Reason); err != nil {
 			return err
 		}

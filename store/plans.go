@@ -19,11 +19,15 @@ func (db *DB) ApplyPlans(ctx context.Context, changes []notifier.PlanChange) err
 	}
 	now := db.stamp(time.Time{})
 	return db.write(ctx, func(tx *sql.Tx) error {
+		planned, err := tx.PrepareContext(ctx, addPlannedSQL)
+		if err != nil {
+			return err
+		}
 		for _, c := range changes {
 			r := c.Record
 			switch {
 			case r.Notice != nil:
-				if err := addPlanned(ctx, tx, r.Notice); err != nil {
+				if err := addPlanned(ctx, planned, r.Notice); err != nil {
 					return err
 				}
 			case r.Event != nil:
@@ -40,19 +44,22 @@ func (db *DB) ApplyPlans(ctx context.Context, changes []notifier.PlanChange) err
 	})
 }
 
-func addPlanned(ctx context.Context, tx *sql.Tx, n *notifier.PlannedNotice) error {
+// addPlannedSQL records a planned notice. A notice whose outcome arrived
+// first (from another worker's delivery) gets the planning details it
+// lacked.
+const addPlannedSQL = `INSERT INTO notices
+	(id, outage_id, facility, patient_id, kind, language, earliest_ms, appointment_ids, planned_at, event_key)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (id) DO UPDATE SET language = excluded.language, earliest_ms = excluded.earliest_ms,
+	 planned_at = excluded.planned_at, event_key = excluded.event_key
+	WHERE notices.event_key = ''`
+
+func addPlanned(ctx context.Context, stmt *sql.Stmt, n *notifier.PlannedNotice) error {
 	ids, err := json.Marshal(n.AppointmentIDs)
 	if err != nil {
 		return err
 	}
-	// A notice whose outcome arrived first (from another worker's
-	// delivery) gets the planning details it lacked.
-	_, err = tx.ExecContext(ctx, `INSERT INTO notices
-		(id, outage_id, facility, patient_id, kind, language, earliest_ms, appointment_ids, planned_at, event_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET language = excluded.language, earliest_ms = excluded.earliest_ms,
-		 planned_at = excluded.planned_at, event_key = excluded.event_key
-		WHERE notices.event_key = ''`,
+	_, err = stmt.ExecContext(ctx,
 		n.ID, n.OutageID, n.Facility, n.PatientID, n.Kind, n.Language, n.Earliest.UnixMilli(), string(ids),
 		n.PlannedAt.UTC().Format(time.RFC3339Nano), n.EventKey)
 	return err
