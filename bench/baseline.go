@@ -9,7 +9,6 @@ import (
 
 	"github.com/postponement/notifier/app"
 	"github.com/postponement/notifier/bench/synth"
-	"github.com/postponement/notifier/channel/email"
 	"github.com/postponement/notifier/config"
 	"github.com/postponement/notifier/notifier"
 )
@@ -18,29 +17,6 @@ import (
 // and sends in turn: enough to vary names, languages and lengths like the
 // notices, few enough to add nothing to the memory measured.
 const poolSize = 1000
-
-// newPadding wraps r with the filler that brings a typical notice, one
-// appointment in German, to size bytes.
-func newPadding(r notifier.Renderer, size int) (*padded, error) {
-	p := &padded{r: r}
-	if size <= 0 {
-		return p, nil
-	}
-	from, err := email.ParseFrom(sender)
-	if err != nil {
-		return nil, err
-	}
-	fac := config.Default().FacilityMap()[facility]
-	o := notifier.Outage{OutageID: "size", Hotline: hotline, InfoURL: "https://example.org/outage"}
-	n := poolNotice(fac, &o, 0, false, time.Now())
-	n.Language = "de"
-	m, err := r.Render(n)
-	if err != nil {
-		return nil, err
-	}
-	p.filler, err = filler(m, from, size)
-	return p, err
-}
 
 // poolNotice is a notice like those the planner makes: patient j of the
 // synthetic set, with one appointment or two.
@@ -62,9 +38,40 @@ func poolNotice(fac notifier.Facility, o *notifier.Outage, j int, two bool, star
 	return n
 }
 
-// baseline sends count messages, rendered beforehand through r, straight
+// baseline sends as many messages as there were notices, rendered
+// beforehand through the same padding, straight through the same SMTP
+// channel with as many connections, into the same relay.
+func (r *runner) baseline(ctx context.Context) error {
+	end, err := r.measure("baseline")
+	if err != nil {
+		return err
+	}
+	res := r.res
+	res.Baseline, err = sendDirect(ctx, r.cfg, r.pad, r.set, &r.outage, res.Notices, r.o.Conns)
+	cpu, peak, endErr := end()
+	if err != nil {
+		return err
+	}
+	if endErr != nil {
+		return endErr
+	}
+	res.CPU.Baseline, res.Memory.BaselinePeakRSS = cpu, peak
+	if r.sink != nil {
+		if n := r.sink.baselineMsgs.Load(); n > 0 {
+			res.Baseline.MeanMessageBytes = r.sink.baselineBytes.Load() / n
+		}
+	}
+	if res.Baseline.MessagesPerSecond > 0 {
+		res.Ratio = res.Delivery.NoticesPerSecond / res.Baseline.MessagesPerSecond
+	}
+	r.say("base   %d messages in %.1fs (%.0f/s): end to end is %.0f%% of it", res.Baseline.Messages,
+		res.Baseline.Seconds, res.Baseline.MessagesPerSecond, 100*res.Ratio)
+	return nil
+}
+
+// sendDirect sends count messages, rendered beforehand through r, straight
 // to the configured SMTP channel with conns sends in flight.
-func baseline(ctx context.Context, cfg *config.Config, r notifier.Renderer, set *synth.Set, o *notifier.Outage, count, conns int) (Baseline, error) {
+func sendDirect(ctx context.Context, cfg *config.Config, r notifier.Renderer, set *synth.Set, o *notifier.Outage, count, conns int) (Baseline, error) {
 	chain, err := app.BuildChain(cfg)
 	if err != nil {
 		return Baseline{}, err

@@ -8,6 +8,7 @@ import (
 	"github.com/emersion/go-message/mail"
 
 	"github.com/postponement/notifier/channel/email"
+	"github.com/postponement/notifier/config"
 	"github.com/postponement/notifier/notifier"
 )
 
@@ -27,6 +28,29 @@ func (p *padded) Render(n *notifier.Notice) (*notifier.Message, error) {
 	}
 	m.Text += p.filler
 	return m, nil
+}
+
+// newPadding wraps r with the filler that brings a typical notice, one
+// appointment in German, to size bytes.
+func newPadding(r notifier.Renderer, size int) (*padded, error) {
+	p := &padded{r: r}
+	if size <= 0 {
+		return p, nil
+	}
+	from, err := email.ParseFrom(sender)
+	if err != nil {
+		return nil, err
+	}
+	fac := config.Default().FacilityMap()[facility]
+	o := notifier.Outage{OutageID: "size", Hotline: hotline, InfoURL: "https://example.org/outage"}
+	n := poolNotice(fac, &o, 0, false, time.Now())
+	n.Language = "de"
+	m, err := r.Render(n)
+	if err != nil {
+		return nil, err
+	}
+	p.filler, err = filler(m, from, size)
+	return p, err
 }
 
 // fillerLine is one line of filler: plain ASCII, so quoted-printable leaves

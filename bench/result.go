@@ -152,6 +152,7 @@ type CPU struct {
 	OtherCores float64 `json:"other_cores"`
 }
 
+// String writes the cores this process kept busy and, in brackets, others.
 func (c CPU) String() string {
 	return fmt.Sprintf("%.2f (others %.2f)", c.Cores, c.OtherCores)
 }

@@ -107,11 +107,12 @@ func (ss *sinkSession) Data(r io.Reader) error {
 	now := time.Now()
 	s := ss.s
 	switch {
+	case bytes.HasPrefix(id, []byte("b-")):
+		s.baselineMsgs.Add(1)
+		s.baselineBytes.Add(size)
 	case bytes.HasPrefix(id, []byte("n-")):
-		s.noticeMsgs.Add(1)
-		s.noticeBytes.Add(size)
 		var key [16]byte
-		if len(id) != 2+2*len(key) {
+		if len(id) != 2+hex.EncodedLen(len(key)) {
 			s.otherMsgs.Add(1)
 			return nil
 		}
@@ -119,6 +120,8 @@ func (ss *sinkSession) Data(r io.Reader) error {
 			s.otherMsgs.Add(1)
 			return nil
 		}
+		s.noticeMsgs.Add(1)
+		s.noticeBytes.Add(size)
 		s.mu.Lock()
 		if _, seen := s.notices[key]; seen {
 			s.repeated++
@@ -126,9 +129,6 @@ func (ss *sinkSession) Data(r io.Reader) error {
 			s.notices[key] = now
 		}
 		s.mu.Unlock()
-	case bytes.HasPrefix(id, []byte("b-")):
-		s.baselineMsgs.Add(1)
-		s.baselineBytes.Add(size)
 	default:
 		s.otherMsgs.Add(1)
 	}

@@ -47,12 +47,16 @@ has that size (KB = 1024 bytes); messages already larger are sent as they are.
 
 It prints the load rate, planning time, time to the first and the last notice
 accepted, notices per second end to end against the baseline, latency
-percentiles, peak memory and the SQLite file size, and whether the project's
-targets for a 2-core machine are met. The defaults take minutes; progress
-lines go to stderr.`,
+percentiles, peak memory, the SQLite file size and how busy the processors
+were, by this process and by others (other work on the machine makes every
+figure slower), and whether the project's targets for a 2-core machine are
+met. The defaults take a minute or two; progress lines go to stderr.
+--profile writes CPU, heap, block and mutex profiles of each phase for
+"go tool pprof".`,
 		Example: `  notifier bench
   notifier bench --appointments 20000 --affected 2000 --json bench.json
-  notifier bench --smtp 127.0.0.1:2525 --conns 40 --size 20KB`,
+  notifier bench --smtp 127.0.0.1:2525 --conns 40 --size 20KB
+  notifier bench --profile prof && go tool pprof -top prof/run.cpu.pprof`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
