@@ -56,17 +56,46 @@ var locales = map[string]*locale{
 }
 
 // format writes t, already in the zone it is to be read in, after pattern.
+// It runs for every date of every notice, so it scans the pattern itself
+// instead of building a strings.Replacer each time.
 func (l *locale) format(pattern string, t time.Time) string {
-	return strings.NewReplacer(
-		"{weekday}", l.weekdays[t.Weekday()],
-		"{day}", strconv.Itoa(t.Day()),
-		"{dd}", t.Format("02"),
-		"{month}", l.months[t.Month()-1],
-		"{mon}", string([]rune(l.months[t.Month()-1])[:3]),
-		"{mm}", t.Format("01"),
-		"{year}", t.Format("2006"),
-		"{time}", t.Format("15:04"),
-	).Replace(pattern)
+	var b strings.Builder
+	b.Grow(len(pattern) + 16)
+	for len(pattern) > 0 {
+		open := strings.IndexByte(pattern, '{')
+		end := strings.IndexByte(pattern, '}')
+		if open < 0 || end < open {
+			b.WriteString(pattern)
+			break
+		}
+		b.WriteString(pattern[:open])
+		b.WriteString(l.field(pattern[open+1:end], t))
+		pattern = pattern[end+1:]
+	}
+	return b.String()
+}
+
+// field is one named part of a date.
+func (l *locale) field(name string, t time.Time) string {
+	switch name {
+	case "weekday":
+		return l.weekdays[t.Weekday()]
+	case "day":
+		return strconv.Itoa(t.Day())
+	case "dd":
+		return t.Format("02")
+	case "month":
+		return l.months[t.Month()-1]
+	case "mon":
+		return string([]rune(l.months[t.Month()-1])[:3])
+	case "mm":
+		return t.Format("01")
+	case "year":
+		return t.Format("2006")
+	case "time":
+		return t.Format("15:04")
+	}
+	return "{" + name + "}"
 }
 
 // when writes an appointment's start, t in the zone it is to be read in.

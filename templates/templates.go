@@ -28,6 +28,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
 
@@ -250,7 +251,7 @@ func newView(n *notifier.Notice, lang string) (*view, error) {
 	if n.TimeZone == "" || n.TimeZone == "Local" {
 		return nil, fmt.Errorf("%w: time zone %q: not an IANA time zone", notifier.ErrInvalid, n.TimeZone)
 	}
-	loc, err := time.LoadLocation(n.TimeZone)
+	loc, err := loadLocation(n.TimeZone)
 	if err != nil {
 		return nil, fmt.Errorf("%w: time zone %q: %w", notifier.ErrInvalid, n.TimeZone, err)
 	}
@@ -296,4 +297,20 @@ func dial(hotline string) string {
 		}
 		return -1
 	}, hotline)
+}
+
+// zones caches time zones by name: loading one reads the zone database,
+// and every notice of a facility asks for the same zone.
+var zones sync.Map // name → *time.Location
+
+func loadLocation(name string) (*time.Location, error) {
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	zones.Store(name, loc)
+	return loc, nil
 }
