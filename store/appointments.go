@@ -22,7 +22,7 @@ func (db *DB) ApplyAppointments(ctx context.Context, changes []notifier.Appointm
 		return nil
 	}
 	now := db.stamp(time.Time{})
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		upsert, err := tx.PrepareContext(ctx, `INSERT INTO appointments
 			(facility, id, department, department_key, location, start_ms, end_ms, status, kind,
 			 patient_id, patient_name, language, email, phone, channels, seq)

@@ -20,7 +20,7 @@ func (db *DB) ApplyDeliveries(ctx context.Context, changes []notifier.DeliveryCh
 		return nil
 	}
 	now := db.stamp(time.Time{})
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		st, err := prepareDeliveries(ctx, tx)
 		if err != nil {
 			return err

@@ -18,7 +18,7 @@ func (db *DB) ApplyPlans(ctx context.Context, changes []notifier.PlanChange) err
 		return nil
 	}
 	now := db.stamp(time.Time{})
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		planned, err := tx.PrepareContext(ctx, addPlannedSQL)
 		if err != nil {
 			return err
