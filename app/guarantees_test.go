@@ -99,14 +99,22 @@ func TestFlakyRelayDeliversEachNoticeOnce(t *testing.T) {
 		return nil
 	}})
 	ch := smtpChannel("relay", flaky.Addr())
-	ch.Retry = config.Retry{Attempts: 20, Backoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Budget: 10 * time.Second}
+	// Enough tries that a notice never runs out of them by bad luck (each
+	// fails with probability 2/3), on a machine that may be busy.
+	ch.Retry = config.Retry{Attempts: 60, Backoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Budget: time.Minute}
+	ch.CommandTimeout = 5 * time.Second
 	ch.Breaker.Failures = 1000
 	e.cfg.Channels = append(e.cfg.Channels[:0], ch)
 	e.startWorker()
 	e.importCSV(sample.CSV(n))
-	s := e.declare(sampleOutage(t, "evt-1"))
+	ev := sampleOutage(t, "evt-1")
+	s := e.declare(ev)
 	if s.Delivered != n || s.Manual != 0 {
 		t.Errorf("summary %+v, want all %d delivered", s, n)
+		manual, _ := e.w.DB.ManualNotices(context.Background(), ev.Outage.OutageID)
+		for _, m := range manual {
+			t.Logf("manual notice %s: %v", m.NoticeID, m.Trail)
+		}
 	}
 	ids := messageIDs(t, flaky)
 	if len(ids) != n {

@@ -70,7 +70,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 // retries, so fault tests stay fast.
 func smtpChannel(name, addr string) config.Channel {
 	return config.Channel{Name: name, Type: config.TypeSMTP, Addr: addr, TLS: "none",
-		From: "UKD <noreply@ukd.example.org>", DialTimeout: 300 * time.Millisecond, CommandTimeout: 300 * time.Millisecond,
+		From: "UKD <noreply@ukd.example.org>", DialTimeout: time.Second, CommandTimeout: time.Second,
 		Retry: config.Retry{Attempts: 2, Backoff: 10 * time.Millisecond, Budget: time.Second}}
 }
 
