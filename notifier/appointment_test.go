@@ -73,3 +73,26 @@ func TestDecodeAppointment(t *testing.T) {
 		})
 	}
 }
+
+func TestGroupByPatient(t *testing.T) {
+	o := &Outage{OutageID: "o-1", Facility: "ukd"}
+	var got []string
+	add, flush := GroupByPatient(o, KindPostponed, func(n *Notice) error {
+		got = append(got, n.Patient.ID+":"+strings.Join(n.AppointmentIDs(), ","))
+		if n.ID != NoticeID("o-1", KindPostponed, n.Patient.ID, n.AppointmentIDs()) {
+			t.Errorf("notice id %s is not derived from its content", n.ID)
+		}
+		return nil
+	})
+	for _, a := range []struct{ patient, id string }{{"P-1", "A-1"}, {"P-1", "A-2"}, {"P-2", "A-3"}, {"P-3", "A-4"}, {"P-3", "A-5"}} {
+		if err := add(AffectedAppointment{Appointment: Appointment{ID: a.id, Patient: Patient{ID: a.patient}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := flush(); err != nil {
+		t.Fatal(err)
+	}
+	if want := "P-1:A-1,A-2 P-2:A-3 P-3:A-4,A-5"; strings.Join(got, " ") != want {
+		t.Errorf("notices %v, want %s", got, want)
+	}
+}

@@ -128,23 +128,10 @@ func BenchmarkPlanning(b *testing.B) {
 // group is the planner's grouping: consecutive rows of one patient make a
 // notice, whose id is derived from its appointments.
 func group(ctx context.Context, db *DB, o *notifier.Outage) (int, error) {
-	var current *notifier.Notice
 	n := 0
-	finish := func() {
-		if current != nil {
-			current.ID = notifier.NoticeID(o.OutageID, current.Kind, current.Patient.ID, current.AppointmentIDs())
-			n++
-		}
+	add, flush := notifier.GroupByPatient(o, notifier.KindPostponed, func(*notifier.Notice) error { n++; return nil })
+	if err := db.Affected(ctx, o, add); err != nil {
+		return n, err
 	}
-	err := db.Affected(ctx, o, func(a notifier.AffectedAppointment) error {
-		if current == nil || current.Patient.ID != a.Patient.ID {
-			finish()
-			current = &notifier.Notice{Kind: notifier.KindPostponed, OutageID: o.OutageID, Facility: o.Facility, Patient: a.Patient}
-		}
-		current.Appointments = append(current.Appointments, notifier.NoticeAppointment{
-			ID: a.ID, Department: a.Department, Location: a.Location, Start: a.Start, End: a.End})
-		return nil
-	})
-	finish()
-	return n, err
+	return n, flush()
 }
