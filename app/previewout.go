@@ -33,30 +33,23 @@ func (p *Preview) WriteTable(w io.Writer) error {
 	tw.Flush()
 
 	if p.Appointments > 0 {
-		ew.printf("\n")
-		tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "department\tappointments\tpatients\n")
-		for _, d := range p.Departments {
-			fmt.Fprintf(tw, "%s\t%d\t%d\n", orNone(d.Department), d.Appointments, d.Patients)
+		rows := make([][]any, len(p.Departments))
+		for i, d := range p.Departments {
+			rows[i] = []any{orNone(d.Department), d.Appointments, d.Patients}
 		}
-		tw.Flush()
-		ew.printf("\n")
-		tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "day\tappointments\tpatients\n")
-		for _, d := range p.Days {
-			fmt.Fprintf(tw, "%s\t%d\t%d\n", weekdayDate(d.Day), d.Appointments, d.Patients)
+		table(ew, "department\tappointments\tpatients", rows)
+		rows = make([][]any, len(p.Days))
+		for i, d := range p.Days {
+			rows[i] = []any{weekdayDate(d.Day), d.Appointments, d.Patients}
 		}
-		tw.Flush()
+		table(ew, "day\tappointments\tpatients", rows)
 	}
-
-	ew.printf("\n")
-	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "first channel\ttype\tpatients\n")
+	rows := make([][]any, 0, len(p.FirstChannels)+1)
 	for _, c := range p.FirstChannels {
-		fmt.Fprintf(tw, "%s\t%s\t%d\n", c.Channel, c.Type, c.Patients)
+		rows = append(rows, []any{c.Channel, c.Type, c.Patients})
 	}
-	fmt.Fprintf(tw, "call list only\t\t%d\n", p.CallListOnly)
-	tw.Flush()
+	rows = append(rows, []any{"call list only", "", p.CallListOnly})
+	table(ew, "first channel\ttype\tpatients", rows)
 
 	for _, s := range p.Samples {
 		ew.printf("\n%s\n", strings.Repeat("─", 72))
@@ -118,4 +111,19 @@ func (e *errWriter) Write(p []byte) (int, error) {
 
 func (e *errWriter) printf(format string, args ...any) {
 	fmt.Fprintf(e, format, args...)
+}
+
+// table writes a blank line and an aligned table with its header.
+func table(w io.Writer, header string, rows [][]any) {
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	for _, r := range rows {
+		cells := make([]string, len(r))
+		for i, c := range r {
+			cells[i] = fmt.Sprint(c)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	tw.Flush()
 }

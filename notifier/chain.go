@@ -62,6 +62,10 @@ type Link struct {
 	// Breaker, when set, skips the channel at once while it is failing
 	// and probes it again later (see NewBreaker).
 	Breaker *gobreaker.CircuitBreaker[struct{}]
+
+	// stats is what the status page shows of the channel beyond its
+	// breaker; NewChain sets it, and copies of the link share it.
+	stats *channelStats
 }
 
 // NewBreaker returns a circuit breaker for a channel: it opens after
@@ -112,7 +116,6 @@ func (p Policy) withDefaults() Policy {
 // Chain tries its channels in order until one accepts a message.
 type Chain struct {
 	links  []Link
-	stats  []*channelStats
 	policy Policy
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
@@ -122,12 +125,11 @@ type Chain struct {
 
 // NewChain returns a chain over links, tried in the order given.
 func NewChain(p Policy, links ...Link) *Chain {
-	stats := make([]*channelStats, len(links))
 	for i := range links {
 		links[i].Retry = links[i].Retry.withDefaults()
-		stats[i] = &channelStats{}
+		links[i].stats = &channelStats{}
 	}
-	return &Chain{links: links, stats: stats, policy: p.withDefaults(), Now: time.Now, Observer: nopObserver{}}
+	return &Chain{links: links, policy: p.withDefaults(), Now: time.Now, Observer: nopObserver{}}
 }
 
 // Links returns the chain's channels in order.
@@ -333,30 +335,12 @@ var errBreakerOpen = &SendError{Class: Permanent, Reason: "circuit breaker open:
 func (c *Chain) try(ctx context.Context, l Link, m *Message, res *Result) (bool, error) {
 	start := c.Now()
 	for n := 1; ; n++ {
-		began := c.Now()
-		err := c.send(ctx, l, m)
-		a := Attempt{Channel: l.Sender.Name(), At: c.Now(), Result: ResultAccepted}
-		defer func(a *Attempt) { c.Observer.Attempted(a.Channel, a.Result, a.Class, a.At.Sub(began)) }(&a)
+		a, se, err := c.attempt(ctx, l, m)
+		res.Trail = append(res.Trail, a)
 		if err == nil {
-			res.Trail = append(res.Trail, a)
 			return true, nil
 		}
-		var se *SendError
-		errors.As(err, &se)
-		if se == errBreakerOpen {
-			a.Result, a.Reason = ResultSkipped, se.Reason
-			res.Trail = append(res.Trail, a)
-			return false, err
-		}
-		a.Result, a.Class, a.Reason = ResultFailed, ClassOf(err).String(), err.Error()
-		if se != nil {
-			a.Code, a.Enhanced = se.Code, se.Enhanced
-		}
-		if a.Class != BadAddress.String() {
-			c.statsOf(l).failed(a.At, a.Reason)
-		}
-		res.Trail = append(res.Trail, a)
-		if ClassOf(err) != Transient || n >= l.Retry.Attempts || ctx.Err() != nil {
+		if se == errBreakerOpen || ClassOf(err) != Transient || n >= l.Retry.Attempts || ctx.Err() != nil {
 			return false, err
 		}
 		wait := l.Retry.delay(n)
@@ -374,14 +358,28 @@ func (c *Chain) try(ctx context.Context, l Link, m *Message, res *Result) (bool,
 	}
 }
 
-// statsOf finds a link's statistics.
-func (c *Chain) statsOf(l Link) *channelStats {
-	for i := range c.links {
-		if c.links[i].Sender == l.Sender {
-			return c.stats[i]
+// attempt makes one send and records it: the trail entry, the channel's
+// health and the observer.
+func (c *Chain) attempt(ctx context.Context, l Link, m *Message) (Attempt, *SendError, error) {
+	began := c.Now()
+	err := c.send(ctx, l, m)
+	a := Attempt{Channel: l.Sender.Name(), At: c.Now(), Result: ResultAccepted}
+	var se *SendError
+	switch {
+	case err == nil:
+	case errors.As(err, &se) && se == errBreakerOpen:
+		a.Result, a.Reason = ResultSkipped, se.Reason
+	default:
+		a.Result, a.Class, a.Reason = ResultFailed, ClassOf(err).String(), err.Error()
+		if se != nil {
+			a.Code, a.Enhanced = se.Code, se.Enhanced
+		}
+		if ClassOf(err) != BadAddress {
+			l.stats.failed(a.At, a.Reason)
 		}
 	}
-	return &channelStats{}
+	c.Observer.Attempted(a.Channel, a.Result, a.Class, a.At.Sub(began))
+	return a, se, err
 }
 
 // send makes one try through the channel's rate limit and breaker.
@@ -392,7 +390,7 @@ func (c *Chain) send(ctx context.Context, l Link, m *Message) error {
 			return &SendError{Class: Transient, Reason: "rate limit: " + err.Error(), Err: err}
 		}
 		if waited := c.Now().Sub(began); waited > time.Millisecond {
-			c.statsOf(l).limited(c.Now())
+			l.stats.limited(c.Now())
 			c.Observer.RateLimited(l.Sender.Name(), waited)
 		}
 	}

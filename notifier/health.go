@@ -64,7 +64,7 @@ func (c *Chain) Health() []ChannelHealth {
 			h.Breaker = l.Breaker.State().String()
 			h.ConsecutiveFailures = l.Breaker.Counts().ConsecutiveFailures
 		}
-		st := c.stats[i]
+		st := l.stats
 		st.mu.Lock()
 		h.LastFailure, h.LastFailureReason = st.lastFail, st.lastReason
 		limited := now.Sub(st.limitedAt) < 5*time.Second
