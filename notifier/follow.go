@@ -14,10 +14,17 @@ import (
 // transaction.
 const maxBatch = 1000
 
+// linger is how long a view waits for more messages once one has arrived,
+// so that a steady trickle (outcomes arriving one by one as the relay accepts
+// them) is applied in a few transactions a second instead of one per
+// message: a commit costs far more than a row.
+const linger = 20 * time.Millisecond
+
 // follow keeps a materialised view up to date with a stream: it reads the
 // stream in order from the message after position (an ordered consumer, so
 // no state is kept on the server) and hands the messages to apply in
-// batches, as many as have arrived, up to maxBatch. It returns when ctx ends.
+// batches: what arrives within linger of the first, up to maxBatch. It
+// returns when ctx ends.
 func follow(ctx context.Context, js jetstream.JetStream, log *slog.Logger, stream string, position uint64,
 	apply func(ctx context.Context, batch []jetstream.Msg) error) error {
 	for {
@@ -91,18 +98,22 @@ func followOnce(ctx context.Context, js jetstream.JetStream, stream string, posi
 				}
 			}
 			batch = append(batch[:0], m)
-		drain:
+			deadline := time.NewTimer(linger)
+		collect:
 			for len(batch) < maxBatch {
 				select {
 				case m, ok := <-msgs:
 					if !ok {
-						break drain
+						break collect
 					}
 					batch = append(batch, m)
-				default:
-					break drain
+				case <-deadline.C:
+					break collect
+				case <-ctx.Done():
+					break collect
 				}
 			}
+			deadline.Stop()
 			if err := apply(ctx, batch); err != nil {
 				return err
 			}

@@ -10,8 +10,17 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// planChunk is how many notices the planner records and publishes at a time.
-const planChunk = 500
+// planChunk is how many notices the planner records and publishes at a
+// time; the first chunk of an event is firstChunk, so that the soonest
+// patients' notices leave at once.
+const (
+	planChunk  = 500
+	firstChunk = 32
+)
+
+// chunksInFlight is how many published chunks may wait for JetStream's
+// acknowledgements while the planner goes on grouping the next.
+const chunksInFlight = 4
 
 // catchUpTimeout bounds how long the planner waits for the replica before
 // handing the event back to the stream for a later try.
@@ -286,6 +295,8 @@ type batch struct {
 	current *Notice
 	seq     uint64
 	planned int
+	// inFlight are the acknowledgements of published chunks, oldest first.
+	inFlight [][]jetstream.PubAckFuture
 	// held notices wait for the outage's approval.
 	held bool
 }
@@ -328,29 +339,55 @@ func (b *batch) finish(ctx context.Context) error {
 	b.chunk = append(b.chunk, n)
 	b.planned++
 	b.current = nil
-	if len(b.chunk) >= planChunk {
+	size := planChunk
+	if b.planned <= firstChunk {
+		size = firstChunk
+	}
+	if len(b.chunk) >= size {
 		return b.flush(ctx)
 	}
 	return nil
 }
 
+// flush publishes the chunk; once chunksInFlight chunks wait for their
+// acknowledgements, it waits for the oldest.
 func (b *batch) flush(ctx context.Context) error {
 	if len(b.chunk) == 0 {
 		return nil
 	}
-	err := b.p.publishChunk(ctx, b.chunk, b.held)
+	futures, err := b.p.publishChunk(b.chunk, b.held)
+	if err != nil {
+		return err
+	}
 	b.p.obs.Planned(b.kind, len(b.chunk))
 	b.chunk = b.chunk[:0]
+	b.inFlight = append(b.inFlight, futures)
 	b.m.InProgress()
-	return err
+	if len(b.inFlight) > chunksInFlight {
+		oldest := b.inFlight[0]
+		b.inFlight = b.inFlight[1:]
+		return awaitAll(ctx, oldest)
+	}
+	return nil
 }
 
-// close publishes what is left.
+// close publishes what is left and waits until JetStream has stored every
+// notice.
 func (b *batch) close(ctx context.Context) error {
 	if err := b.finish(ctx); err != nil {
 		return err
 	}
-	return b.flush(ctx)
+	if err := b.flush(ctx); err != nil {
+		return err
+	}
+	for len(b.inFlight) > 0 {
+		oldest := b.inFlight[0]
+		b.inFlight = b.inFlight[1:]
+		if err := awaitAll(ctx, oldest); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (p *planner) newNotice(o *Outage, fac Facility, patient Patient, kind string) *Notice {
@@ -396,36 +433,77 @@ func (p *planner) waitForViews(ctx context.Context, m jetstream.Msg) error {
 	return nil
 }
 
-// publishChunk publishes each notice's record to PLANS and the notice
-// itself to NOTICES, and waits until JetStream has stored every one. The
-// notice id is the message id, so a notice published twice is stored once.
-func (p *planner) publishChunk(ctx context.Context, chunk []*Notice, held bool) error {
-	futures := make([]jetstream.PubAckFuture, 0, 2*len(chunk))
-	for _, n := range chunk {
-		rec, err := jsonMarshal(&PlanRecord{Notice: plannedRecord(n)})
+// maxPlanRecord bounds the size of one PLANS message holding a chunk's
+// notice records, well below NATS's default payload limit of 1 MB.
+const maxPlanRecord = 256 << 10
+
+// publishChunk publishes the chunk's notice records to PLANS, as few
+// messages as fit, and each notice to NOTICES, and returns the
+// acknowledgements to wait for. The notice id is the message id, so a
+// notice published twice is stored once.
+func (p *planner) publishChunk(chunk []*Notice, held bool) ([]jetstream.PubAckFuture, error) {
+	futures := make([]jetstream.PubAckFuture, 0, len(chunk)+1)
+	publish := func(msg *nats.Msg) error {
+		f, err := p.js.PublishMsgAsync(msg)
 		if err != nil {
-			return err
+			return fmt.Errorf("publish to %s: %w", msg.Subject, err)
 		}
+		futures = append(futures, f)
+		return nil
+	}
+	// The records first, so that a view usually learns of a notice before
+	// its outcome (it accepts them the other way round too).
+	var recs [][]byte
+	size, from := 0, 0
+	flushRecs := func(to int) error {
+		if len(recs) == 0 {
+			return nil
+		}
+		// Named by the notices it holds, so that a chunk planned again
+		// after a redelivery is stored once.
+		id := "notices:" + chunk[from].ID + ":" + chunk[to-1].ID
+		data := make([]byte, 0, size+len(recs)+16)
+		data = append(data, `{"notices":[`...)
+		for i, r := range recs {
+			if i > 0 {
+				data = append(data, ',')
+			}
+			data = append(data, r...)
+		}
+		data = append(data, "]}"...)
+		recs, size, from = recs[:0], 0, to
+		return publish(newMsg(SubjectPlans+"."+chunk[0].Facility, id, data))
+	}
+	for i, n := range chunk {
+		rec, err := jsonMarshal(plannedRecord(n))
+		if err != nil {
+			return nil, err
+		}
+		if size+len(rec) > maxPlanRecord {
+			if err := flushRecs(i); err != nil {
+				return nil, err
+			}
+		}
+		recs = append(recs, rec)
+		size += len(rec) + 1
+	}
+	if err := flushRecs(len(chunk)); err != nil {
+		return nil, err
+	}
+	for _, n := range chunk {
 		data, err := jsonMarshal(n)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		subject := p.noticeSubject(n)
 		if held {
 			subject = heldSubject(n.Facility, n.OutageID)
 		}
-		for _, msg := range []*nats.Msg{
-			newMsg(SubjectPlans+"."+n.Facility, "notice:"+n.ID, rec),
-			newMsg(subject, n.ID, data),
-		} {
-			f, err := p.js.PublishMsgAsync(msg)
-			if err != nil {
-				return fmt.Errorf("publish notice %s: %w", n.ID, err)
-			}
-			futures = append(futures, f)
+		if err := publish(newMsg(subject, n.ID, data)); err != nil {
+			return nil, err
 		}
 	}
-	return awaitAll(ctx, futures)
+	return futures, nil
 }
 
 // record publishes a plan record and waits until it is stored.

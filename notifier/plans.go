@@ -10,11 +10,14 @@ import (
 
 // PlanRecord is one message of the PLANS stream: a planner's decision, so
 // that every worker's store holds the same notices, outages and refused
-// events, whichever worker planned them. Exactly one field is set.
+// events, whichever worker planned them. Exactly one field is set: Notices
+// for a chunk of notices planned together (Notice, one notice, is still
+// read).
 type PlanRecord struct {
-	Notice *PlannedNotice `json:"notice,omitempty"`
-	Event  *HandledEvent  `json:"event,omitempty"`
-	Reject *Reject        `json:"reject,omitempty"`
+	Notices []*PlannedNotice `json:"notices,omitempty"`
+	Notice  *PlannedNotice   `json:"notice,omitempty"`
+	Event   *HandledEvent    `json:"event,omitempty"`
+	Reject  *Reject          `json:"reject,omitempty"`
 }
 
 // HandledEvent records an outage event whose planning is complete, with
@@ -63,7 +66,7 @@ func (v *plansView) apply(ctx context.Context, batch []jetstream.Msg) error {
 			continue
 		}
 		var r PlanRecord
-		if err := json.Unmarshal(m.Data(), &r); err != nil || (r.Notice == nil && r.Event == nil && r.Reject == nil) {
+		if err := json.Unmarshal(m.Data(), &r); err != nil || (r.Notice == nil && len(r.Notices) == 0 && r.Event == nil && r.Reject == nil) {
 			v.log.Warn("plan record ignored: not a plan record", "subject", m.Subject(), "seq", md.Sequence.Stream)
 			changes = append(changes, PlanChange{Seq: md.Sequence.Stream, Record: &PlanRecord{}})
 			continue

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,17 +71,13 @@ func (db *DB) CountAppointments(ctx context.Context, facility string) (int, erro
 	return n, err
 }
 
-// affectedQuery builds the lookup of the appointments an outage affects,
-// ordered so that each patient's appointments are consecutive and patients
-// come soonest first. It must match notifier.Outage.Affects, and it uses the
-// partial index appointments_active_start.
-func affectedQuery(o *notifier.Outage) (string, []any) {
+// affectedWhere is the condition of the appointments an outage affects. It
+// must match notifier.Outage.Affects, and it lets SQLite use the partial
+// index appointments_active_start.
+func affectedWhere(o *notifier.Outage) (string, []any) {
 	var b strings.Builder
 	args := []any{o.Facility, o.From.UnixMilli(), o.Until.UnixMilli()}
-	b.WriteString(`SELECT ` + appointmentColumns + `,
-		min(start_ms) OVER (PARTITION BY patient_id) AS first_ms
-		FROM appointments
-		WHERE facility = ? AND start_ms >= ? AND start_ms < ?
+	b.WriteString(`facility = ? AND start_ms >= ? AND start_ms < ?
 		AND status IN ('booked', 'pending', 'arrived', 'checked-in')`)
 	if !o.AllDepartments() {
 		b.WriteString(` AND department_key IN (` + placeholders(len(o.Departments)) + `)`)
@@ -96,20 +94,86 @@ func affectedQuery(o *notifier.Outage) (string, []any) {
 			args = append(args, k)
 		}
 	}
-	b.WriteString(` ORDER BY first_ms, patient_id, start_ms, id`)
 	return b.String(), args
 }
+
+// affectedQuery builds the lookup of the appointments an outage affects,
+// ordered so that each patient's appointments are consecutive and patients
+// come soonest first. extra, when set, narrows it further.
+func affectedQuery(o *notifier.Outage, extra string, extraArgs ...any) (string, []any) {
+	where, args := affectedWhere(o)
+	return `SELECT ` + appointmentColumns + `,
+		min(start_ms) OVER (PARTITION BY patient_id) AS first_ms
+		FROM appointments WHERE ` + where + extra + `
+		ORDER BY first_ms, patient_id, start_ms, id`, append(args, extraArgs...)
+}
+
+// headRows is how many of the soonest affected appointments Affected reads
+// first, in index order, to find the patients it hands over before sorting
+// the whole scope: the first notices leave while the rest is sorted.
+const headRows = 64
 
 // Affected calls fn for every appointment the outage affects, patient by
 // patient, the patient with the soonest appointment first, each patient's
 // appointments in time order. It streams: nothing is held in memory.
+//
+// Sorting a large scope takes a while before the first row, so it reads in
+// two steps from one snapshot: first the patients whose first affected
+// appointment is no later than the headRows-th soonest one (an index range,
+// in order, no sort of the whole scope), then everyone else. Together they are
+// exactly the order of one query.
 func (db *DB) Affected(ctx context.Context, o *notifier.Outage, fn func(notifier.AffectedAppointment) error) error {
-	q, args := affectedQuery(o)
-	rows, err := db.r.QueryContext(ctx, q, args...)
+	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("query affected appointments: %w", err)
 	}
-	return scanAppointments(rows, o.Facility, fn)
+	defer tx.Rollback()
+	where, args := affectedWhere(o)
+	var cutoff int64
+	err = tx.QueryRowContext(ctx, `SELECT start_ms FROM appointments WHERE `+where+`
+		ORDER BY start_ms LIMIT 1 OFFSET ?`, append(args, headRows-1)...).Scan(&cutoff)
+	if errors.Is(err, sql.ErrNoRows) {
+		// A small scope: one query.
+		q, args := affectedQuery(o, "")
+		return queryAppointments(ctx, tx, o.Facility, q, args, fn)
+	}
+	if err != nil {
+		return fmt.Errorf("query affected appointments: %w", err)
+	}
+	// Every patient with an appointment up to the cut-off comes before
+	// everyone else. The index holds every column of the condition, so
+	// their rows are found in it alone, then read from the table by key.
+	ids, err := queryStrings(ctx, tx, `SELECT id FROM appointments WHERE `+where+`
+		AND patient_id IN (SELECT patient_id FROM appointments WHERE `+where+` AND start_ms <= ?)`,
+		slices.Concat(args, args, []any{cutoff})...)
+	if err != nil {
+		return fmt.Errorf("query affected appointments: %w", err)
+	}
+	early := map[string]bool{}
+	err = byID(ctx, tx, o.Facility, ids, func(a notifier.AffectedAppointment) error {
+		early[a.Patient.ID] = true
+		return fn(a)
+	})
+	if err != nil {
+		return err
+	}
+	q, qargs := affectedQuery(o, "")
+	return queryAppointments(ctx, tx, o.Facility, q, qargs, func(a notifier.AffectedAppointment) error {
+		if early[a.Patient.ID] {
+			return nil
+		}
+		return fn(a)
+	})
+}
+
+// queryAppointments runs q, which selects appointmentColumns and one more
+// column, and calls fn for each row.
+func queryAppointments(ctx context.Context, tx *sql.Tx, facility, q string, args []any, fn func(notifier.AffectedAppointment) error) error {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("query affected appointments: %w", err)
+	}
+	return scanAppointments(rows, facility, fn)
 }
 
 // appointmentColumns are the columns scanAppointments reads, in order.
@@ -147,7 +211,7 @@ func scanAppointments(rows *sql.Rows, facility string, fn func(notifier.Affected
 
 // ExplainAffected returns SQLite's query plan for the affected lookup.
 func (db *DB) ExplainAffected(ctx context.Context, o *notifier.Outage) (string, error) {
-	q, args := affectedQuery(o)
+	q, args := affectedQuery(o, "")
 	rows, err := db.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
 	if err != nil {
 		return "", err
@@ -169,6 +233,15 @@ func (db *DB) ExplainAffected(ctx context.Context, o *notifier.Outage) (string, 
 // as the replica has them now, patient by patient, soonest patient first,
 // like Affected.
 func (db *DB) AppointmentsByID(ctx context.Context, facility string, ids []string, fn func(notifier.AffectedAppointment) error) error {
+	return byID(ctx, db.r, facility, ids, fn)
+}
+
+// querier is a database or a transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func byID(ctx context.Context, q querier, facility string, ids []string, fn func(notifier.AffectedAppointment) error) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -176,7 +249,7 @@ func (db *DB) AppointmentsByID(ctx context.Context, facility string, ids []strin
 	if err != nil {
 		return err
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+appointmentColumns+`,
+	rows, err := q.QueryContext(ctx, `SELECT `+appointmentColumns+`,
 		min(start_ms) OVER (PARTITION BY patient_id) AS first_ms
 		FROM appointments
 		WHERE facility = ? AND id IN (SELECT value FROM json_each(?))
@@ -185,6 +258,24 @@ func (db *DB) AppointmentsByID(ctx context.Context, facility string, ids []strin
 		return fmt.Errorf("query appointments: %w", err)
 	}
 	return scanAppointments(rows, facility, fn)
+}
+
+// queryStrings returns the first column of every row.
+func queryStrings(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 // Appointments calls fn for every appointment of the facility in the

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -134,4 +135,29 @@ func group(ctx context.Context, db *DB, o *notifier.Outage) (int, error) {
 		return n, err
 	}
 	return n, flush()
+}
+
+// errFirst stops a lookup at its first row.
+var errFirst = errors.New("first row")
+
+// BenchmarkFirstAffected is how long the planner waits for the first
+// affected appointment: the soonest patients are read before the whole
+// scope is sorted.
+func BenchmarkFirstAffected(b *testing.B) {
+	for _, n := range []int{100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("stored=%d", n), func(b *testing.B) {
+			if n > 100_000 && testing.Short() {
+				b.Skip("the replica takes a while to build")
+			}
+			db, set := replica(b, n)
+			o := set.Outage("bench", "+49 211 81-0")
+			ctx := context.Background()
+			for b.Loop() {
+				err := db.Affected(ctx, &o, func(notifier.AffectedAppointment) error { return errFirst })
+				if !errors.Is(err, errFirst) {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

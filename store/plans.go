@@ -25,6 +25,11 @@ func (db *DB) ApplyPlans(ctx context.Context, changes []notifier.PlanChange) err
 		}
 		for _, c := range changes {
 			r := c.Record
+			for _, n := range r.Notices {
+				if err := addPlanned(ctx, planned, n); err != nil {
+					return err
+				}
+			}
 			switch {
 			case r.Notice != nil:
 				if err := addPlanned(ctx, planned, r.Notice); err != nil {

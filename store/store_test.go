@@ -169,3 +169,55 @@ func TestNoticesAndOutcomes(t *testing.T) {
 		t.Errorf("manual notices %+v, %v", manual, err)
 	}
 }
+
+// TestAffectedInTwoStepsKeepsTheOrder checks that reading the soonest
+// patients first and the rest after yields exactly the order of one query,
+// including patients whose first appointments tie at the cut-off.
+func TestAffectedInTwoStepsKeepsTheOrder(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	changes := randomAppointments(2000, 7)
+	from := time.Date(2020, 9, 10, 0, 0, 0, 0, time.UTC)
+	for i := range 3 * headRows {
+		a := &notifier.Appointment{ID: fmt.Sprintf("T-%d", i), Facility: "ukd", Department: "cardiology", Status: "booked",
+			Start: from.Add(time.Hour), Patient: notifier.Patient{ID: fmt.Sprintf("P-%d", i%100)}}
+		changes = append(changes, notifier.AppointmentChange{Seq: uint64(len(changes) + 1), Appointment: a})
+	}
+	if err := db.ApplyAppointments(ctx, changes); err != nil {
+		t.Fatal(err)
+	}
+	o := &notifier.Outage{Facility: "ukd", Departments: []string{"*"}, From: from, Until: from.Add(7 * 24 * time.Hour)}
+	var want []string
+	q, args := affectedQuery(o, "")
+	err := queryAppointmentsOnce(ctx, db, o.Facility, q, args, func(a notifier.AffectedAppointment) error {
+		want = append(want, a.ID)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) < 4*headRows {
+		t.Fatalf("only %d affected: the test needs more than the head", len(want))
+	}
+	var got []string
+	if err := db.Affected(ctx, o, func(a notifier.AffectedAppointment) error { got = append(got, a.ID); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("two-step order differs from one query: %d rows against %d", len(got), len(want))
+		for i := range min(len(got), len(want)) {
+			if got[i] != want[i] {
+				t.Fatalf("first difference at row %d: %s, want %s", i, got[i], want[i])
+			}
+		}
+	}
+}
+
+func queryAppointmentsOnce(ctx context.Context, db *DB, facility, q string, args []any, fn func(notifier.AffectedAppointment) error) error {
+	tx, err := db.r.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return queryAppointments(ctx, tx, facility, q, args, fn)
+}
