@@ -38,9 +38,10 @@ func poolNotice(fac notifier.Facility, o *notifier.Outage, j int, two bool, star
 	return n
 }
 
-// baseline sends as many messages as there were notices, rendered
-// beforehand through the same padding, straight through the same SMTP
-// channel with as many connections, into the same relay.
+// baseline sends as many messages as there were notices, cycling through
+// poolSize messages rendered beforehand through the same padding, straight
+// through the same SMTP channel with as many connections, into the same
+// relay.
 func (r *runner) baseline(ctx context.Context) error {
 	end, err := r.measure("baseline")
 	if err != nil {
@@ -48,14 +49,14 @@ func (r *runner) baseline(ctx context.Context) error {
 	}
 	res := r.res
 	res.Baseline, err = sendDirect(ctx, r.cfg, r.pad, r.set, &r.outage, res.Notices, r.o.Conns)
-	cpu, peak, endErr := end()
+	use, endErr := end()
 	if err != nil {
 		return err
 	}
 	if endErr != nil {
 		return endErr
 	}
-	res.CPU.Baseline, res.Memory.BaselinePeakRSS = cpu, peak
+	res.CPU.Baseline, res.Memory.BaselinePeakRSS, res.Memory.NATSBaselinePeakRSS = use.cpu, use.peak, use.natsPeak
 	if r.sink != nil {
 		if n := r.sink.baselineMsgs.Load(); n > 0 {
 			res.Baseline.MeanMessageBytes = r.sink.baselineBytes.Load() / n
@@ -69,8 +70,9 @@ func (r *runner) baseline(ctx context.Context) error {
 	return nil
 }
 
-// sendDirect sends count messages, rendered beforehand through r, straight
-// to the configured SMTP channel with conns sends in flight.
+// sendDirect sends count messages straight to the configured SMTP channel
+// with conns sends in flight: up to poolSize distinct ones, rendered
+// beforehand through r, in turn, each under a notice id of its own.
 func sendDirect(ctx context.Context, cfg *config.Config, r notifier.Renderer, set *synth.Set, o *notifier.Outage, count, conns int) (Baseline, error) {
 	chain, err := app.BuildChain(cfg)
 	if err != nil {

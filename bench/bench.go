@@ -4,14 +4,23 @@
 // Run generates a seeded set of appointments (package synth), publishes them
 // to appointments.<facility>.<id> as an import does, waits until the worker's
 // replica has applied them, publishes one outage and runs the real worker
-// (embedded NATS, SQLite, the SMTP channel) until every notice has an
-// outcome. In the same process it then measures the baseline: as many
-// messages of the same size, rendered beforehand, handed straight to the same
-// SMTP channel with as many connections, into the same relay.
+// (NATS JetStream, SQLite, the SMTP channel) until every notice has an
+// outcome. The NATS server runs inside the worker's process, or, with
+// Options.StartNATS, in a process of its own as in production; then the
+// peak RSS and processor use of each are measured apart.
+//
+// In the worker's process it then measures the baseline: as many messages of
+// the same size handed straight to the same SMTP channel with as many
+// connections, into the same relay. They are rendered beforehand, but only
+// 1,000 distinct ones (fewer for fewer notices), sent in turn, each with its
+// own notice id in its Message-ID and MIME boundaries, and composed by the
+// channel as it sends, as the worker's notices are: the baseline holds as
+// little in memory however many messages it sends.
 package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -59,11 +68,22 @@ type Options struct {
 	// ProfileDir, when set, receives profiles of each phase (load, run,
 	// baseline): CPU, heap at its end, and where goroutines blocked and
 	// waited for locks (cumulative from the first phase: compare with
-	// pprof's -diff_base).
+	// pprof's -diff_base). They are of this process only.
 	ProfileDir string
+	// StartNATS, when set, starts the NATS server in a process of its own,
+	// as NATS runs in production, storing its streams in storeDir (which
+	// is inside Dir). It returns the URL to connect to, the process's id,
+	// whose peak RSS and processor time are measured apart from the
+	// worker's, and stop, which stops the process and waits for it; stop
+	// is called once, after the worker has disconnected. ctx is the run's:
+	// once StartNATS returns, the process is stopped by stop alone. Nil
+	// runs the NATS server inside this process, with the worker.
+	StartNATS func(ctx context.Context, storeDir string) (url string, pid int, stop func() error, err error)
 }
 
-// Run runs the benchmark: load, outage, baseline.
+// Run runs the benchmark: load, outage, baseline. When the NATS server ran
+// in its own process and did not stop cleanly, Run returns the figures
+// with that error.
 func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := o.normalize(); err != nil {
 		return nil, err
@@ -72,13 +92,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer r.close()
 	for _, phase := range []func(context.Context) error{r.load, r.declare, r.replan, r.baseline} {
 		if err := phase(ctx); err != nil {
-			return nil, err
+			// What became of the NATS server may explain it.
+			return nil, errors.Join(err, r.close())
 		}
 	}
-	return r.finish(), nil
+	res := r.finish()
+	return res, r.close()
 }
 
 func (o *Options) normalize() error {

@@ -57,9 +57,11 @@ func (r *runner) declare(ctx context.Context) error {
 			return err
 		}
 	}
-	if res.CPU.Run, res.Memory.RunPeakRSS, err = end(); err != nil {
+	use, err := end()
+	if err != nil {
 		return err
 	}
+	res.CPU.Run, res.Memory.RunPeakRSS, res.Memory.NATSRunPeakRSS = use.cpu, use.peak, use.natsPeak
 	s := r.obs.snapshot()
 	// The audit view catches up, and confirms nothing was left pending.
 	sum, err := app.WaitForOutcomes(ctx, r.w.DB, ev, nil)

@@ -57,9 +57,11 @@ func (r *runner) load(ctx context.Context) error {
 	}
 	took := time.Since(began)
 	res := r.res
-	if res.CPU.Load, res.Memory.LoadPeakRSS, err = end(); err != nil {
+	use, err := end()
+	if err != nil {
 		return err
 	}
+	res.CPU.Load, res.Memory.LoadPeakRSS, res.Memory.NATSLoadPeakRSS = use.cpu, use.peak, use.natsPeak
 	res.Load = Load{Appointments: imp.Accepted, PublishSeconds: published.Seconds(), Seconds: took.Seconds(),
 		PerSecond: float64(imp.Accepted) / took.Seconds()}
 	res.SQLite.LoadedDBBytes, res.SQLite.LoadedWALBytes = fileSize(r.w.DB.Path()), fileSize(r.w.DB.Path()+"-wal")

@@ -11,10 +11,19 @@ import (
 	"time"
 )
 
-// statusKB reads a "kB" field of /proc/self/status, such as VmHWM (the
-// peak resident set) or VmRSS; 0 where there is no /proc.
-func statusKB(field string) int64 {
-	data, err := os.ReadFile("/proc/self/status")
+// procDir is /proc/self for pid 0, else /proc/<pid>.
+func procDir(pid int) string {
+	if pid == 0 {
+		return "/proc/self"
+	}
+	return "/proc/" + strconv.Itoa(pid)
+}
+
+// statusKB reads a "kB" field of /proc/<pid>/status (pid 0: this process),
+// such as VmHWM (the peak resident set) or VmRSS; 0 where there is no
+// /proc or no such process.
+func statusKB(pid int, field string) int64 {
+	data, err := os.ReadFile(procDir(pid) + "/status")
 	if err != nil {
 		return 0
 	}
@@ -29,10 +38,38 @@ func statusKB(field string) int64 {
 	return 0
 }
 
-// resetPeak starts a new VmHWM from the current RSS (Linux ≥ 4.0), so that
-// each phase's peak can be told apart. It reports whether it could.
-func resetPeak() bool {
-	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+// resetPeak starts a new VmHWM of process pid (0: this process) from its
+// current RSS (Linux ≥ 4.0), so that each phase's peak can be told apart.
+// It reports whether it could.
+func resetPeak(pid int) bool {
+	return os.WriteFile(procDir(pid)+"/clear_refs", []byte("5"), 0) == nil
+}
+
+// procCPU is the processor time process pid has used so far, user and
+// system (fields 14 and 15 of /proc/<pid>/stat, in USER_HZ ticks); 0
+// where there is no /proc or no such process.
+func procCPU(pid int) time.Duration {
+	data, err := os.ReadFile(procDir(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name, field 2, is in brackets and may hold spaces and
+	// brackets itself: the fields that follow start after the last ")".
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return 0
+	}
+	fields := strings.Fields(string(data[i+1:]))
+	// fields[0] is field 3 (state): utime and stime are 11 and 12 on.
+	if len(fields) < 13 {
+		return 0
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(utime+stime) * time.Second / userHZ
 }
 
 // cpuModel names the processor, where /proc/cpuinfo says.
@@ -60,21 +97,28 @@ func fileSize(path string) int64 {
 	return st.Size()
 }
 
-// cpuSample is the processor time used so far by this process and by the
-// whole machine, so that a phase can tell its own share from others'.
+// cpuSample is the processor time used so far by this process, by the
+// NATS server's process when it runs apart, and by the whole machine, so
+// that a phase can tell its own share from others'.
 type cpuSample struct {
-	at         time.Time
-	self, busy time.Duration
+	at               time.Time
+	self, nats, busy time.Duration
 }
 
-// userHZ is the unit of /proc/stat, USER_HZ, 100 on every Linux port.
+// userHZ is the unit of /proc/stat and /proc/<pid>/stat, USER_HZ, 100 on
+// every Linux port.
 const userHZ = 100
 
-func sampleCPU() cpuSample {
+// sampleCPU samples the processor time used so far; natsPID is the NATS
+// server's process, 0 when it runs in this one.
+func sampleCPU(natsPID int) cpuSample {
 	s := cpuSample{at: time.Now()}
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		s.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	if natsPID != 0 {
+		s.nats = procCPU(natsPID)
 	}
 	data, err := os.ReadFile("/proc/stat")
 	if err != nil {
@@ -99,10 +143,11 @@ func sampleCPU() cpuSample {
 }
 
 // cpuSince is the phase's processor use since s began, in cores.
-func cpuSince(s cpuSample) CPU {
-	e := sampleCPU()
+func cpuSince(s cpuSample, natsPID int) CPU {
+	e := sampleCPU(natsPID)
 	wall := e.at.Sub(s.at).Seconds()
 	self := (e.self - s.self).Seconds()
-	others := max(0, (e.busy-s.busy).Seconds()-self)
-	return CPU{Seconds: wall, Cores: self / wall, OtherCores: others / wall}
+	nats := max(0, (e.nats - s.nats).Seconds())
+	others := max(0, (e.busy-s.busy).Seconds()-self-nats)
+	return CPU{Seconds: wall, Cores: self / wall, NATSCores: nats / wall, OtherCores: others / wall}
 }

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -40,14 +41,20 @@ type runner struct {
 	closers []func()
 	// phasePeaks is whether the peak RSS can be reset between phases.
 	phasePeaks bool
+	// natsPID is the NATS server's process when it runs apart, else 0;
+	// natsErr is what stopping it reported.
+	natsPID int
+	natsErr error
 }
 
 // start builds the world of a run and starts the worker in it.
-func start(ctx context.Context, o Options) (r *runner, err error) {
-	r = &runner{o: o, began: time.Now(), obs: &observer{}, cfg: config.Default()}
+func start(ctx context.Context, o Options) (_ *runner, err error) {
+	// Not the named result: "return nil, err" sets that to nil before the
+	// deferred close runs.
+	r := &runner{o: o, began: time.Now(), obs: &observer{}, cfg: config.Default()}
 	defer func() {
 		if err != nil {
-			r.close()
+			err = errors.Join(err, r.close())
 		}
 	}()
 	fac := r.cfg.FacilityMap()[facility]
@@ -84,15 +91,35 @@ func start(ctx context.Context, o Options) (r *runner, err error) {
 	}
 	log := app.NewLogger(config.Log{Level: "info"}, r.o.Log)
 
-	srv, err := natsd.Start(natsd.Options{Port: -1, StoreDir: filepath.Join(r.o.Dir, "nats")})
-	if err != nil {
-		return nil, err
+	storeDir := filepath.Join(r.o.Dir, "nats")
+	if o.StartNATS == nil {
+		srv, err := natsd.Start(natsd.Options{Port: -1, StoreDir: storeDir})
+		if err != nil {
+			return nil, err
+		}
+		if r.conn, err = app.Connect(srv.ClientURL(), log); err != nil {
+			srv.Shutdown()
+			return nil, err
+		}
+		r.conn.Server = srv
+	} else {
+		url, pid, stop, err := o.StartNATS(ctx, storeDir)
+		if err != nil {
+			return nil, fmt.Errorf("start the NATS server: %w", err)
+		}
+		// Stopped after the worker's connection is closed, and before the
+		// folder holding its store is removed.
+		r.closers = append(r.closers, func() {
+			if err := stop(); err != nil {
+				r.natsErr = fmt.Errorf("NATS server (pid %d): %w", pid, err)
+			}
+		})
+		r.natsPID = pid
+		r.say("NATS server started in its own process (pid %d) at %s", pid, url)
+		if r.conn, err = app.Connect(url, log); err != nil {
+			return nil, err
+		}
 	}
-	if r.conn, err = app.Connect(srv.ClientURL(), log); err != nil {
-		srv.Shutdown()
-		return nil, err
-	}
-	r.conn.Server = srv
 	r.closers = append(r.closers, r.conn.Close)
 
 	addr := o.SMTP
@@ -106,7 +133,8 @@ func start(ctx context.Context, o Options) (r *runner, err error) {
 	r.res = &Result{
 		Machine: machine(),
 		Options: ResultOptions{Appointments: o.Appointments, Affected: o.Affected, PatientsWithTwo: o.PatientsWithTwo,
-			SMTP: o.SMTP, TLS: tlsMode(addr), Conns: o.Conns, Parallel: o.Parallel, SizeBytes: o.Size, Seed: o.Seed},
+			SMTP: o.SMTP, TLS: tlsMode(addr), Conns: o.Conns, Parallel: o.Parallel, SizeBytes: o.Size, Seed: o.Seed,
+			NATSInProcess: o.StartNATS == nil},
 		Notices: r.set.Notices(),
 	}
 
@@ -145,15 +173,28 @@ func start(ctx context.Context, o Options) (r *runner, err error) {
 	}
 	r.say("worker ready; data in %s; sending to %s (tls %s, %d connections, %d notices at once)",
 		r.o.Dir, addr, tlsMode(addr), o.Conns, o.Parallel)
-	r.phasePeaks = resetPeak()
+	r.phasePeaks = r.resetPeaks()
 	return r, nil
 }
 
-// close stops the worker and undoes start.
-func (r *runner) close() {
+// close stops the worker and undoes start. Its error is what stopping the
+// NATS server reported, when it runs in its own process.
+func (r *runner) close() error {
 	for i := len(r.closers) - 1; i >= 0; i-- {
 		r.closers[i]()
 	}
+	r.closers = nil
+	return r.natsErr
+}
+
+// resetPeaks starts a new peak RSS of this process and of the NATS
+// server's; it reports whether it could for both.
+func (r *runner) resetPeaks() bool {
+	ok := resetPeak(0)
+	if r.natsPID != 0 {
+		ok = resetPeak(r.natsPID) && ok
+	}
+	return ok
 }
 
 // say writes a progress line.
@@ -161,20 +202,31 @@ func (r *runner) say(format string, args ...any) {
 	fmt.Fprintf(r.o.Progress, "%7.1fs  "+format+"\n", append([]any{time.Since(r.began).Seconds()}, args...)...)
 }
 
+// usage is what a phase used: processor time, and the peak RSS of the
+// worker's process and of the NATS server's (0 when it runs in the
+// worker's).
+type usage struct {
+	cpu            CPU
+	peak, natsPeak int64
+}
+
 // measure starts measuring a phase: its processor use, peak RSS and,
 // when asked, its profiles. end stops and reports them.
-func (r *runner) measure(phase string) (end func() (CPU, int64, error), err error) {
+func (r *runner) measure(phase string) (end func() (usage, error), err error) {
 	if r.phasePeaks {
-		resetPeak()
+		r.resetPeaks()
 	}
 	stopProfile, err := profile(r.o.ProfileDir, phase)
 	if err != nil {
 		return nil, err
 	}
-	cpu := sampleCPU()
-	return func() (CPU, int64, error) {
-		use, peak := cpuSince(cpu), statusKB("VmHWM")<<10
-		return use, peak, stopProfile()
+	cpu := sampleCPU(r.natsPID)
+	return func() (usage, error) {
+		u := usage{cpu: cpuSince(cpu, r.natsPID), peak: statusKB(0, "VmHWM") << 10}
+		if r.natsPID != 0 {
+			u.natsPeak = statusKB(r.natsPID, "VmHWM") << 10
+		}
+		return u, stopProfile()
 	}, nil
 }
 
@@ -184,6 +236,7 @@ func (r *runner) finish() *Result {
 	m := &res.Memory
 	m.PhasePeaks = r.phasePeaks
 	m.PeakRSS = max(m.LoadPeakRSS, m.RunPeakRSS, m.BaselinePeakRSS)
+	m.NATSPeakRSS = max(m.NATSLoadPeakRSS, m.NATSRunPeakRSS, m.NATSBaselinePeakRSS)
 	res.SQLite.DBBytes, res.SQLite.WALBytes = fileSize(r.w.DB.Path()), fileSize(r.w.DB.Path()+"-wal")
 	res.TookSeconds = time.Since(r.began).Seconds()
 	res.Targets = targets(res)

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -21,16 +22,24 @@ func newBenchCmd() *cobra.Command {
 		size     string
 		jsonFile string
 		verbose  bool
+		inProc   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure the whole worker on synthetic appointments, for capacity planning",
-		Long: `Measure the whole worker in this process on synthetic appointments.
+		Long: `Measure the whole worker on synthetic appointments.
 
-bench starts an embedded NATS server and a SQLite file in a temporary folder,
-generates --appointments appointments (seeded: the same --seed gives the same
-data) of which exactly --affected fall into a week-long outage starting at the
-next midnight, and --patients-with-two of the affected patients have two
+bench runs the worker in this process, with its SQLite file in a temporary
+folder, and a NATS JetStream server in a process of its own, as NATS runs in
+production: "notifier nats" from this executable, with its store in the same
+folder, started and stopped by bench. --nats-in-process runs the NATS server
+inside the worker's process instead, as "notifier run" does without nats.url;
+the memory of that one process is then mostly NATS's index of the stored
+appointments.
+
+It generates --appointments appointments (seeded: the same --seed gives the
+same data) of which exactly --affected fall into a week-long outage starting at
+the next midnight, and --patients-with-two of the affected patients have two
 affected appointments. It publishes them to appointments.<facility>.<id> as
 "notifier import" does and waits until the worker's replica has applied them,
 publishes the outage and runs the worker until every notice has an outcome.
@@ -39,23 +48,29 @@ Notices go to --smtp (use a relay that accepts and discards, such as Postfix's
 smtp-sink or MailHog: the recipients are synthetic; tls none for a loopback
 address, STARTTLS otherwise) or by default to an SMTP relay inside the process
 that accepts everything. Then, as the baseline, as many messages of the same
-size, rendered beforehand, are sent straight through the same SMTP channel with
-the same number of connections into the same relay.
+size are sent straight through the same SMTP channel with the same number of
+connections into the same relay. They are pre-rendered, but only 1,000
+distinct ones (fewer for fewer notices), sent in turn, each with a notice id of
+its own and composed as it is sent, as the worker's notices are: the baseline
+holds no more in memory for more messages.
 
 --size pads each message's plain-text part so that the composed message
 has that size (KB = 1024 bytes); messages already larger are sent as they are.
 
 It prints the load rate, planning time, time to the first and the last notice
 accepted, notices per second end to end against the baseline, latency
-percentiles, peak memory, the SQLite file size and how busy the processors
-were, by this process and by others (other work on the machine makes every
-figure slower), and whether the project's targets for a 2-core machine are
-met. The defaults take a minute or two; progress lines go to stderr.
---profile writes CPU, heap, block and mutex profiles of each phase for
-"go tool pprof".`,
+percentiles, the SQLite file size, and the peak memory and how busy the
+processors were, of the worker's process and of the NATS server's apart and
+of other processes (other work on the machine makes every figure slower), and
+whether the project's targets for a 2-core machine are met; the peak memory
+target is the worker's process. The defaults take a minute or two; progress
+lines go to stderr. --profile writes CPU, heap, block and mutex profiles of
+each phase of the worker's process for "go tool pprof" (the NATS server's
+work is in them only with --nats-in-process).`,
 		Example: `  notifier bench
   notifier bench --appointments 20000 --affected 2000 --json bench.json
   notifier bench --smtp 127.0.0.1:2525 --conns 40 --size 20KB
+  notifier bench --nats-in-process
   notifier bench --profile prof && go tool pprof -top prof/run.cpu.pprof`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -73,12 +88,17 @@ met. The defaults take a minute or two; progress lines go to stderr.
 			if verbose {
 				o.Log = cmd.ErrOrStderr()
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-			defer stop()
-			res, err := bench.Run(ctx, o)
-			if err != nil {
-				return err
+			if !inProc {
+				o.StartNATS = startNATSProcess
 			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			res, runErr := bench.Run(ctx, o)
+			if res == nil {
+				return runErr
+			}
+			// The figures stand even if the NATS server then failed to
+			// stop cleanly (runErr says so).
 			res.Print(cmd.OutOrStdout())
 			if jsonFile != "" {
 				data, err := json.MarshalIndent(res, "", "  ")
@@ -89,7 +109,7 @@ met. The defaults take a minute or two; progress lines go to stderr.
 					return err
 				}
 			}
-			return nil
+			return runErr
 		},
 	}
 	f := cmd.Flags()
@@ -103,6 +123,7 @@ met. The defaults take a minute or two; progress lines go to stderr.
 	f.Uint64Var(&o.Seed, "seed", 1, "seed of the synthetic appointments")
 	f.StringVar(&jsonFile, "json", "", "also write the figures to this file as JSON")
 	f.StringVar(&o.Dir, "dir", "", "folder for NATS, SQLite and the worker log, kept afterwards (default: a temporary folder, removed)")
+	f.BoolVar(&inProc, "nats-in-process", false, "run the NATS server inside the worker's process, measured together (default: a process of its own, as in production)")
 	f.StringVar(&o.ProfileDir, "profile", "", "write a CPU profile of each phase and a heap profile into this folder")
 	f.BoolVarP(&verbose, "verbose", "v", false, "show the worker's log")
 	return cmd

@@ -49,6 +49,6 @@ Start with "notifier demo" to see the whole story on embedded defaults.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCmd(), newImportCmd(), newPublishCmd(), newPreviewCmd(), newReportCmd(), newExportCmd(), newKeygenCmd(), newApproveCmd(), newBenchCmd(), newDemoCmd())
+	root.AddCommand(newRunCmd(), newImportCmd(), newPublishCmd(), newPreviewCmd(), newReportCmd(), newExportCmd(), newKeygenCmd(), newApproveCmd(), newBenchCmd(), newNATSCmd(), newDemoCmd())
 	return root
 }

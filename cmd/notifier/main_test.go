@@ -62,7 +62,7 @@ func freePort(t *testing.T) int {
 }
 
 func TestHelpOnEveryCommand(t *testing.T) {
-	for _, cmd := range []string{"", "run", "import", "publish", "preview", "report", "export", "bench", "demo"} {
+	for _, cmd := range []string{"", "run", "import", "publish", "preview", "report", "export", "bench", "nats", "demo"} {
 		t.Run("help "+cmd, func(t *testing.T) {
 			args := append(strings.Fields(cmd), "--help")
 			out, _, code := runCLI(t, args...)

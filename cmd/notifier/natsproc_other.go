@@ -1,0 +1,12 @@
+//go:build !linux
+
+package main
+
+import "syscall"
+
+// natsProcAttr puts the NATS server's process in a process group of its
+// own, so that ^C in a terminal reaches only bench, which then stops it in
+// its turn.
+func natsProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true}
+}
