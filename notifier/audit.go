@@ -28,7 +28,7 @@ func (a *audit) run(ctx context.Context) error {
 	return follow(ctx, a.js, a.log, StreamDeliveries, pos, a.apply)
 }
 
-func (a *audit) apply(ctx context.Context, batch []jetstream.Msg) error {
+func (a *audit) apply(batch []jetstream.Msg) func(ctx context.Context) error {
 	changes := make([]DeliveryChange, 0, len(batch))
 	for _, m := range batch {
 		md, err := m.Metadata()
@@ -49,16 +49,21 @@ func (a *audit) apply(ctx context.Context, batch []jetstream.Msg) error {
 		}
 		changes = append(changes, c)
 	}
-	if err := a.store.ApplyDeliveries(ctx, changes); err != nil {
-		return err
-	}
-	a.advance(changes[len(changes)-1].Seq)
-	if a.manual != nil {
-		for _, c := range changes {
-			if c.Delivery != nil && c.Delivery.Outcome == OutcomeManual {
-				a.manual(c.Delivery.OutageID)
+	return func(ctx context.Context) error {
+		if len(changes) == 0 {
+			return nil
+		}
+		if err := a.store.ApplyDeliveries(ctx, changes); err != nil {
+			return err
+		}
+		a.advance(changes[len(changes)-1].Seq)
+		if a.manual != nil {
+			for _, c := range changes {
+				if c.Delivery != nil && c.Delivery.Outcome == OutcomeManual {
+					a.manual(c.Delivery.OutageID)
+				}
 			}
 		}
+		return nil
 	}
-	return nil
 }

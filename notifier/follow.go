@@ -12,7 +12,7 @@ import (
 
 // maxBatch bounds how many stream messages a view applies in one
 // transaction.
-const maxBatch = 1000
+const maxBatch = 5000
 
 // linger is how long a view waits for more messages once one has arrived,
 // so that a steady trickle (outcomes arriving one by one as the relay accepts
@@ -20,23 +20,19 @@ const maxBatch = 1000
 // message: a commit costs far more than a row.
 const linger = 20 * time.Millisecond
 
+// prepareFunc turns a batch of a stream's messages, in order, into the write
+// that applies them to the store. It runs while the previous batch is being
+// written, so decoding and SQLite use two processors.
+type prepareFunc func(batch []jetstream.Msg) (write func(ctx context.Context) error)
+
 // follow keeps a materialised view up to date with a stream: it reads the
 // stream in order from the message after position (an ordered consumer, so
-// no state is kept on the server) and hands the messages to apply in
-// batches: what arrives within linger of the first, up to maxBatch. It
-// returns when ctx ends.
-func follow(ctx context.Context, js jetstream.JetStream, log *slog.Logger, stream string, position uint64,
-	apply func(ctx context.Context, batch []jetstream.Msg) error) error {
+// no state is kept on the server), prepares batches of what arrives within
+// linger of the first, up to maxBatch, and writes them one after another.
+// It returns when ctx ends.
+func follow(ctx context.Context, js jetstream.JetStream, log *slog.Logger, stream string, position uint64, prepare prepareFunc) error {
 	for {
-		err := followOnce(ctx, js, stream, position, func(ctx context.Context, batch []jetstream.Msg) error {
-			if err := apply(ctx, batch); err != nil {
-				return err
-			}
-			if md, err := batch[len(batch)-1].Metadata(); err == nil {
-				position = md.Sequence.Stream
-			}
-			return nil
-		})
+		err := followOnce(ctx, js, stream, position, prepare, func(seq uint64) { position = seq })
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -49,8 +45,15 @@ func follow(ctx context.Context, js jetstream.JetStream, log *slog.Logger, strea
 	}
 }
 
+// prepared is a batch ready to be written, and the stream sequence of its
+// last message.
+type prepared struct {
+	write func(ctx context.Context) error
+	last  uint64
+}
+
 func followOnce(ctx context.Context, js jetstream.JetStream, stream string, position uint64,
-	apply func(ctx context.Context, batch []jetstream.Msg) error) error {
+	prepare prepareFunc, written func(seq uint64)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
@@ -85,40 +88,70 @@ func followOnce(ctx context.Context, js jetstream.JetStream, stream string, posi
 	}()
 	go func() { <-ctx.Done(); it.Stop() }()
 
-	batch := make([]jetstream.Msg, 0, maxBatch)
-	for {
-		select {
-		case m, ok := <-msgs:
-			if !ok {
-				select {
-				case err := <-errc:
-					return err
-				default:
-					return ctx.Err()
+	// One batch is prepared while the one before it is written.
+	ready := make(chan prepared, 1)
+	go func() {
+		defer close(ready)
+		for {
+			batch, ok := gather(ctx, msgs)
+			if len(batch) > 0 {
+				p := prepared{write: prepare(batch)}
+				if md, err := batch[len(batch)-1].Metadata(); err == nil {
+					p.last = md.Sequence.Stream
 				}
-			}
-			batch = append(batch[:0], m)
-			deadline := time.NewTimer(linger)
-		collect:
-			for len(batch) < maxBatch {
 				select {
-				case m, ok := <-msgs:
-					if !ok {
-						break collect
-					}
-					batch = append(batch, m)
-				case <-deadline.C:
-					break collect
+				case ready <- p:
 				case <-ctx.Done():
-					break collect
+					return
 				}
 			}
-			deadline.Stop()
-			if err := apply(ctx, batch); err != nil {
-				return err
+			if !ok {
+				return
 			}
-		case <-ctx.Done():
-			return nil
+		}
+	}()
+	for p := range ready {
+		if err := p.write(ctx); err != nil {
+			return err
+		}
+		if p.last > 0 {
+			written(p.last)
 		}
 	}
+	select {
+	case err := <-errc:
+		return err
+	default:
+		return ctx.Err()
+	}
+}
+
+// gather waits for a message and returns it with what follows within
+// linger, up to maxBatch; ok is false once msgs is closed or ctx ends.
+func gather(ctx context.Context, msgs <-chan jetstream.Msg) (batch []jetstream.Msg, ok bool) {
+	select {
+	case m, open := <-msgs:
+		if !open {
+			return nil, false
+		}
+		batch = append(make([]jetstream.Msg, 0, 64), m)
+	case <-ctx.Done():
+		return nil, false
+	}
+	deadline := time.NewTimer(linger)
+	defer deadline.Stop()
+	for len(batch) < maxBatch {
+		select {
+		case m, open := <-msgs:
+			if !open {
+				return batch, false
+			}
+			batch = append(batch, m)
+		case <-deadline.C:
+			return batch, true
+		case <-ctx.Done():
+			return batch, false
+		}
+	}
+	return batch, true
 }

@@ -58,7 +58,7 @@ func (v *plansView) run(ctx context.Context) error {
 	return follow(ctx, v.js, v.log, StreamPlans, pos, v.apply)
 }
 
-func (v *plansView) apply(ctx context.Context, batch []jetstream.Msg) error {
+func (v *plansView) apply(batch []jetstream.Msg) func(ctx context.Context) error {
 	changes := make([]PlanChange, 0, len(batch))
 	for _, m := range batch {
 		md, err := m.Metadata()
@@ -73,11 +73,16 @@ func (v *plansView) apply(ctx context.Context, batch []jetstream.Msg) error {
 		}
 		changes = append(changes, PlanChange{Seq: md.Sequence.Stream, Record: &r})
 	}
-	if err := v.store.ApplyPlans(ctx, changes); err != nil {
-		return err
+	return func(ctx context.Context) error {
+		if len(changes) == 0 {
+			return nil
+		}
+		if err := v.store.ApplyPlans(ctx, changes); err != nil {
+			return err
+		}
+		v.advance(changes[len(changes)-1].Seq)
+		return nil
 	}
-	v.advance(changes[len(changes)-1].Seq)
-	return nil
 }
 
 // plannedRecord is what PLANS keeps of a notice: no contact data.

@@ -31,7 +31,7 @@ func (r *replica) run(ctx context.Context) error {
 	return follow(ctx, r.js, r.log, StreamAppointments, pos, r.apply)
 }
 
-func (r *replica) apply(ctx context.Context, batch []jetstream.Msg) error {
+func (r *replica) apply(batch []jetstream.Msg) func(ctx context.Context) error {
 	changes := make([]AppointmentChange, 0, len(batch))
 	for _, m := range batch {
 		md, err := m.Metadata()
@@ -50,14 +50,19 @@ func (r *replica) apply(ctx context.Context, batch []jetstream.Msg) error {
 		}
 		changes = append(changes, c)
 	}
-	if err := r.store.ApplyAppointments(ctx, changes); err != nil {
-		return err
+	return func(ctx context.Context) error {
+		if len(changes) == 0 {
+			return nil
+		}
+		if err := r.store.ApplyAppointments(ctx, changes); err != nil {
+			return err
+		}
+		r.advance(changes[len(changes)-1].Seq)
+		if md, err := batch[len(batch)-1].Metadata(); err == nil {
+			r.obs.ReplicaLag(md.NumPending)
+		}
+		return nil
 	}
-	r.advance(changes[len(changes)-1].Seq)
-	if md, err := batch[len(batch)-1].Metadata(); err == nil {
-		r.obs.ReplicaLag(md.NumPending)
-	}
-	return nil
 }
 
 func (r *replica) decode(m jetstream.Msg) (Appointment, error) {

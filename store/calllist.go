@@ -73,22 +73,23 @@ func (db *DB) CallEntries(ctx context.Context, outageID string) ([]CallEntry, er
 }
 
 func (db *DB) attachTrails(ctx context.Context, outageID string, out []CallEntry, index map[string]int) error {
-	rows, err := db.r.QueryContext(ctx, `SELECT t.notice_id, t.channel, t.at, t.result, t.class, t.code, t.enhanced, t.reason
-		FROM attempts t JOIN notices n ON n.id = t.notice_id
-		WHERE n.outage_id = ? AND n.outcome = ? ORDER BY t.notice_id, t.n`, outageID, notifier.OutcomeManual)
+	rows, err := db.r.QueryContext(ctx, `SELECT id, trail FROM notices WHERE outage_id = ? AND outcome = ?`,
+		outageID, notifier.OutcomeManual)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id, at string
-		var a notifier.Attempt
-		if err := rows.Scan(&id, &a.Channel, &at, &a.Result, &a.Class, &a.Code, &a.Enhanced, &a.Reason); err != nil {
+		var id, trail string
+		if err := rows.Scan(&id, &trail); err != nil {
 			return err
 		}
-		a.At, _ = time.Parse(time.RFC3339Nano, at)
-		if i, ok := index[id]; ok {
-			out[i].Trail = append(out[i].Trail, a)
+		i, ok := index[id]
+		if !ok {
+			continue
+		}
+		if out[i].Trail, err = decodeTrail(trail); err != nil {
+			return err
 		}
 	}
 	return rows.Err()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/postponement/notifier/notifier"
@@ -43,46 +45,37 @@ func (db *DB) ApplyDeliveries(ctx context.Context, changes []notifier.DeliveryCh
 // deliveryStatements are the statements applying outcomes, prepared once
 // per batch: SQLite need not parse them again for every outcome.
 type deliveryStatements struct {
-	notice, clear, attempt *sql.Stmt
+	notice *sql.Stmt
 }
 
 func prepareDeliveries(ctx context.Context, tx *sql.Tx) (*deliveryStatements, error) {
 	var st deliveryStatements
 	var err error
 	if st.notice, err = tx.PrepareContext(ctx, `INSERT INTO notices
-		(id, outage_id, facility, patient_id, kind, language, earliest_ms, appointment_ids, planned_at, outcome, channel, attempts, outcome_at)
-		VALUES (?, ?, ?, ?, ?, '', 0, ?, ?, ?, ?, ?, ?)
+		(id, outage_id, facility, patient_id, kind, language, earliest_ms, appointment_ids, planned_at, outcome, channel, attempts, outcome_at, trail)
+		VALUES (?, ?, ?, ?, ?, '', 0, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET outcome = excluded.outcome, channel = excluded.channel,
-		 attempts = excluded.attempts, outcome_at = excluded.outcome_at`); err != nil {
-		return nil, err
-	}
-	if st.clear, err = tx.PrepareContext(ctx, `DELETE FROM attempts WHERE notice_id = ?`); err != nil {
-		return nil, err
-	}
-	if st.attempt, err = tx.PrepareContext(ctx, `INSERT INTO attempts (notice_id, n, channel, at, result, class, code, enhanced, reason)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
+		 attempts = excluded.attempts, outcome_at = excluded.outcome_at, trail = excluded.trail`); err != nil {
 		return nil, err
 	}
 	return &st, nil
 }
 
 func (st *deliveryStatements) apply(ctx context.Context, d *notifier.Delivery) error {
-	ids, _ := json.Marshal(d.AppointmentIDs)
-	at := d.At.UTC().Format(time.RFC3339Nano)
-	if _, err := st.notice.ExecContext(ctx, d.NoticeID, d.OutageID, d.Facility, d.PatientID, d.Kind, string(ids), at,
-		d.Outcome, d.Channel, d.Attempts, at); err != nil {
+	ids, err := json.Marshal(d.AppointmentIDs)
+	if err != nil {
 		return err
 	}
-	if _, err := st.clear.ExecContext(ctx, d.NoticeID); err != nil {
-		return err
-	}
-	for i, a := range d.Trail {
-		if _, err := st.attempt.ExecContext(ctx, d.NoticeID, i+1, a.Channel, a.At.UTC().Format(time.RFC3339Nano),
-			a.Result, a.Class, a.Code, a.Enhanced, a.Reason); err != nil {
+	trail := []byte("[]")
+	if len(d.Trail) > 0 {
+		if trail, err = json.Marshal(d.Trail); err != nil {
 			return err
 		}
 	}
-	return nil
+	at := d.At.UTC().Format(time.RFC3339Nano)
+	_, err = st.notice.ExecContext(ctx, d.NoticeID, d.OutageID, d.Facility, d.PatientID, d.Kind, string(ids), at,
+		d.Outcome, d.Channel, d.Attempts, at, string(trail))
+	return err
 }
 
 // Summary counts an outage's notices by outcome and channel.
@@ -172,21 +165,22 @@ func (db *DB) ManualNotices(ctx context.Context, outageID string) ([]ManualNotic
 
 // Trail returns the attempts recorded for a notice, in order.
 func (db *DB) Trail(ctx context.Context, noticeID string) ([]notifier.Attempt, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT channel, at, result, class, code, enhanced, reason
-		FROM attempts WHERE notice_id = ? ORDER BY n`, noticeID)
+	var trail string
+	err := db.r.QueryRowContext(ctx, `SELECT trail FROM notices WHERE id = ?`, noticeID).Scan(&trail)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	return decodeTrail(trail)
+}
+
+// decodeTrail reads the trail column.
+func decodeTrail(trail string) ([]notifier.Attempt, error) {
 	var out []notifier.Attempt
-	for rows.Next() {
-		var a notifier.Attempt
-		var at string
-		if err := rows.Scan(&a.Channel, &at, &a.Result, &a.Class, &a.Code, &a.Enhanced, &a.Reason); err != nil {
-			return nil, err
-		}
-		a.At, _ = time.Parse(time.RFC3339Nano, at)
-		out = append(out, a)
+	if err := json.Unmarshal([]byte(trail), &out); err != nil {
+		return nil, fmt.Errorf("a notice's trail of attempts: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }

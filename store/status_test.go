@@ -212,7 +212,7 @@ func TestOutageStatusReadsIndexesOnly(t *testing.T) {
 		args        []any
 		want        []string
 	}{
-		{"counts", countOutcomesQuery, []any{"o-1"}, []string{"COVERING INDEX notices_outage_progress"}},
+		{"counts", countOutcomesQuery, []any{"o-1"}, []string{"COVERING INDEX notices_outage"}},
 		{"outages being planned", planningQuery, nil, []string{"COVERING INDEX notices_outage"}},
 		{"outcome times", outcomeTimesQuery, []any{"o-1", statusClock.Format(time.RFC3339Nano)},
 			[]string{"COVERING INDEX notices_outage_outcome_at"}},
