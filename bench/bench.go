@@ -25,6 +25,8 @@ import (
 	"io"
 	"net"
 	"time"
+
+	"github.com/postponement/notifier/config"
 )
 
 // Defaults for zero Options fields.
@@ -47,10 +49,15 @@ type Options struct {
 	// relay that accepts everything. TLS is none for a loopback relay and
 	// STARTTLS otherwise.
 	SMTP string
+	// RelayLatency is how long the in-process relay takes to accept each
+	// message, as a real relay that stores it before it answers (a few
+	// milliseconds); 0 answers at once.
+	RelayLatency time.Duration
 	// Conns is how many SMTP connections, and so sends, are in flight.
 	Conns int
 	// Parallel is how many notices the worker handles at once (its
-	// dispatch.parallel, per priority); default Conns.
+	// dispatch.parallel, per priority); default the worker's default or
+	// Conns, whichever is larger.
 	Parallel int
 	// Size is the size of a composed message in bytes: smaller messages are
 	// padded up to it; 0 sends them as rendered.
@@ -113,7 +120,7 @@ func (o *Options) normalize() error {
 		o.Conns = DefaultConns
 	}
 	if o.Parallel <= 0 {
-		o.Parallel = o.Conns
+		o.Parallel = max(config.DefaultParallel, o.Conns)
 	}
 	if o.Progress == nil {
 		o.Progress = io.Discard

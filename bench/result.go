@@ -48,11 +48,14 @@ type ResultOptions struct {
 	Affected        int     `json:"affected"`
 	PatientsWithTwo float64 `json:"patients_with_two"`
 	SMTP            string  `json:"smtp,omitempty"`
-	TLS             string  `json:"tls"`
-	Conns           int     `json:"conns"`
-	Parallel        int     `json:"parallel"`
-	SizeBytes       int     `json:"size_bytes"`
-	Seed            uint64  `json:"seed"`
+	// RelayLatencyMs is how long the in-process relay took to accept each
+	// message (--relay-latency).
+	RelayLatencyMs float64 `json:"relay_latency_ms,omitempty"`
+	TLS            string  `json:"tls"`
+	Conns          int     `json:"conns"`
+	Parallel       int     `json:"parallel"`
+	SizeBytes      int     `json:"size_bytes"`
+	Seed           uint64  `json:"seed"`
 	// NATSInProcess is whether the NATS server ran inside the worker's
 	// process; else it ran in its own, as in production, and Memory and
 	// CPU give its figures apart.
@@ -221,6 +224,9 @@ func (r *Result) Print(w io.Writer) {
 	relay := o.SMTP
 	if relay == "" {
 		relay = "in-process sink"
+		if o.RelayLatencyMs > 0 {
+			relay += fmt.Sprintf(" answering after %g ms", o.RelayLatencyMs)
+		}
 	}
 	fmt.Fprintf(w, "\nnotifier bench: %d appointments, %d affected, %.0f%% of patients with two; %d notices (%d urgent)\n",
 		o.Appointments, o.Affected, 100*o.PatientsWithTwo, r.Notices, r.UrgentNotices)

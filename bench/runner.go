@@ -124,7 +124,7 @@ func start(ctx context.Context, o Options) (_ *runner, err error) {
 
 	addr := o.SMTP
 	if addr == "" {
-		if r.sink, err = startSink(); err != nil {
+		if r.sink, err = startSink(o.RelayLatency); err != nil {
 			return nil, err
 		}
 		r.closers = append(r.closers, func() { r.sink.Close() })
@@ -133,7 +133,7 @@ func start(ctx context.Context, o Options) (_ *runner, err error) {
 	r.res = &Result{
 		Machine: machine(),
 		Options: ResultOptions{Appointments: o.Appointments, Affected: o.Affected, PatientsWithTwo: o.PatientsWithTwo,
-			SMTP: o.SMTP, TLS: tlsMode(addr), Conns: o.Conns, Parallel: o.Parallel, SizeBytes: o.Size, Seed: o.Seed,
+			SMTP: o.SMTP, RelayLatencyMs: float64(o.RelayLatency) / float64(time.Millisecond), TLS: tlsMode(addr), Conns: o.Conns, Parallel: o.Parallel, SizeBytes: o.Size, Seed: o.Seed,
 			NATSInProcess: o.StartNATS == nil},
 		Notices: r.set.Notices(),
 	}

@@ -29,14 +29,17 @@ type sink struct {
 	noticeMsgs, noticeBytes     atomic.Int64
 	baselineMsgs, baselineBytes atomic.Int64
 	otherMsgs                   atomic.Int64
+	// latency is how long the sink takes to accept a message once it has
+	// arrived, as a relay that stores it on disk before it answers.
+	latency time.Duration
 }
 
-func startSink() (*sink, error) {
+func startSink(latency time.Duration) (*sink, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	s := &sink{l: l, notices: map[[16]byte]time.Time{}}
+	s := &sink{l: l, notices: map[[16]byte]time.Time{}, latency: latency}
 	s.srv = smtp.NewServer(s)
 	s.srv.Domain = "sink.localhost"
 	s.srv.ReadTimeout = time.Minute
@@ -104,8 +107,11 @@ func (ss *sinkSession) Data(r io.Reader) error {
 		return err
 	}
 	size += rest
-	now := time.Now()
 	s := ss.s
+	if s.latency > 0 {
+		time.Sleep(s.latency)
+	}
+	now := time.Now()
 	switch {
 	case bytes.HasPrefix(id, []byte("b-")):
 		s.baselineMsgs.Add(1)

@@ -21,6 +21,9 @@ import (
 	"github.com/postponement/notifier/notifier"
 )
 
+// DefaultParallel is dispatch.parallel unless set.
+const DefaultParallel = notifier.DefaultParallel
+
 // DefaultNATSURL is where the embedded server listens by default, and so
 // where the commands look for NATS when nothing else is said.
 const DefaultNATSURL = "nats://127.0.0.1:4222"
@@ -166,7 +169,9 @@ type Dispatch struct {
 	// UrgentDeadline: an urgent notice that no channel accepted within
 	// this time goes to the call list (default 15m).
 	UrgentDeadline time.Duration `yaml:"urgent_deadline"`
-	// Parallel is how many notices are sent at once (default 16).
+	// Parallel is how many notices are handled at once, per priority
+	// (default DefaultParallel). A notice also waits for NATS between its
+	// sends, so keep it well above the channels' max_conns.
 	Parallel int `yaml:"parallel"`
 	// ShutdownGrace bounds how long sends in flight may go on after a
 	// stop signal (default 30s).
@@ -281,7 +286,7 @@ func (c *Config) applyDefaults() {
 		c.Dispatch.UrgentDeadline = 15 * time.Minute
 	}
 	if c.Dispatch.Parallel <= 0 {
-		c.Dispatch.Parallel = 16
+		c.Dispatch.Parallel = DefaultParallel
 	}
 	if c.Dispatch.ShutdownGrace <= 0 {
 		c.Dispatch.ShutdownGrace = 30 * time.Second

@@ -18,6 +18,11 @@ import (
 // progress well within it while a chain is slow.
 const DefaultAckWait = 30 * time.Second
 
+// DefaultParallel is how many notices a dispatcher handles at once, per
+// priority, unless told: enough that the channels' connections stay busy
+// while other notices wait for NATS (their claim, their outcome stored).
+const DefaultParallel = 64
+
 // dispatcher sends notices through the chain and records their outcome.
 type dispatcher struct {
 	js       jetstream.JetStream

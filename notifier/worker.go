@@ -30,7 +30,8 @@ type Worker struct {
 	CallList CallList
 	// Languages are those the renderer has templates for.
 	Languages []string
-	// Parallel is how many notices are sent at once (default 16).
+	// Parallel is how many notices are handled at once, per priority
+	// (default DefaultParallel).
 	Parallel int
 	// Replicas is the replica count of streams the worker creates.
 	Replicas int
@@ -102,7 +103,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	d := &dispatcher{js: w.JS, store: w.Store, renderer: w.Renderer, chain: w.Chain,
 		log: log.With("loop", "dispatcher"), parallel: w.Parallel, grace: w.ShutdownGrace, now: now, obs: obs}
 	if d.parallel <= 0 {
-		d.parallel = 16
+		d.parallel = DefaultParallel
 	}
 	if d.grace <= 0 {
 		d.grace = 30 * time.Second

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/postponement/notifier/bench"
+	"github.com/postponement/notifier/config"
 )
 
 func newBenchCmd() *cobra.Command {
@@ -118,7 +119,8 @@ work is in them only with --nats-in-process).`,
 	f.StringVar(&two, "patients-with-two", "10%", "share of affected patients with two affected appointments")
 	f.StringVar(&o.SMTP, "smtp", "", "relay to send to, HOST:PORT (default: a relay in this process)")
 	f.IntVar(&o.Conns, "conns", bench.DefaultConns, "SMTP connections, and so sends in flight")
-	f.IntVar(&o.Parallel, "parallel", 0, "notices the worker handles at once, per priority (dispatch.parallel; default --conns)")
+	f.IntVar(&o.Parallel, "parallel", 0, fmt.Sprintf("notices the worker handles at once, per priority (dispatch.parallel; default %d or --conns, whichever is larger)", config.DefaultParallel))
+	f.DurationVar(&o.RelayLatency, "relay-latency", 0, "how long the in-process relay takes to accept each message, as a relay that stores it before answering (e.g. 5ms; default: at once)")
 	f.StringVar(&size, "size", "2KB", "size of a composed message; smaller ones are padded (0: as rendered)")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed of the synthetic appointments")
 	f.StringVar(&jsonFile, "json", "", "also write the figures to this file as JSON")

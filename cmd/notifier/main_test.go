@@ -170,6 +170,11 @@ http: {addr: "127.0.0.1:%d"}
 	t.Run("status page, API, call list and metrics", func(t *testing.T) {
 		base := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 		waitFor(t, "the worker to be ready", func() bool { return httpGet(t, base+"/readyz").code == 200 })
+		// The audit view records outcomes a moment after the relay
+		// accepted them.
+		waitFor(t, "136 outcomes in the audit view", func() bool {
+			return strings.Contains(httpGet(t, base+"/api/outages").body, `"delivered": 136`)
+		})
 		for path, want := range map[string]string{
 			"/":                               "ukd-test",
 			"/api/outages":                    `"delivered": 136`,
