@@ -14,8 +14,8 @@ import (
 	"github.com/postponement/notifier/notifier"
 )
 
-// importWindow is how many appointment records are published before
-// waiting for their acknowledgements.
+// importWindow is how many appointment records may wait for their
+// acknowledgements at once.
 const importWindow = 2000
 
 // ImportResult counts an import's rows.
@@ -42,20 +42,34 @@ func Import(ctx context.Context, js jetstream.JetStream, rows Rows, report func(
 		line int
 		ack  jetstream.PubAckFuture
 	}
-	window := make([]pending, 0, importWindow)
+	// A sliding window: once it is full, each new record waits only for
+	// the oldest one's acknowledgement, so NATS always has work.
+	window := make([]pending, importWindow)
+	first, inFlight, settled := 0, 0, 0
+	settleOldest := func() error {
+		p := window[first]
+		window[first] = pending{}
+		first, inFlight = (first+1)%len(window), inFlight-1
+		select {
+		case <-p.ack.Ok():
+			res.Accepted++
+		case err := <-p.ack.Err():
+			res.Rejected++
+			report(p.line, fmt.Errorf("not stored by NATS: %w", err))
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if settled++; settled%importWindow == 0 && progress != nil {
+			progress(res)
+		}
+		return nil
+	}
 	settle := func() error {
-		for _, p := range window {
-			select {
-			case <-p.ack.Ok():
-				res.Accepted++
-			case err := <-p.ack.Err():
-				res.Rejected++
-				report(p.line, fmt.Errorf("not stored by NATS: %w", err))
-			case <-ctx.Done():
-				return ctx.Err()
+		for inFlight > 0 {
+			if err := settleOldest(); err != nil {
+				return err
 			}
 		}
-		window = window[:0]
 		if progress != nil {
 			progress(res)
 		}
@@ -84,12 +98,13 @@ func Import(ctx context.Context, js jetstream.JetStream, rows Rows, report func(
 			}
 			return res, fmt.Errorf("line %d: publish: %w", row.Line, err)
 		}
-		window = append(window, pending{row.Line, ack})
-		if len(window) == importWindow {
-			if err := settle(); err != nil {
+		if inFlight == len(window) {
+			if err := settleOldest(); err != nil {
 				return res, err
 			}
 		}
+		window[(first+inFlight)%len(window)] = pending{row.Line, ack}
+		inFlight++
 	}
 	return res, settle()
 }
