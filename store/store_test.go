@@ -188,7 +188,7 @@ func TestAffectedInTwoStepsKeepsTheOrder(t *testing.T) {
 	}
 	o := &notifier.Outage{Facility: "ukd", Departments: []string{"*"}, From: from, Until: from.Add(7 * 24 * time.Hour)}
 	var want []string
-	q, args := affectedQuery(o, "")
+	q, args := affectedQuery(o)
 	err := queryAppointmentsOnce(ctx, db, o.Facility, q, args, func(a notifier.AffectedAppointment) error {
 		want = append(want, a.ID)
 		return nil
