@@ -64,7 +64,7 @@ func (db *DB) Open() error {
 	// The one writer connection keeps these: a larger page cache for the
 	// replica's B-trees, and a WAL that is cut back after a checkpoint
 	// instead of staying at its largest.
-	if _, err := db.w.Exec(`PRAGMA cache_size = -65536; PRAGMA journal_size_limit = 67108864`); err != nil {
+	if _, err := db.w.Exec(`PRAGMA cache_size = -65536; PRAGMA journal_size_limit = 67108864; PRAGMA wal_autocheckpoint = 10000`); err != nil {
 		db.w.Close()
 		return fmt.Errorf("configure database: %w", err)
 	}
