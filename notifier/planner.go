@@ -295,10 +295,17 @@ type batch struct {
 	current *Notice
 	seq     uint64
 	planned int
-	// inFlight are the acknowledgements of published chunks, oldest first.
-	inFlight [][]jetstream.PubAckFuture
+	// inFlight are the published chunks waiting for their
+	// acknowledgements, oldest first.
+	inFlight []inFlightChunk
 	// held notices wait for the outage's approval.
 	held bool
+}
+
+// inFlightChunk is a published chunk of notices.
+type inFlightChunk struct {
+	futures []jetstream.PubAckFuture
+	notices int
 }
 
 func (p *planner) batch(m jetstream.Msg, o *Outage, kind, base, key string) *batch {
@@ -359,15 +366,23 @@ func (b *batch) flush(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	b.p.obs.Planned(b.kind, len(b.chunk))
+	b.inFlight = append(b.inFlight, inFlightChunk{futures, len(b.chunk)})
 	b.chunk = b.chunk[:0]
-	b.inFlight = append(b.inFlight, futures)
 	b.m.InProgress()
 	if len(b.inFlight) > chunksInFlight {
-		oldest := b.inFlight[0]
-		b.inFlight = b.inFlight[1:]
-		return awaitAll(ctx, oldest)
+		return b.awaitOldest(ctx)
 	}
+	return nil
+}
+
+// awaitOldest waits until JetStream has stored the oldest chunk in flight.
+func (b *batch) awaitOldest(ctx context.Context) error {
+	c := b.inFlight[0]
+	b.inFlight = b.inFlight[1:]
+	if err := awaitAll(ctx, c.futures); err != nil {
+		return err
+	}
+	b.p.obs.Planned(b.kind, c.notices)
 	return nil
 }
 
@@ -381,9 +396,7 @@ func (b *batch) close(ctx context.Context) error {
 		return err
 	}
 	for len(b.inFlight) > 0 {
-		oldest := b.inFlight[0]
-		b.inFlight = b.inFlight[1:]
-		if err := awaitAll(ctx, oldest); err != nil {
+		if err := b.awaitOldest(ctx); err != nil {
 			return err
 		}
 	}
