@@ -369,7 +369,9 @@ func (b *batch) flush(ctx context.Context) error {
 	b.inFlight = append(b.inFlight, inFlightChunk{futures, len(b.chunk)})
 	b.chunk = b.chunk[:0]
 	b.m.InProgress()
-	if len(b.inFlight) > chunksInFlight {
+	// The first chunk, a small one, is waited for at once: its notices
+	// are the soonest, and it tells early whether NATS takes them.
+	if len(b.inFlight) > chunksInFlight || b.planned <= firstChunk {
 		return b.awaitOldest(ctx)
 	}
 	return nil
