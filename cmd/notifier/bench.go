@@ -48,12 +48,14 @@ publishes the outage and runs the worker until every notice has an outcome.
 Notices go to --smtp (use a relay that accepts and discards, such as Postfix's
 smtp-sink or MailHog: the recipients are synthetic; tls none for a loopback
 address, STARTTLS otherwise) or by default to an SMTP relay inside the process
-that accepts everything. Then, as the baseline, as many messages of the same
-size are sent straight through the same SMTP channel with the same number of
-connections into the same relay. They are pre-rendered, but only 1,000
-distinct ones (fewer for fewer notices), sent in turn, each with a notice id of
-its own and composed as it is sent, as the worker's notices are: the baseline
-holds no more in memory for more messages.
+that accepts everything, at once or, with --relay-latency, after that long for
+each message, as a relay that stores a message before it answers does (a few
+milliseconds: then the relay is the limit, as it should be). Then, as the
+baseline, as many messages of the same size are sent straight through the same
+SMTP channel with the same number of connections into the same relay. They
+are pre-rendered, but only 1,000 distinct ones (fewer for fewer notices), sent
+in turn, each with a notice id of its own and composed as it is sent, as the
+worker's notices are: the baseline holds no more in memory for more messages.
 
 --size pads each message's plain-text part so that the composed message
 has that size (KB = 1024 bytes); messages already larger are sent as they are.
@@ -72,6 +74,7 @@ work is in them only with --nats-in-process).`,
   notifier bench --appointments 20000 --affected 2000 --json bench.json
   notifier bench --smtp 127.0.0.1:2525 --conns 40 --size 20KB
   notifier bench --nats-in-process
+  notifier bench --relay-latency 5ms
   notifier bench --profile prof && go tool pprof -top prof/run.cpu.pprof`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
