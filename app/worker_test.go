@@ -221,6 +221,10 @@ func TestMalformedInputIsRejectedAndTheWorkerGoesOn(t *testing.T) {
 	for _, b := range bad {
 		e.publishRaw(b.subject, b.data)
 	}
+	// Only the notifier may publish plan records, but one with empty
+	// entries must not stop every worker that reads it: it is passed over.
+	e.publishRaw("plans.ukd", `{"notices":[null,{"id":""}]}`)
+	e.publishRaw("plans.ukd", `{"notice":{"id":""}}`)
 	// The worker goes on: a good event after the bad ones is planned.
 	s := e.declare(sampleOutage(t, "evt-good"))
 	if s.Delivered != 4 {

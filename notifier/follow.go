@@ -10,9 +10,13 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// maxBatch bounds how many stream messages a view applies in one
-// transaction.
-const maxBatch = 5000
+// maxBatch and maxBatchBytes bound how many stream messages, and how many
+// bytes of them, a view buffers and applies in one transaction (a PLANS
+// message may hold hundreds of notices).
+const (
+	maxBatch      = 5000
+	maxBatchBytes = 4 << 20
+)
 
 // linger is how long a view waits for more messages once one has arrived,
 // so that a steady trickle (outcomes arriving one by one as the relay accepts
@@ -65,13 +69,14 @@ func followOnce(ctx context.Context, js jetstream.JetStream, stream string, posi
 	if err != nil {
 		return fmt.Errorf("create ordered consumer on %s: %w", stream, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(maxBatch), pullExpiry)
+	it, err := cons.Messages(jetstream.PullMaxMessagesWithBytesLimit(maxBatch, maxBatchBytes), pullExpiry)
 	if err != nil {
 		return fmt.Errorf("consume %s: %w", stream, err)
 	}
 	defer it.Stop()
 
-	msgs := make(chan jetstream.Msg, maxBatch)
+	// The iterator buffers up to a batch; this hands messages over.
+	msgs := make(chan jetstream.Msg, 128)
 	errc := make(chan error, 1)
 	go func() {
 		defer close(msgs)
@@ -83,7 +88,11 @@ func followOnce(ctx context.Context, js jetstream.JetStream, stream string, posi
 				}
 				return
 			}
-			msgs <- m
+			select {
+			case msgs <- m:
+			case <-ctx.Done():
+				return
+			}
 		}
 	}()
 	go func() { <-ctx.Done(); it.Stop() }()
@@ -127,7 +136,8 @@ func followOnce(ctx context.Context, js jetstream.JetStream, stream string, posi
 }
 
 // gather waits for a message and returns it with what follows within
-// linger, up to maxBatch; ok is false once msgs is closed or ctx ends.
+// linger, up to maxBatch messages or maxBatchBytes; ok is false once msgs is
+// closed or ctx ends.
 func gather(ctx context.Context, msgs <-chan jetstream.Msg) (batch []jetstream.Msg, ok bool) {
 	select {
 	case m, open := <-msgs:
@@ -138,15 +148,17 @@ func gather(ctx context.Context, msgs <-chan jetstream.Msg) (batch []jetstream.M
 	case <-ctx.Done():
 		return nil, false
 	}
+	size := len(batch[0].Data())
 	deadline := time.NewTimer(linger)
 	defer deadline.Stop()
-	for len(batch) < maxBatch {
+	for len(batch) < maxBatch && size < maxBatchBytes {
 		select {
 		case m, open := <-msgs:
 			if !open {
 				return batch, false
 			}
 			batch = append(batch, m)
+			size += len(m.Data())
 		case <-deadline.C:
 			return batch, true
 		case <-ctx.Done():

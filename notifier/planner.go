@@ -2,6 +2,8 @@ package notifier
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"time"
@@ -449,8 +451,21 @@ func (p *planner) waitForViews(ctx context.Context, m jetstream.Msg) error {
 }
 
 // maxPlanRecord bounds the size of one PLANS message holding a chunk's
-// notice records, well below NATS's default payload limit of 1 MB.
+// notice records, well below NATS's default payload limit of 1 MB; a
+// server with a lower limit lowers it (planRecordLimit).
 const maxPlanRecord = 256 << 10
+
+// planRecordLimit is how large a PLANS message of notice records may be on
+// this connection: maxPlanRecord, or half the server's payload limit.
+func (p *planner) planRecordLimit() int {
+	limit := maxPlanRecord
+	if nc := p.js.Conn(); nc != nil {
+		if mp := int(nc.MaxPayload()); mp > 0 {
+			limit = min(limit, mp/2)
+		}
+	}
+	return limit
+}
 
 // publishChunk publishes the chunk's notice records to PLANS, as few
 // messages as fit, and each notice to NOTICES, and returns the
@@ -474,9 +489,7 @@ func (p *planner) publishChunk(chunk []*Notice, held bool) ([]jetstream.PubAckFu
 		if len(recs) == 0 {
 			return nil
 		}
-		// Named by the notices it holds, so that a chunk planned again
-		// after a redelivery is stored once.
-		id := "notices:" + chunk[from].ID + ":" + chunk[to-1].ID
+		id := planRecordID(chunk[from:to])
 		data := make([]byte, 0, size+len(recs)+16)
 		data = append(data, `{"notices":[`...)
 		for i, r := range recs {
@@ -489,12 +502,13 @@ func (p *planner) publishChunk(chunk []*Notice, held bool) ([]jetstream.PubAckFu
 		recs, size, from = recs[:0], 0, to
 		return publish(newMsg(SubjectPlans+"."+chunk[0].Facility, id, data))
 	}
+	limit := p.planRecordLimit()
 	for i, n := range chunk {
 		rec, err := jsonMarshal(plannedRecord(n))
 		if err != nil {
 			return nil, err
 		}
-		if size+len(rec) > maxPlanRecord {
+		if size+len(rec) > limit {
 			if err := flushRecs(i); err != nil {
 				return nil, err
 			}
@@ -519,6 +533,19 @@ func (p *planner) publishChunk(chunk []*Notice, held bool) ([]jetstream.PubAckFu
 		}
 	}
 	return futures, nil
+}
+
+// planRecordID is the message id of a PLANS message holding these
+// notices' records. It is named by every notice, so that the same chunk
+// planned again after a redelivery is stored once, and a chunk that differs
+// in any notice is not taken for it by JetStream's deduplication.
+func planRecordID(notices []*Notice) string {
+	h := sha256.New()
+	for _, n := range notices {
+		h.Write([]byte(n.ID))
+		h.Write([]byte{0})
+	}
+	return "notices:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // record publishes a plan record and waits until it is stored.

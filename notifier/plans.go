@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"slices"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -66,7 +67,17 @@ func (v *plansView) apply(batch []jetstream.Msg) func(ctx context.Context) error
 			continue
 		}
 		var r PlanRecord
-		if err := json.Unmarshal(m.Data(), &r); err != nil || (r.Notice == nil && len(r.Notices) == 0 && r.Event == nil && r.Reject == nil) {
+		err = json.Unmarshal(m.Data(), &r)
+		if err == nil && len(r.Notices) > 0 {
+			r.Notices = slices.DeleteFunc(r.Notices, func(n *PlannedNotice) bool { return n == nil || n.ID == "" })
+			if len(r.Notices) == 0 {
+				r.Notices = nil
+			}
+		}
+		if r.Notice != nil && r.Notice.ID == "" {
+			r.Notice = nil
+		}
+		if err != nil || (r.Notice == nil && len(r.Notices) == 0 && r.Event == nil && r.Reject == nil) {
 			v.log.Warn("plan record ignored: not a plan record", "subject", m.Subject(), "seq", md.Sequence.Stream)
 			changes = append(changes, PlanChange{Seq: md.Sequence.Stream, Record: &PlanRecord{}})
 			continue

@@ -29,9 +29,9 @@ INSERT INTO notices_by_seq (id, outage_id, facility, patient_id, kind, language,
     planned_at, outcome, channel, attempts, outcome_at, event_key, trail)
 SELECT n.id, n.outage_id, n.facility, n.patient_id, n.kind, n.language, n.earliest_ms, n.appointment_ids,
     n.planned_at, n.outcome, n.channel, n.attempts, n.outcome_at, n.event_key,
-    coalesce((SELECT json_group_array(json_object('channel', t.channel, 'at', t.at, 'result', t.result,
-        'class', t.class, 'code', t.code, 'enhanced', t.enhanced, 'reason', t.reason))
-        FROM (SELECT * FROM attempts WHERE notice_id = n.id ORDER BY n) AS t), '[]')
+    (SELECT json_group_array(json_object('channel', t.channel, 'at', t.at, 'result', t.result,
+        'class', t.class, 'code', t.code, 'enhanced', t.enhanced, 'reason', t.reason) ORDER BY t.n)
+        FROM attempts AS t WHERE t.notice_id = n.id)
 FROM notices AS n
 ORDER BY n.planned_at, n.earliest_ms, n.id;
 
