@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -220,4 +221,33 @@ func queryAppointmentsOnce(ctx context.Context, db *DB, facility, q string, args
 	}
 	defer tx.Rollback()
 	return queryAppointments(ctx, tx, facility, q, args, fn)
+}
+
+// TestAffectedStopsWhenTold checks that an error from fn, in the soonest
+// patients or in the sorted rest, ends the lookup with that error.
+func TestAffectedStopsWhenTold(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	if err := db.ApplyAppointments(ctx, randomAppointments(20000, 3)); err != nil {
+		t.Fatal(err)
+	}
+	o := &notifier.Outage{Facility: "ukd", Departments: []string{"*"},
+		From: time.Date(2020, 9, 10, 0, 0, 0, 0, time.UTC), Until: time.Date(2020, 9, 17, 0, 0, 0, 0, time.UTC)}
+	stop := errors.New("stop")
+	for _, at := range []int{1, headRows + 500} {
+		n := 0
+		err := db.Affected(ctx, o, func(notifier.AffectedAppointment) error {
+			if n++; n == at {
+				return stop
+			}
+			return nil
+		})
+		if !errors.Is(err, stop) || n != at {
+			t.Errorf("stopping at row %d: got %v after %d rows", at, err, n)
+		}
+	}
+	// The connections are back: another lookup runs to the end.
+	if err := db.Affected(ctx, o, func(notifier.AffectedAppointment) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
 }
