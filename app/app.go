@@ -170,9 +170,15 @@ func readSecret(path string) (string, error) {
 	return strings.TrimRight(string(b), "\r\n"), nil
 }
 
-// OpenStore opens the SQLite file under the data folder.
-func OpenStore(cfg *config.Config) (*store.DB, error) {
+// OpenStore opens the SQLite file under the data folder. log, when set,
+// hears of each schema migration before it is applied.
+func OpenStore(cfg *config.Config, log *slog.Logger) (*store.DB, error) {
 	db := store.NewDB(filepath.Join(cfg.DataDir, "notifier.db"))
+	if log != nil {
+		db.Migrating = func(name string) {
+			log.Info("migrating the store; the worker is ready once it is done", "migration", name)
+		}
+	}
 	if err := db.Open(); err != nil {
 		return nil, err
 	}
@@ -290,7 +296,7 @@ func NewWorker(cfg *config.Config, js jetstream.JetStream, log *slog.Logger) (*W
 	if err != nil {
 		return nil, err
 	}
-	db, err := OpenStore(cfg)
+	db, err := OpenStore(cfg, log)
 	if err != nil {
 		chain.Close()
 		return nil, err

@@ -95,3 +95,28 @@ func TestNoticesMoveToPlanningOrder(t *testing.T) {
 		t.Errorf("summary after a new outcome: %+v", s)
 	}
 }
+
+func TestOpenTellsOfEachMigration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notifier.db")
+	var told []string
+	db := NewDB(path)
+	db.Migrating = func(name string) { told = append(told, name) }
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	names, _ := fs.Glob(migrations, "migrations/*.sql")
+	if len(told) != len(names) || told[0] != "0001_initial" {
+		t.Errorf("told of %v, want the %d migrations by name", told, len(names))
+	}
+	told = nil
+	again := NewDB(path)
+	again.Migrating = func(name string) { told = append(told, name) }
+	if err := again.Open(); err != nil {
+		t.Fatal(err)
+	}
+	again.Close()
+	if len(told) != 0 {
+		t.Errorf("a migrated store told of %v again", told)
+	}
+}

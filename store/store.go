@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -35,6 +36,9 @@ type DB struct {
 
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
+	// Migrating, when set, is told of each migration before Open applies
+	// it (some rewrite a table and take a while on a large store).
+	Migrating func(name string)
 }
 
 // NewDB returns a DB for the file at path; call Open before use.
@@ -112,6 +116,9 @@ func (db *DB) migrate() error {
 		body, err := fs.ReadFile(migrations, name)
 		if err != nil {
 			return err
+		}
+		if db.Migrating != nil {
+			db.Migrating(strings.TrimSuffix(path.Base(name), ".sql"))
 		}
 		tx, err := db.w.Begin()
 		if err != nil {

@@ -41,7 +41,7 @@ func fillReplica(t *testing.T, dataDir string) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = dataDir
-	db, err := app.OpenStore(cfg)
+	db, err := app.OpenStore(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

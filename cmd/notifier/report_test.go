@@ -90,7 +90,7 @@ func planPending(t *testing.T, data string) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = data
-	db, err := app.OpenStore(cfg)
+	db, err := app.OpenStore(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
