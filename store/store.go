@@ -37,7 +37,8 @@ type DB struct {
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
 	// Migrating, when set, is told of each migration before Open applies
-	// it (some rewrite a table and take a while on a large store).
+	// it to a store made by an earlier version (some rewrite a table and
+	// take a while on a large store); a new store is not reported.
 	Migrating func(name string)
 }
 
@@ -105,6 +106,10 @@ func (db *DB) migrate() error {
 		return err
 	}
 	sort.Strings(names)
+	var applied int
+	if err := db.w.QueryRow(`SELECT count(*) FROM migrations`).Scan(&applied); err != nil {
+		return err
+	}
 	for _, name := range names {
 		var n int
 		if err := db.w.QueryRow(`SELECT count(*) FROM migrations WHERE name = ?`, name).Scan(&n); err != nil {
@@ -117,7 +122,7 @@ func (db *DB) migrate() error {
 		if err != nil {
 			return err
 		}
-		if db.Migrating != nil {
+		if db.Migrating != nil && applied > 0 {
 			db.Migrating(strings.TrimSuffix(path.Base(name), ".sql"))
 		}
 		tx, err := db.w.Begin()
