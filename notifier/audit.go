@@ -24,8 +24,7 @@ func (a *audit) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.advance(pos)
-	return follow(ctx, a.js, a.log, StreamDeliveries, pos, a.apply)
+	return follow(ctx, a.js, a.log, StreamDeliveries, a.position, pos, a.apply)
 }
 
 func (a *audit) apply(batch []jetstream.Msg) func(ctx context.Context) error {
@@ -50,13 +49,9 @@ func (a *audit) apply(batch []jetstream.Msg) func(ctx context.Context) error {
 		changes = append(changes, c)
 	}
 	return func(ctx context.Context) error {
-		if len(changes) == 0 {
-			return nil
-		}
 		if err := a.store.ApplyDeliveries(ctx, changes); err != nil {
 			return err
 		}
-		a.advance(changes[len(changes)-1].Seq)
 		if a.manual != nil {
 			for _, c := range changes {
 				if c.Delivery != nil && c.Delivery.Outcome == OutcomeManual {

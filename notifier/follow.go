@@ -25,18 +25,25 @@ const (
 const linger = 20 * time.Millisecond
 
 // prepareFunc turns a batch of a stream's messages, in order, into the write
-// that applies them to the store. It runs while the previous batch is being
-// written, so decoding and SQLite use two processors.
+// that applies them to the store (which moves the stored position with
+// them). It runs while the previous batch is being written, so decoding and
+// SQLite use two processors.
 type prepareFunc func(batch []jetstream.Msg) (write func(ctx context.Context) error)
 
 // follow keeps a materialised view up to date with a stream: it reads the
-// stream in order from the message after position (an ordered consumer, so
-// no state is kept on the server), prepares batches of what arrives within
-// linger of the first, up to maxBatch, and writes them one after another.
-// It returns when ctx ends.
-func follow(ctx context.Context, js jetstream.JetStream, log *slog.Logger, stream string, position uint64, prepare prepareFunc) error {
+// stream in order from the message after start, the view's position stored
+// with it (an ordered consumer, so no state is kept on the server), prepares
+// batches of what arrives within linger of the first, up to maxBatch, writes
+// them one after another and moves view past each batch once it is
+// written. It returns when ctx ends.
+func follow(ctx context.Context, js jetstream.JetStream, log *slog.Logger, stream string, view *position, start uint64, prepare prepareFunc) error {
+	view.advance(start)
+	position := start
 	for {
-		err := followOnce(ctx, js, stream, position, prepare, func(seq uint64) { position = seq })
+		err := followOnce(ctx, js, stream, position, prepare, func(seq uint64) {
+			position = seq
+			view.advance(seq)
+		})
 		if ctx.Err() != nil {
 			return nil
 		}

@@ -55,8 +55,7 @@ func (v *plansView) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	v.advance(pos)
-	return follow(ctx, v.js, v.log, StreamPlans, pos, v.apply)
+	return follow(ctx, v.js, v.log, StreamPlans, v.position, pos, v.apply)
 }
 
 func (v *plansView) apply(batch []jetstream.Msg) func(ctx context.Context) error {
@@ -68,12 +67,7 @@ func (v *plansView) apply(batch []jetstream.Msg) func(ctx context.Context) error
 		}
 		var r PlanRecord
 		err = json.Unmarshal(m.Data(), &r)
-		if err == nil && len(r.Notices) > 0 {
-			r.Notices = slices.DeleteFunc(r.Notices, func(n *PlannedNotice) bool { return n == nil || n.ID == "" })
-			if len(r.Notices) == 0 {
-				r.Notices = nil
-			}
-		}
+		r.Notices = slices.DeleteFunc(r.Notices, func(n *PlannedNotice) bool { return n == nil || n.ID == "" })
 		if r.Notice != nil && r.Notice.ID == "" {
 			r.Notice = nil
 		}
@@ -84,16 +78,7 @@ func (v *plansView) apply(batch []jetstream.Msg) func(ctx context.Context) error
 		}
 		changes = append(changes, PlanChange{Seq: md.Sequence.Stream, Record: &r})
 	}
-	return func(ctx context.Context) error {
-		if len(changes) == 0 {
-			return nil
-		}
-		if err := v.store.ApplyPlans(ctx, changes); err != nil {
-			return err
-		}
-		v.advance(changes[len(changes)-1].Seq)
-		return nil
-	}
+	return func(ctx context.Context) error { return v.store.ApplyPlans(ctx, changes) }
 }
 
 // plannedRecord is what PLANS keeps of a notice: no contact data.

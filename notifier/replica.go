@@ -27,8 +27,7 @@ func (r *replica) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.advance(pos)
-	return follow(ctx, r.js, r.log, StreamAppointments, pos, r.apply)
+	return follow(ctx, r.js, r.log, StreamAppointments, r.position, pos, r.apply)
 }
 
 func (r *replica) apply(batch []jetstream.Msg) func(ctx context.Context) error {
@@ -51,13 +50,9 @@ func (r *replica) apply(batch []jetstream.Msg) func(ctx context.Context) error {
 		changes = append(changes, c)
 	}
 	return func(ctx context.Context) error {
-		if len(changes) == 0 {
-			return nil
-		}
 		if err := r.store.ApplyAppointments(ctx, changes); err != nil {
 			return err
 		}
-		r.advance(changes[len(changes)-1].Seq)
 		if md, err := batch[len(batch)-1].Metadata(); err == nil {
 			r.obs.ReplicaLag(md.NumPending)
 		}

@@ -11,6 +11,9 @@ import (
 type Store interface {
 	// Position is the sequence of the last message of stream applied.
 	Position(ctx context.Context, stream string) (uint64, error)
+	// ApplyAppointments, ApplyDeliveries and ApplyPlans apply a batch of
+	// a stream's messages in one transaction with the stream's position;
+	// an empty batch changes nothing.
 	ApplyAppointments(ctx context.Context, changes []AppointmentChange) error
 	ApplyDeliveries(ctx context.Context, changes []DeliveryChange) error
 	// ApplyPlans records planned notices, handled events and refused

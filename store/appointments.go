@@ -179,11 +179,11 @@ func (db *DB) Affected(ctx context.Context, o *notifier.Outage, fn func(notifier
 }
 
 // queryAppointments runs q, which selects appointmentColumns and one more
-// column, and calls fn for each row.
-func queryAppointments(ctx context.Context, tx *sql.Tx, facility, q string, args []any, fn func(notifier.AffectedAppointment) error) error {
-	rows, err := tx.QueryContext(ctx, q, args...)
+// column, and calls fn for each row; db is the database or a transaction.
+func queryAppointments(ctx context.Context, db querier, facility, q string, args []any, fn func(notifier.AffectedAppointment) error) error {
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return fmt.Errorf("query affected appointments: %w", err)
+		return fmt.Errorf("query appointments: %w", err)
 	}
 	return scanAppointments(rows, facility, fn)
 }
@@ -261,15 +261,11 @@ func byID(ctx context.Context, q querier, facility string, ids []string, fn func
 	if err != nil {
 		return err
 	}
-	rows, err := q.QueryContext(ctx, `SELECT `+appointmentColumns+`,
+	return queryAppointments(ctx, q, facility, `SELECT `+appointmentColumns+`,
 		min(start_ms) OVER (PARTITION BY patient_id) AS first_ms
 		FROM appointments
 		WHERE facility = ? AND id IN (SELECT value FROM json_each(?))
-		ORDER BY first_ms, patient_id, start_ms, id`, facility, string(list))
-	if err != nil {
-		return fmt.Errorf("query appointments: %w", err)
-	}
-	return scanAppointments(rows, facility, fn)
+		ORDER BY first_ms, patient_id, start_ms, id`, []any{facility, string(list)}, fn)
 }
 
 // queryStrings returns the first column of every row.
@@ -293,9 +289,6 @@ func queryStrings(ctx context.Context, q querier, query string, args ...any) ([]
 // Appointments calls fn for every appointment of the facility in the
 // replica, by id.
 func (db *DB) Appointments(ctx context.Context, facility string, fn func(notifier.AffectedAppointment) error) error {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+appointmentColumns+`, 0 FROM appointments WHERE facility = ? ORDER BY id`, facility)
-	if err != nil {
-		return fmt.Errorf("query appointments: %w", err)
-	}
-	return scanAppointments(rows, facility, fn)
+	return queryAppointments(ctx, db.r, facility,
+		`SELECT `+appointmentColumns+`, 0 FROM appointments WHERE facility = ? ORDER BY id`, []any{facility}, fn)
 }

@@ -133,34 +133,28 @@ type ManualNotice struct {
 
 // ManualNotices lists an outage's manual notices, soonest appointment first.
 func (db *DB) ManualNotices(ctx context.Context, outageID string) ([]ManualNotice, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, patient_id, appointment_ids, earliest_ms FROM notices
+	rows, err := db.r.QueryContext(ctx, `SELECT id, patient_id, appointment_ids, earliest_ms, trail FROM notices
 		WHERE outage_id = ? AND outcome = ? ORDER BY earliest_ms, patient_id`, outageID, notifier.OutcomeManual)
 	if err != nil {
 		return nil, err
 	}
+	defer rows.Close()
 	var out []ManualNotice
 	for rows.Next() {
 		var m ManualNotice
-		var ids string
+		var ids, trail string
 		var earliest int64
-		if err := rows.Scan(&m.NoticeID, &m.PatientID, &ids, &earliest); err != nil {
-			rows.Close()
+		if err := rows.Scan(&m.NoticeID, &m.PatientID, &ids, &earliest, &trail); err != nil {
 			return nil, err
 		}
 		_ = json.Unmarshal([]byte(ids), &m.AppointmentIDs)
 		m.Earliest = time.UnixMilli(earliest).UTC()
-		out = append(out, m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for i := range out {
-		if out[i].Trail, err = db.Trail(ctx, out[i].NoticeID); err != nil {
+		if m.Trail, err = decodeTrail(trail); err != nil {
 			return nil, err
 		}
+		out = append(out, m)
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // Trail returns the attempts recorded for a notice, in order.
