@@ -319,7 +319,7 @@ func WaitForOutcomes(ctx context.Context, db *store.DB, ev *notifier.Event, fn f
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
-		planned, err := db.HasEvent(ctx, ev.Source, ev.ID)
+		planned, err := db.HasEvent(ctx, ev.Outage.Facility, ev.Source, ev.ID)
 		if err != nil {
 			return store.Summary{}, err
 		}

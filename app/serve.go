@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"time"
 
+	"golang.org/x/net/netutil"
+
 	"github.com/postponement/notifier/config"
 	"github.com/postponement/notifier/metrics"
 	"github.com/postponement/notifier/web"
@@ -58,11 +60,11 @@ func Serve(cfg *config.Config, w *Worker, conn *Conn, m *metrics.Metrics, log *s
 		}
 		h = requireToken(token, h)
 	}
-	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
+	ln, err := listenHTTP(cfg.HTTP.Addr, cfg.HTTP.MaxConns)
 	if err != nil {
 		return nil, fmt.Errorf("http.addr: %w", err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := newHTTPServer(h)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("status page stopped", "err", err)
@@ -88,4 +90,38 @@ func requireToken(token string, next http.Handler) http.Handler {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="notifier"`)
 		http.Error(w, "a bearer token is required", http.StatusUnauthorized)
 	})
+}
+
+// The HTTP server's limits: a client that is slow to send its request, that
+// reads its answer slowly or that keeps an idle connection open is cut off,
+// so that unauthenticated clients cannot hold connections for ever.
+const (
+	httpReadHeaderTimeout = 10 * time.Second
+	httpReadTimeout       = 30 * time.Second
+	httpWriteTimeout      = 2 * time.Minute // a call-list CSV of a large outage
+	httpIdleTimeout       = 60 * time.Second
+	httpMaxHeaderBytes    = 32 << 10
+)
+
+// listenHTTP listens on addr and accepts at most maxConns connections at
+// once.
+func listenHTTP(addr string, maxConns int) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return netutil.LimitListener(ln, maxConns), nil
+}
+
+// newHTTPServer is the server of the status page, API and webhooks, with
+// its limits.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: httpReadHeaderTimeout,
+		ReadTimeout:       httpReadTimeout,
+		WriteTimeout:      httpWriteTimeout,
+		IdleTimeout:       httpIdleTimeout,
+		MaxHeaderBytes:    httpMaxHeaderBytes,
+	}
 }

@@ -55,7 +55,14 @@ type HTTP struct {
 	// ("Authorization: Bearer <token>"), /healthz excepted. Required when
 	// addr is not a loopback address; optional on loopback.
 	TokenFile string `yaml:"token_file"`
+	// MaxConns caps the connections served at once (default 256); more
+	// wait to be accepted, so a flood of idle clients cannot use up the
+	// process's file descriptors, which the embedded NATS server shares.
+	MaxConns int `yaml:"max_conns"`
 }
+
+// DefaultHTTPMaxConns is http.max_conns when the configuration is silent.
+const DefaultHTTPMaxConns = 256
 
 // NATS says which NATS to use.
 type NATS struct {
@@ -290,6 +297,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Dispatch.ShutdownGrace <= 0 {
 		c.Dispatch.ShutdownGrace = 30 * time.Second
+	}
+	if c.HTTP.MaxConns <= 0 {
+		c.HTTP.MaxConns = DefaultHTTPMaxConns
 	}
 	if c.HTTP.Addr == "" {
 		c.HTTP.Addr = "127.0.0.1:8025"

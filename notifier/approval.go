@@ -62,15 +62,10 @@ func (p *planner) mustHold(ctx context.Context, o *Outage, told map[string]bool)
 // approve releases an outage held for approval: its notices move from
 // their held subject to the dispatchers'.
 func (p *planner) approve(ctx context.Context, m jetstream.Msg, h *HandledEvent, log *slog.Logger) error {
-	prev, state, ok, err := p.store.Outage(ctx, h.Outage.OutageID)
+	// inFacility has made sure the outage is declared, in this facility.
+	prev, state, _, err := p.store.Outage(ctx, h.Outage.OutageID)
 	if err != nil {
 		return err
-	}
-	if !ok {
-		// Approved before it was declared: the declaration will not be held.
-		log.Warn("approval of an unknown outage; it will not be held when declared")
-		h.State = OutageApproved
-		return nil
 	}
 	if state != OutageHeld && state != OutageApproved {
 		log.Warn("approval of an outage that is not held; nothing to release", "state", state)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -71,16 +72,7 @@ func (p *planner) handle(ctx context.Context, m jetstream.Msg) {
 	log := p.log.With("subject", m.Subject(), "seq", md.Sequence.Stream)
 	ev, err := p.decode(m)
 	if err != nil {
-		log.Warn("outage event rejected", "reason", err.Error())
-		p.obs.Rejected(StreamOutages)
-		reject := &Reject{At: p.now().UTC(), Stream: StreamOutages, Subject: m.Subject(), Seq: md.Sequence.Stream, Reason: err.Error()}
-		id := fmt.Sprintf("reject:%s:%d", StreamOutages, md.Sequence.Stream)
-		if err := p.record(ctx, id, &PlanRecord{Reject: reject}); err != nil {
-			log.Error("record rejected event", "err", err)
-			m.NakWithDelay(5 * time.Second)
-			return
-		}
-		m.Term()
+		p.reject(ctx, m, md.Sequence.Stream, err, log)
 		return
 	}
 	p.obs.Consumed(StreamOutages)
@@ -90,6 +82,10 @@ func (p *planner) handle(ctx context.Context, m jetstream.Msg) {
 			m.Nak()
 			return
 		}
+		if errors.Is(err, ErrInvalid) {
+			p.reject(ctx, m, md.Sequence.Stream, err, log)
+			return
+		}
 		log.Error("planning failed; the event will be tried again", "err", err)
 		m.NakWithDelay(5 * time.Second)
 		return
@@ -97,6 +93,20 @@ func (p *planner) handle(ctx context.Context, m jetstream.Msg) {
 	if err := m.DoubleAck(ctx); err != nil {
 		log.Error("acknowledge outage event", "err", err)
 	}
+}
+
+// reject records why an outage event is refused and terminates it.
+func (p *planner) reject(ctx context.Context, m jetstream.Msg, seq uint64, why error, log *slog.Logger) {
+	log.Warn("outage event rejected", "reason", why.Error())
+	p.obs.Rejected(StreamOutages)
+	reject := &Reject{At: p.now().UTC(), Stream: StreamOutages, Subject: m.Subject(), Seq: seq, Reason: why.Error()}
+	id := fmt.Sprintf("reject:%s:%d", StreamOutages, seq)
+	if err := p.record(ctx, id, &PlanRecord{Reject: reject}); err != nil {
+		log.Error("record rejected event", "err", err)
+		m.NakWithDelay(5 * time.Second)
+		return
+	}
+	m.Term()
 }
 
 func (p *planner) decode(m jetstream.Msg) (*Event, error) {
@@ -124,7 +134,7 @@ func (p *planner) plan(ctx context.Context, m jetstream.Msg, ev *Event, log *slo
 	if err := p.waitForViews(ctx, m); err != nil {
 		return err
 	}
-	seen, err := p.store.HasEvent(ctx, ev.Source, ev.ID)
+	seen, err := p.store.HasEvent(ctx, ev.Outage.Facility, ev.Source, ev.ID)
 	if err != nil {
 		return err
 	}
@@ -132,13 +142,39 @@ func (p *planner) plan(ctx context.Context, m jetstream.Msg, ev *Event, log *slo
 		log.Info("outage event already handled; nothing new to send")
 		return nil
 	}
+	if err := p.inFacility(ctx, ev); err != nil {
+		return err
+	}
 	handled, err := p.apply(ctx, m, ev, log)
 	if err != nil {
 		return err
 	}
 	// Recorded last: an event whose planning was cut short is planned again
 	// when it is redelivered.
-	return p.record(ctx, "event:"+handled.Key(), &PlanRecord{Event: handled})
+	return p.record(ctx, "event:"+handled.Outage.Facility+"/"+handled.Key(), &PlanRecord{Event: handled})
+}
+
+// inFacility refuses an event that would act on an outage outside the
+// facility whose subject it came on: an event on outages.<f> sees and acts
+// on outages of f alone, so a facility without signing keys cannot release,
+// resolve or widen another facility's outage. Approving or resolving an
+// outage that was never declared is refused too: an approval cannot come
+// before the declaration it approves.
+func (p *planner) inFacility(ctx context.Context, ev *Event) error {
+	prev, _, ok, err := p.store.Outage(ctx, ev.Outage.OutageID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case ok && prev.Facility != ev.Outage.Facility:
+		return invalid(fmt.Errorf("outage %q belongs to another facility: an event on %s.%s acts only on that facility's outages",
+			ev.Outage.OutageID, SubjectOutages, ev.Outage.Facility))
+	case !ok && ev.Type == EventApproved:
+		return invalid(fmt.Errorf("approval of outage %q, which is not declared: an approval cannot come before its declaration", ev.Outage.OutageID))
+	case !ok && ev.Type == EventResolved:
+		return invalid(fmt.Errorf("outage %q is not declared: nothing to resolve", ev.Outage.OutageID))
+	}
+	return nil
 }
 
 // apply plans the event's notices and returns the record of it.
@@ -209,13 +245,9 @@ func (p *planner) apply(ctx context.Context, m jetstream.Msg, ev *Event, log *sl
 // waiting for a postponed appointment that services have resumed.
 func (p *planner) resolve(ctx context.Context, m jetstream.Msg, h *HandledEvent, log *slog.Logger) error {
 	h.State = OutageResolved
-	prev, _, ok, err := p.store.Outage(ctx, h.Outage.OutageID)
+	prev, _, _, err := p.store.Outage(ctx, h.Outage.OutageID)
 	if err != nil {
 		return err
-	}
-	if !ok {
-		log.Warn("resolved an outage that was never declared")
-		return nil
 	}
 	notify := h.Outage.Notify
 	h.Outage = prev

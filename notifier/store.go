@@ -20,8 +20,9 @@ type Store interface {
 	// events from the PLANS stream.
 	ApplyPlans(ctx context.Context, changes []PlanChange) error
 	AddReject(ctx context.Context, r Reject) error
-	// HasEvent reports whether an event with this source and id was handled.
-	HasEvent(ctx context.Context, source, id string) (bool, error)
+	// HasEvent reports whether an event of this facility with this source
+	// and id was handled.
+	HasEvent(ctx context.Context, facility, source, id string) (bool, error)
 	// Outage returns an outage's latest data and state; ok is false when
 	// it is unknown.
 	Outage(ctx context.Context, id string) (o Outage, state string, ok bool, err error)

@@ -155,8 +155,10 @@ func PublishAppointment(js jetstream.JetStream, a *Appointment) (jetstream.PubAc
 }
 
 // PublishEvent publishes an outage event and waits for the stream's
-// acknowledgement. The message id is the event's source and id, so a
-// re-published event is dropped by JetStream within its duplicate window.
+// acknowledgement. The message id is the event's facility, source and id,
+// so a re-published event is dropped by JetStream within its duplicate
+// window, and one facility's event cannot hide another's that reuses its
+// source and id.
 func PublishEvent(ctx context.Context, js jetstream.JetStream, ev *Event) error {
 	data, err := jsonMarshal(ev)
 	if err != nil {
@@ -164,7 +166,7 @@ func PublishEvent(ctx context.Context, js jetstream.JetStream, ev *Event) error 
 	}
 	msg := nats.NewMsg(OutageSubject(ev.Outage.Facility))
 	msg.Data = data
-	msg.Header.Set(jetstream.MsgIDHeader, ev.Source+"#"+ev.ID)
+	msg.Header.Set(jetstream.MsgIDHeader, ev.Outage.Facility+"/"+ev.Source+"#"+ev.ID)
 	_, err = js.PublishMsg(ctx, msg)
 	return err
 }

@@ -124,7 +124,38 @@ func TestOpenTellsOfMigrationsOfAnOlderStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	older.Close()
-	if !slices.Equal(told, []string{"0005_notices_in_planning_order"}) {
-		t.Errorf("told of %v, want 0005_notices_in_planning_order", told)
+	if want := []string{"0005_notices_in_planning_order", "0006_events_by_facility"}; !slices.Equal(told, want) {
+		t.Errorf("told of %v, want %v", told, want)
+	}
+}
+
+// TestMigrateEventsByFacility: events handled before the migration stay
+// handled, for their facility alone, and another facility's event with the
+// same source and id can be recorded beside them.
+func TestMigrateEventsByFacility(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notifier.db")
+	raw := storeBefore(t, path, "migrations/0006")
+	if _, err := raw.Exec(`INSERT INTO events (source, id, type, outage_id, facility, received_at, data)
+		VALUES ('/scheduling/ukd', 'e-1', 'outage.declared', 'o-1', 'ukd', '2020-10-21T00:00:00Z', '{}')`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	db := NewDB(path)
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		facility string
+		want     bool
+	}{{"ukd", true}, {"other", false}} {
+		if got, err := db.HasEvent(ctx, tc.facility, "/scheduling/ukd", "e-1"); err != nil || got != tc.want {
+			t.Errorf("HasEvent(%s) = %v, %v; want %v", tc.facility, got, err, tc.want)
+		}
+	}
+	if _, err := db.w.Exec(`INSERT INTO events (source, id, type, outage_id, facility, received_at, data)
+		VALUES ('/scheduling/ukd', 'e-1', 'outage.declared', 'o-2', 'other', '2020-10-21T00:00:00Z', '{}')`); err != nil {
+		t.Errorf("another facility's event with the same source and id: %v", err)
 	}
 }

@@ -80,7 +80,7 @@ func (db *DB) Outages(ctx context.Context) ([]OutageRecord, error) {
 // nothing about planning.
 func (db *DB) outagesPlanning(ctx context.Context) ([]notifier.Outage, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT outage_id, min(facility) FROM notices n
-		WHERE event_key <> '' AND NOT EXISTS (SELECT 1 FROM events e WHERE e.source || '#' || e.id = n.event_key)
+		WHERE event_key <> '' AND NOT EXISTS (SELECT 1 FROM events e WHERE e.facility = n.facility AND e.source || '#' || e.id = n.event_key)
 		GROUP BY outage_id ORDER BY outage_id`)
 	if err != nil {
 		return nil, err

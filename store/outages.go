@@ -23,11 +23,12 @@ func (db *DB) Outage(ctx context.Context, id string) (o notifier.Outage, state s
 	return o, state, true, json.Unmarshal([]byte(data), &o)
 }
 
-// HasEvent reports whether an event with this CloudEvents source and id has
-// been recorded.
-func (db *DB) HasEvent(ctx context.Context, source, id string) (bool, error) {
+// HasEvent reports whether an event of this facility with this CloudEvents
+// source and id has been recorded.
+func (db *DB) HasEvent(ctx context.Context, facility, source, id string) (bool, error) {
 	var n int
-	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE source = ? AND id = ?`, source, id).Scan(&n)
+	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE facility = ? AND source = ? AND id = ?`,
+		facility, source, id).Scan(&n)
 	return n > 0, err
 }
 
