@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -258,4 +259,45 @@ func TestUrgentNoticesGoFirst(t *testing.T) {
 		t.Errorf("the urgent notice waited for the whole backlog")
 	}
 	e.waitFor(backlog)
+}
+
+// TestRelaySilentAfterData: a relay that reads the whole message and then
+// never answers may deliver it. The notice is not sent there again (it
+// could arrive twice); it goes on to the call list, whose reasons say the
+// patient may have the message.
+func TestRelaySilentAfterData(t *testing.T) {
+	e := newEnv(t)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	var calls atomic.Int64
+	silent := e.startRelay(relay.Options{Data: func([]string, []byte) error {
+		calls.Add(1)
+		<-release
+		return nil
+	}})
+	ch := smtpChannel("relay", silent.Addr())
+	ch.CommandTimeout = 300 * time.Millisecond
+	e.cfg.Channels = append(e.cfg.Channels[:0], ch)
+	e.startWorker()
+	e.importCSV(fixture)
+	ev := sampleOutage(t, "evt-1")
+	s := e.declare(ev)
+	if s.Delivered != 0 || s.Manual == 0 {
+		t.Fatalf("summary %+v, want every notice on the call list", s)
+	}
+	manual, err := e.w.DB.ManualNotices(context.Background(), ev.Outage.OutageID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unconfirmed := 0
+	for _, m := range manual {
+		for _, a := range m.Trail {
+			if a.Result == notifier.ResultUnconfirmed && strings.Contains(a.Reason, "sent, unconfirmed") {
+				unconfirmed++
+			}
+		}
+	}
+	if unconfirmed == 0 || int64(unconfirmed) != calls.Load() {
+		t.Errorf("%d unconfirmed attempts for %d messages the relay read, want one each and at least one", unconfirmed, calls.Load())
+	}
 }

@@ -138,6 +138,27 @@ func LimitRows(rows Rows, max int) Rows {
 	return &limitedRows{rows: rows, max: max}
 }
 
+// AdmitRows refuses the rows the facility's own rules refuse (see
+// notifier.Facility.Admit), as the worker's replica would.
+func AdmitRows(rows Rows, f notifier.Facility) Rows {
+	return admittedRows{rows, f}
+}
+
+type admittedRows struct {
+	rows Rows
+	f    notifier.Facility
+}
+
+func (a admittedRows) Next() (importer.Row, error) {
+	r, err := a.rows.Next()
+	if err == nil && r.Err == nil {
+		if err := a.f.Admit(&r.Appointment); err != nil {
+			return importer.Row{Line: r.Line, Err: &importer.LineError{Line: r.Line, Err: err}}, nil
+		}
+	}
+	return r, err
+}
+
 type limitedRows struct {
 	rows Rows
 	max  int

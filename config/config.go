@@ -112,6 +112,10 @@ type Facility struct {
 	// SensitiveDepartments appear in notices under a neutral label ("your
 	// appointment at our hospital"), never by name or location.
 	SensitiveDepartments []string `yaml:"sensitive_departments"`
+	// AllowAddressLiterals admits patient e-mail addresses such as
+	// jana@[192.0.2.1], which name a host by its IP address; refused by
+	// default.
+	AllowAddressLiterals bool `yaml:"allow_address_literals"`
 }
 
 // Channel is one link of the fallback chain.
@@ -417,7 +421,7 @@ func (c *Config) FacilityMap() map[string]notifier.Facility {
 		lang := strings.ToLower(f.Language)
 		nf := notifier.Facility{ID: id, Name: f.Name, ShortName: f.ShortName, TimeZone: f.TimeZone, Language: lang,
 			Country: strings.ToUpper(f.Country), ApprovalThreshold: f.ApprovalThreshold,
-			SensitiveDepartments: f.SensitiveDepartments}
+			SensitiveDepartments: f.SensitiveDepartments, AllowAddressLiterals: f.AllowAddressLiterals}
 		nf.Keys, nf.Approvers = parseKeys(f.Keys), parseKeys(f.Approvers)
 		nf.RequireSigned = len(nf.Keys) > 0
 		if f.RequireSignedEvents != nil {

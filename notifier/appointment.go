@@ -83,6 +83,9 @@ func DecodeAppointment(data []byte, facility, id string) (Appointment, error) {
 	if len(data) > MaxRecordSize {
 		return a, invalid(fmt.Errorf("record is %d bytes, at most %d allowed", len(data), MaxRecordSize))
 	}
+	if err := uniqueKeys(data); err != nil {
+		return a, invalid(fmt.Errorf("not a JSON appointment record: %w", err))
+	}
 	if err := json.Unmarshal(data, &a); err != nil {
 		return a, invalid(fmt.Errorf("not a JSON appointment record: %w", jsonError(err)))
 	}
@@ -143,8 +146,8 @@ func (a *Appointment) Normalize() error {
 	if p.Language != "" && !languagePattern.MatchString(p.Language) {
 		errs = append(errs, errors.New("patient.language: not a language code such as de, en or tr"))
 	}
-	if p.Email != "" && !validEmail(p.Email) {
-		errs = append(errs, errors.New("patient.email: not a plain e-mail address"))
+	if p.Email != "" {
+		errs = append(errs, checkEmail(p.Email))
 	}
 	if p.Phone != "" && !validPhone(p.Phone) {
 		errs = append(errs, errors.New("patient.phone: not a phone number"))
@@ -169,14 +172,45 @@ func validPhone(s string) bool {
 	return digits >= 3 && phonePattern.MatchString(s)
 }
 
-// validEmail accepts a bare addr-spec (no display name, no comments) of
-// printable ASCII or UTF-8 without spaces or control characters.
-func validEmail(s string) bool {
-	if len(s) > 254 || strings.ContainsAny(s, " \t\r\n\x00<>,;\"") || strings.IndexFunc(s, unicode.IsControl) >= 0 {
-		return false
+// maxLocalPart is RFC 5321's limit on the part of an address before the @.
+const maxLocalPart = 64
+
+// checkEmail accepts a bare addr-spec (no display name, no comments) of
+// printable ASCII or UTF-8 without spaces or control characters, with a
+// local part of at most 64 octets. "%" and "!" are ordinary characters of a
+// local part: the relay receives the address as written, and no source
+// route is ever followed by the worker. Address literals (x@[192.0.2.1])
+// pass here; a facility admits them only when configured to (see Admit).
+func checkEmail(s string) error {
+	if len(s) > 254 || strings.ContainsAny(s, " \t\r\n\x00<>,;\"") || strings.IndexFunc(s, unicode.IsControl) >= 0 || hiddenRune(s) >= 0 {
+		return errors.New("patient.email: not a plain e-mail address")
 	}
 	addr, err := mail.ParseAddress(s)
-	return err == nil && addr.Name == "" && addr.Address == s && strings.Count(s, "@") == 1
+	if err != nil || addr.Name != "" || addr.Address != s || strings.Count(s, "@") != 1 {
+		return errors.New("patient.email: not a plain e-mail address")
+	}
+	if at := strings.IndexByte(s, '@'); at > maxLocalPart {
+		return fmt.Errorf("patient.email: the part before the @ is %d octets, at most %d allowed", at, maxLocalPart)
+	}
+	return nil
+}
+
+// AddressLiteral reports whether an e-mail address names a host by its IP
+// address (x@[192.0.2.1]) rather than by a domain.
+func AddressLiteral(email string) bool {
+	at := strings.LastIndexByte(email, '@')
+	return at >= 0 && strings.HasPrefix(email[at+1:], "[")
+}
+
+// Admit applies the facility's own rules to a valid appointment: an e-mail
+// address literal, which sends the notice to whatever host it names instead
+// of the patient's mail provider, is refused unless the facility allows it.
+// Errors wrap ErrInvalid.
+func (f Facility) Admit(a *Appointment) error {
+	if AddressLiteral(a.Patient.Email) && !f.AllowAddressLiterals {
+		return invalid(fmt.Errorf("patient.email: an address literal (x@[192.0.2.1]) is not accepted; facilities.%s.allow_address_literals allows it", f.ID))
+	}
+	return nil
 }
 
 // baseLanguage turns "de-DE" or "DE" into "de".

@@ -54,6 +54,12 @@ func TestDecodeAppointment(t *testing.T) {
 		{"display name in email", strings.Replace(goodRecord, `jana.mueller@example.org`, `Jana <jana@example.org>`, 1), "ukd", "A-1001", "patient.email"},
 		{"bad phone", strings.Replace(goodRecord, `+49 211 5550101`, `call me`, 1), "ukd", "A-1001", "patient.phone"},
 		{"oversized", `{"id":"A-1001","x":"` + strings.Repeat("x", MaxRecordSize) + `"}`, "ukd", "A-1001", "at most"},
+		{"bidi override in name", strings.Replace(goodRecord, `Jana Müller`, "Jana \u202eMüller", 1), "ukd", "A-1001", "patient.name: contains an invisible formatting character (U+202E)"},
+		{"zero-width space in department", strings.Replace(goodRecord, `cardiology`, "cardio\u200blogy", 1), "ukd", "A-1001", "department: contains an invisible"},
+		{"isolate in location", strings.Replace(goodRecord, `Building 13`, "Building \u206613", 1), "ukd", "A-1001", "location: contains an invisible"},
+		{"long local part", strings.Replace(goodRecord, `jana.mueller@`, strings.Repeat("j", 65)+`@`, 1), "ukd", "A-1001", "patient.email: the part before the @ is 65 octets, at most 64"},
+		{"names differing in case", strings.Replace(goodRecord, `"kind":"outpatient",`, `"kind":"outpatient","KIND":"inpatient",`, 1), "ukd", "A-1001", `the member "KIND" appears twice`},
+		{"duplicate patient name", strings.Replace(goodRecord, `"language":"de",`, `"language":"de","Language":"tr",`, 1), "ukd", "A-1001", "appears twice"},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
@@ -71,6 +77,47 @@ func TestDecodeAppointment(t *testing.T) {
 				t.Errorf("error %q repeats patient data", err)
 			}
 		})
+	}
+}
+
+func TestEmailAddresses(t *testing.T) {
+	good := []string{"jana@example.org", strings.Repeat("j", 64) + "@example.org", "jana%relay@example.org", "host!jana@example.org", "jörg@exämple.de"}
+	for _, e := range good {
+		if err := checkEmail(e); err != nil {
+			t.Errorf("%s: %v", e, err)
+		}
+	}
+	for _, e := range []string{"jana@", "@example.org", "a@b@c", "jana@exa mple.org", "ja\u200bna@example.org"} {
+		if checkEmail(e) == nil {
+			t.Errorf("%q accepted", e)
+		}
+	}
+	a := Appointment{Patient: Patient{Email: "jana@[127.0.0.1]"}}
+	if err := checkEmail(a.Patient.Email); err != nil {
+		t.Fatalf("an address literal is a valid address: %v", err)
+	}
+	if err := (Facility{ID: "ukd"}).Admit(&a); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "facilities.ukd.allow_address_literals") {
+		t.Errorf("address literal admitted by default: %v", err)
+	}
+	if err := (Facility{ID: "ukd", AllowAddressLiterals: true}).Admit(&a); err != nil {
+		t.Errorf("address literal refused although allowed: %v", err)
+	}
+	a.Patient.Email = "jana@example.org"
+	if err := (Facility{ID: "ukd"}).Admit(&a); err != nil {
+		t.Errorf("a plain address refused: %v", err)
+	}
+}
+
+func TestUniqueKeys(t *testing.T) {
+	for _, doc := range []string{`{}`, `[]`, `{"a":{"a":1},"b":[{"a":1},{"a":2}]}`, `{"a":"A","A2":1}`, `"x"`, `{"a":[[],{}],"b":null}`} {
+		if err := uniqueKeys([]byte(doc)); err != nil {
+			t.Errorf("%s: %v", doc, err)
+		}
+	}
+	for _, doc := range []string{`{"a":1,"a":2}`, `{"x":{"Ab":1,"aB":2}}`, `[{"k":1,"\u212a":2}]`, `{"s":1,"\u017f":2}`, `{"a":[1,{"b":1}],"A":2}`, strings.Repeat("[", 40) + strings.Repeat("]", 40)} {
+		if uniqueKeys([]byte(doc)) == nil {
+			t.Errorf("%s accepted", doc)
+		}
 	}
 }
 

@@ -373,6 +373,9 @@ func (c *Chain) attempt(ctx context.Context, l Link, m *Message) (Attempt, *Send
 		a.Result, a.Class, a.Reason = ResultFailed, ClassOf(err).String(), err.Error()
 		if se != nil {
 			a.Code, a.Enhanced = se.Code, se.Enhanced
+			if se.Unconfirmed {
+				a.Result = ResultUnconfirmed
+			}
 		}
 		if ClassOf(err) != BadAddress {
 			l.stats.failed(a.At, a.Reason)

@@ -16,6 +16,9 @@ const (
 	ResultAccepted = "accepted"
 	ResultFailed   = "failed"
 	ResultSkipped  = "skipped"
+	// ResultUnconfirmed: the channel took the whole message but never
+	// confirmed it; the patient may have it. The chain goes on.
+	ResultUnconfirmed = "unconfirmed"
 )
 
 // Delivery is the outcome of one notice, published on deliveries.<facility>

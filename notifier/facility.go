@@ -31,6 +31,9 @@ type Facility struct {
 	ApprovalThreshold int
 	// SensitiveDepartments are shown in notices under a neutral label.
 	SensitiveDepartments []string
+	// AllowAddressLiterals admits patient e-mail addresses of the form
+	// x@[192.0.2.1]; see Admit.
+	AllowAddressLiterals bool
 }
 
 // verify checks an event's signature as the facility requires, and

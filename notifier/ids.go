@@ -3,6 +3,7 @@ package notifier
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -49,5 +50,21 @@ func checkText(field, s string, max int) error {
 			return fmt.Errorf("%s: contains a control character (%U)", field, r)
 		}
 	}
+	if i := hiddenRune(s); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		return fmt.Errorf("%s: contains an invisible formatting character (%U)", field, r)
+	}
 	return nil
+}
+
+// hiddenRune returns the index of the first bidirectional override or
+// isolate (U+202A–U+202E, U+2066–U+2069), zero-width or directional mark
+// (U+200B–U+200F) or byte-order mark (U+FEFF) in s, or -1. They change
+// how a notice reads without showing themselves: a name can be made to
+// display as another, a link as another link.
+func hiddenRune(s string) int {
+	return strings.IndexFunc(s, func(r rune) bool {
+		return (r >= 0x200B && r <= 0x200F) || (r >= 0x202A && r <= 0x202E) ||
+			(r >= 0x2066 && r <= 0x2069) || r == 0xFEFF
+	})
 }

@@ -94,6 +94,9 @@ func DecodeEvent(data []byte, facility string) (*Event, error) {
 		return nil, invalid(fmt.Errorf("event is %d bytes, at most %d allowed", len(data), MaxEventSize))
 	}
 	var ev Event
+	if err := uniqueKeys(data); err != nil {
+		return nil, invalid(fmt.Errorf("not a JSON CloudEvent: %w", err))
+	}
 	if err := json.Unmarshal(data, &ev); err != nil {
 		return nil, invalid(fmt.Errorf("not a JSON CloudEvent: %w", jsonError(err)))
 	}

@@ -55,6 +55,9 @@ func TestDecodeEvent(t *testing.T) {
 		{"note too long", strings.Replace(goodEvent, `"action"`, `"note":{"de":"`+strings.Repeat("ä", MaxNoteLength+1)+`"},"action"`, 1), "ukd", "data.note.de"},
 		{"bad time", strings.Replace(goodEvent, `2020-09-17T00:00:00+02:00`, `next week`, 1), "ukd", "RFC 3339"},
 		{"oversized", strings.Replace(goodEvent, `evt-0001`, strings.Repeat("x", MaxEventSize), 1), "ukd", "at most"},
+		{"departments twice, differing in case", strings.Replace(goodEvent, `"departments":["*"],`, `"departments":["*"],"DEPARTMENTS":["cardiology"],`, 1), "ukd", `the member "DEPARTMENTS" appears twice`},
+		{"type twice", strings.Replace(goodEvent, `"type":`, `"Type":"outage.resolved","type":`, 1), "ukd", "appears twice"},
+		{"bidi override in a note", strings.Replace(goodEvent, `"action"`, `"note":{"de":"Bitte \u202ekommen\u202c Sie nicht"},"action"`, 1), "ukd", "data.note.de: contains an invisible formatting character"},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {

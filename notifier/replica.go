@@ -65,8 +65,13 @@ func (r *replica) decode(m jetstream.Msg) (Appointment, error) {
 	if err != nil {
 		return Appointment{}, invalid(err)
 	}
-	if _, ok := r.facilities[tokens[0]]; !ok {
+	f, ok := r.facilities[tokens[0]]
+	if !ok {
 		return Appointment{}, invalid(errUnknownFacility(tokens[0]))
 	}
-	return DecodeAppointment(m.Data(), tokens[0], tokens[1])
+	a, err := DecodeAppointment(m.Data(), tokens[0], tokens[1])
+	if err != nil {
+		return a, err
+	}
+	return a, f.Admit(&a)
 }

@@ -96,7 +96,12 @@ type SendError struct {
 	// RetryAfter, when set on a transient failure, is how long the channel
 	// asked to wait before the next try (an HTTP Retry-After).
 	RetryAfter time.Duration
-	Err        error
+	// Unconfirmed: the channel handed the whole message over but got no
+	// answer (a relay that stored the data and then fell silent). The
+	// patient may have it; it is not retried on the same channel, so that
+	// it does not arrive twice, and the chain goes on as after a refusal.
+	Unconfirmed bool
+	Err         error
 }
 
 func (e *SendError) Error() string {

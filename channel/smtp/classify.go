@@ -87,6 +87,16 @@ func classify(err error, to notifier.Recipient) *notifier.SendError {
 		return classifyReply(st, reply, to)
 	}
 	se := &notifier.SendError{Class: notifier.Transient, Err: scrub(err, to)}
+	var timeout net.Error
+	if st == stageEnd && (errors.Is(err, context.DeadlineExceeded) || errors.As(err, &timeout) && timeout.Timeout()) {
+		// The relay has the whole message and fell silent: it may deliver
+		// it (one that closes the connection instead has not taken
+		// responsibility for it, RFC 5321 4.1.1.4, and is retried).
+		// Sending it again here could make it arrive twice.
+		se.Class, se.Unconfirmed = notifier.Permanent, true
+		se.Reason = "sent, unconfirmed: the relay took the message but did not answer after its end (the patient may have it)"
+		return se
+	}
 	missing := missingFeature(err)
 	var (
 		netErr    net.Error

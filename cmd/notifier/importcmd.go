@@ -69,7 +69,7 @@ rejected and the rest imported, 1 when nothing could be imported.`,
 			if err != nil {
 				return &exitError{1, err}
 			}
-			rows = app.LimitRows(rows, maxRows)
+			rows = app.LimitRows(app.AdmitRows(rows, fac), maxRows)
 			for _, s := range skipped {
 				prog.clear()
 				fmt.Fprintln(cmd.ErrOrStderr(), "skipped:", s)
