@@ -307,6 +307,7 @@ func NewWorker(cfg *config.Config, js jetstream.JetStream, log *slog.Logger) (*W
 			Facilities: cfg.FacilityMap(), Languages: r.Languages(),
 			Parallel: cfg.Dispatch.Parallel, Replicas: cfg.NATS.Replicas,
 			ShutdownGrace: cfg.Dispatch.ShutdownGrace, AckWait: cfg.Dispatch.AckWait, Logger: log,
+			PlanAckWait: cfg.Plan.AckWait, PlanAttempts: cfg.Plan.MaxAttempts,
 			CallList: NewCallList(cfg, db),
 		},
 		DB: db, Chain: chain,

@@ -77,12 +77,19 @@ func smtpChannel(name, addr string) config.Channel {
 // startWorker builds the worker from e.cfg and runs it until the test ends.
 func (e *env) startWorker() {
 	e.t.Helper()
+	e.startWorkerWith(func(*Worker) {})
+}
+
+// startWorkerWith is startWorker with a change to the worker before it runs.
+func (e *env) startWorkerWith(change func(*Worker)) {
+	e.t.Helper()
 	w, err := NewWorker(e.cfg, e.conn.JS, testLogger(e.t))
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	e.w = w
 	w.AckWait = 3 * time.Second // fault tests recover quickly
+	change(w)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()

@@ -38,6 +38,7 @@ type Config struct {
 	// Channels are tried in this order.
 	Channels []Channel `yaml:"channels"`
 	Dispatch Dispatch  `yaml:"dispatch"`
+	Plan     Plan      `yaml:"plan"`
 	HTTP     HTTP      `yaml:"http"`
 	Log      Log       `yaml:"log"`
 }
@@ -171,6 +172,19 @@ type Retry struct {
 	Budget     time.Duration `yaml:"budget"`
 }
 
+// Plan tunes the planning of outage events.
+type Plan struct {
+	// AckWait is how long an outage event held by a planner that died or
+	// went silent waits before another worker (or the same one,
+	// restarted) plans it (default notifier.DefaultPlanAckWait).
+	AckWait time.Duration `yaml:"ack_wait"`
+	// MaxAttempts is how many times an event whose planning fails is
+	// tried, with growing waits, before it is recorded as failed and the
+	// facility's next event is planned (default
+	// notifier.DefaultPlanAttempts).
+	MaxAttempts int `yaml:"max_attempts"`
+}
+
 // Dispatch tunes sending.
 type Dispatch struct {
 	// UrgentWithin: a notice whose earliest appointment starts within this
@@ -288,7 +302,13 @@ func (c *Config) applyDefaults() {
 		}
 	}
 	if c.Dispatch.AckWait <= 0 {
-		c.Dispatch.AckWait = 30 * time.Second
+		c.Dispatch.AckWait = notifier.DefaultAckWait
+	}
+	if c.Plan.AckWait <= 0 {
+		c.Plan.AckWait = notifier.DefaultPlanAckWait
+	}
+	if c.Plan.MaxAttempts <= 0 {
+		c.Plan.MaxAttempts = notifier.DefaultPlanAttempts
 	}
 	if c.Dispatch.UrgentWithin <= 0 {
 		c.Dispatch.UrgentWithin = 48 * time.Hour

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -41,15 +42,57 @@ type planner struct {
 	urgent     func(n *Notice, now time.Time) bool
 	now        func() time.Time
 	obs        Observer
+	// ackWait is the planner consumers' AckWait; maxAttempts bounds the
+	// tries of an event whose planning fails.
+	ackWait     time.Duration
+	maxAttempts int
 }
 
+// DefaultPlanAckWait is how long an outage event held by a planner that
+// went silent (it died, or lost its connection) waits before another
+// worker plans it. A live planner tells JetStream it is still at work every
+// third of it.
+const DefaultPlanAckWait = 30 * time.Second
+
+// DefaultPlanAttempts is how many times an event whose planning fails is
+// tried before it is recorded as failed and the facility's next event is
+// planned.
+const DefaultPlanAttempts = 8
+
+// maxPlanBackoff bounds the wait between two tries of a failing event.
+const maxPlanBackoff = time.Minute
+
+// errViewsBehind marks a planning attempt that could not begin because the
+// views had not caught up with the streams: a sign of load, not of a bad
+// event, so it does not count towards the event's attempts.
+var errViewsBehind = errors.New("the views are behind the streams")
+
+// run plans each facility's events on a consumer of its own, so that a
+// facility's planning never waits behind another's, and runs the shared
+// consumer of every outage subject, which refuses the events of facilities
+// the configuration does not name.
 func (p *planner) run(ctx context.Context) error {
-	cons, err := retrying(ctx, p.log, "creating consumer "+ConsumerPlanner, func(ctx context.Context) (jetstream.Consumer, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var consumers []jetstream.Consumer
+	for id := range p.facilities {
+		cons, err := retrying(ctx, p.log, "creating the planner consumer of facility "+id, func(ctx context.Context) (jetstream.Consumer, error) {
+			return p.facilityConsumer(ctx, id)
+		})
+		if err != nil {
+			return fmt.Errorf("create the planner consumer of facility %s: %w", id, err)
+		}
+		consumers = append(consumers, cons)
+	}
+	// Created after the facilities' consumers: it passes over their events,
+	// and a facility consumer made for the first time starts where this one
+	// had got to.
+	shared, err := retrying(ctx, p.log, "creating consumer "+ConsumerPlanner, func(ctx context.Context) (jetstream.Consumer, error) {
 		return p.js.CreateOrUpdateConsumer(ctx, StreamOutages, jetstream.ConsumerConfig{
 			Durable:       ConsumerPlanner,
-			Description:   "Plans notices from outage events; shared by every worker.",
+			Description:   "Refuses outage events of facilities no worker serves; shared by every worker.",
 			AckPolicy:     jetstream.AckExplicitPolicy,
-			AckWait:       2 * time.Minute,
+			AckWait:       p.ackWait,
 			MaxAckPending: 1,
 			FilterSubject: SubjectOutages + ".>",
 		})
@@ -57,11 +100,85 @@ func (p *planner) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("create consumer %s: %w", ConsumerPlanner, err)
 	}
-	return consume(ctx, cons, p.log, 1, p.handle)
+	var wg sync.WaitGroup
+	loop := func(cons jetstream.Consumer, handle func(context.Context, jetstream.Msg)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := consume(ctx, cons, p.log, 1, handle); err != nil {
+				cancel(err)
+			}
+		}()
+	}
+	for _, cons := range consumers {
+		loop(cons, p.handle)
+	}
+	loop(shared, p.handleShared)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// facilityConsumer creates or updates the planner consumer of one
+// facility. Made for the first time in a stream that the shared consumer
+// already planned from, it starts after the shared consumer's last
+// acknowledged event, so that nothing planned before is looked at again.
+func (p *planner) facilityConsumer(ctx context.Context, id string) (jetstream.Consumer, error) {
+	cfg := jetstream.ConsumerConfig{
+		Durable:       ConsumerPlanner + "-" + id,
+		Description:   "Plans the notices of facility " + id + "'s outage events; shared by every worker.",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       p.ackWait,
+		MaxAckPending: 1,
+		FilterSubject: SubjectOutages + "." + id,
+	}
+	existing, err := p.js.Consumer(ctx, StreamOutages, cfg.Durable)
+	switch {
+	case err == nil:
+		info, err := existing.Info(ctx)
+		if err != nil {
+			return nil, err
+		}
+		cfg.DeliverPolicy, cfg.OptStartSeq = info.Config.DeliverPolicy, info.Config.OptStartSeq
+	case errors.Is(err, jetstream.ErrConsumerNotFound):
+		shared, err := p.js.Consumer(ctx, StreamOutages, ConsumerPlanner)
+		if errors.Is(err, jetstream.ErrConsumerNotFound) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		info, err := shared.Info(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if floor := info.AckFloor.Stream; floor > 0 {
+			cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, floor+1
+		}
+	default:
+		return nil, err
+	}
+	return p.js.CreateOrUpdateConsumer(ctx, StreamOutages, cfg)
+}
+
+// handleShared refuses an event of a facility that is not configured (or
+// on a subject that names none) and passes over the others: their
+// facility's own consumer plans them.
+func (p *planner) handleShared(ctx context.Context, m jetstream.Msg) {
+	if tokens, err := subjectTokens(m.Subject(), SubjectOutages, 1); err == nil {
+		if _, ok := p.facilities[tokens[0]]; ok {
+			m.Ack()
+			return
+		}
+	}
+	p.handle(ctx, m)
 }
 
 // handle plans one event. It acknowledges it only once the notices are
-// stored in the NOTICES stream; a malformed event is terminated and recorded.
+// stored in the NOTICES stream; a malformed event is terminated and
+// recorded, and so is one whose planning failed maxAttempts times.
 func (p *planner) handle(ctx context.Context, m jetstream.Msg) {
 	md, err := m.Metadata()
 	if err != nil {
@@ -77,7 +194,10 @@ func (p *planner) handle(ctx context.Context, m jetstream.Msg) {
 	}
 	p.obs.Consumed(StreamOutages)
 	log = log.With("event", ev.ID, "type", ev.Type, "outage", ev.Outage.OutageID)
-	if err := p.plan(ctx, m, ev, log); err != nil {
+	stop := keepAlive(m, p.ackWait/3, func() {})
+	err = p.plan(ctx, m, ev, log)
+	stop()
+	if err != nil {
 		if ctx.Err() != nil {
 			m.Nak()
 			return
@@ -86,8 +206,14 @@ func (p *planner) handle(ctx context.Context, m jetstream.Msg) {
 			p.reject(ctx, m, md.Sequence.Stream, err, log)
 			return
 		}
-		log.Error("planning failed; the event will be tried again", "err", err)
-		m.NakWithDelay(5 * time.Second)
+		if n := int(md.NumDelivered); n >= p.maxAttempts && !errors.Is(err, errViewsBehind) {
+			log.Error("planning failed; giving the event up", "attempts", n, "err", err)
+			p.reject(ctx, m, md.Sequence.Stream, fmt.Errorf("planning failed %d times, given up: %w", n, err), log)
+			return
+		}
+		wait := min(time.Second<<min(md.NumDelivered, 10), maxPlanBackoff)
+		log.Error("planning failed; the event will be tried again", "attempt", md.NumDelivered, "retry_in", wait, "err", err)
+		m.NakWithDelay(wait)
 		return
 	}
 	if err := m.DoubleAck(ctx); err != nil {
@@ -131,7 +257,7 @@ func (p *planner) decode(m jetstream.Msg) (*Event, error) {
 func (p *planner) plan(ctx context.Context, m jetstream.Msg, ev *Event, log *slog.Logger) error {
 	// The views must hold every appointment record, notice and handled
 	// event that was in the streams before this event is planned.
-	if err := p.waitForViews(ctx, m); err != nil {
+	if err := p.waitForViews(ctx); err != nil {
 		return err
 	}
 	seen, err := p.store.HasEvent(ctx, ev.Outage.Facility, ev.Source, ev.ID)
@@ -447,11 +573,9 @@ func (p *planner) newNotice(o *Outage, fac Facility, patient Patient, kind strin
 // record, and the plans view every plan record, that were in their streams
 // when the event is planned: an appointment booked just before the outage
 // is never missed, and what other workers planned is known.
-func (p *planner) waitForViews(ctx context.Context, m jetstream.Msg) error {
+func (p *planner) waitForViews(ctx context.Context) error {
 	wctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
 	defer cancel()
-	keepAlive := time.NewTicker(10 * time.Second)
-	defer keepAlive.Stop()
 	for _, v := range []struct {
 		stream string
 		pos    *position
@@ -464,19 +588,8 @@ func (p *planner) waitForViews(ctx context.Context, m jetstream.Msg) error {
 		if err != nil {
 			return fmt.Errorf("stream %s: %w", v.stream, err)
 		}
-		done := make(chan error, 1)
-		go func() { done <- v.pos.waitFor(wctx, info.State.LastSeq) }()
-	wait:
-		for {
-			select {
-			case err := <-done:
-				if err != nil {
-					return fmt.Errorf("the view of %s did not reach sequence %d (at %d): %w", v.stream, info.State.LastSeq, v.pos.Applied(), err)
-				}
-				break wait
-			case <-keepAlive.C:
-				m.InProgress()
-			}
+		if err := v.pos.waitFor(wctx, info.State.LastSeq); err != nil {
+			return fmt.Errorf("%w: the view of %s did not reach sequence %d (at %d): %w", errViewsBehind, v.stream, info.State.LastSeq, v.pos.Applied(), err)
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package notifier
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -39,6 +40,13 @@ type Worker struct {
 	// died, or lost its connection) waits before another takes it over
 	// (default 30s).
 	AckWait time.Duration
+	// PlanAckWait is how long an outage event held by a planner that went
+	// silent waits before another worker plans it (default
+	// DefaultPlanAckWait); PlanAttempts is how many times an event whose
+	// planning fails is tried before it is recorded as failed (default
+	// DefaultPlanAttempts).
+	PlanAckWait  time.Duration
+	PlanAttempts int
 	// ShutdownGrace bounds how long sends in flight may go on after
 	// shutdown begins (default 30s).
 	ShutdownGrace time.Duration
@@ -99,7 +107,8 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.replica.obs = obs
 	w.plans = &plansView{position: newPosition(), js: w.JS, store: w.Store, log: log.With("loop", "plans")}
 	p := &planner{js: w.JS, store: w.Store, replica: w.replica, log: log.With("loop", "planner"),
-		facilities: w.Facilities, languages: w.Languages, urgent: w.Chain.Urgent, now: now, obs: obs, plans: w.plans}
+		facilities: w.Facilities, languages: w.Languages, urgent: w.Chain.Urgent, now: now, obs: obs, plans: w.plans,
+		ackWait: cmp.Or(w.PlanAckWait, DefaultPlanAckWait), maxAttempts: cmp.Or(w.PlanAttempts, DefaultPlanAttempts)}
 	d := &dispatcher{js: w.JS, store: w.Store, renderer: w.Renderer, chain: w.Chain,
 		log: log.With("loop", "dispatcher"), parallel: w.Parallel, grace: w.ShutdownGrace, now: now, obs: obs}
 	if d.parallel <= 0 {

@@ -119,6 +119,7 @@ facilities:
 channels:
   - {name: relay, type: smtp, addr: %q, tls: none, from: "UKD <noreply@ukd.example.org>", max_conns: 8}
 dispatch: {parallel: 8, shutdown_grace: 1s, ack_wait: 3s}
+plan: {ack_wait: 3s}
 http: {addr: "off"}
 `, filepath.Join(dir, "data"), srv.ClientURL(), rec.Addr())), 0o600)
 
@@ -153,9 +154,28 @@ http: {addr: "off"}
 		return cmd, &log
 	}
 	inFlight := 0
+	notices, err := conn.JS.Stream(context.Background(), notifier.StreamNotices)
+	if err != nil {
+		t.Fatal(err)
+	}
+	planned := func() uint64 {
+		info, err := notices.Info(context.Background())
+		if err != nil {
+			return 0
+		}
+		return info.State.LastSeq
+	}
 	for k := range kills {
 		w, _ := start()
-		time.Sleep(time.Duration(150+rand.IntN(350)) * time.Millisecond)
+		if k == 0 {
+			// The first kill lands in the middle of planning: as soon as the
+			// first notices are stored, before the rest are.
+			for began := time.Now(); planned() == 0 && time.Since(began) < 30*time.Second; {
+				time.Sleep(time.Millisecond)
+			}
+		} else {
+			time.Sleep(time.Duration(150+rand.IntN(350)) * time.Millisecond)
+		}
 		w.Process.Signal(syscall.SIGKILL)
 		w.Wait()
 		time.Sleep(50 * time.Millisecond)
@@ -173,7 +193,7 @@ http: {addr: "off"}
 		}
 		inFlight += pending
 		done, _ := out.count()
-		t.Logf("kill %d: %d outcomes, %d messages at the relay, %d accepted without an outcome", k+1, done, len(rec.Messages()), pending)
+		t.Logf("kill %d: %d of %d notices planned, %d outcomes, %d messages at the relay, %d accepted without an outcome", k+1, planned(), n, done, len(rec.Messages()), pending)
 	}
 	w, log := start()
 	deadline := time.Now().Add(120 * time.Second)
