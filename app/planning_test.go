@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,10 +17,11 @@ import (
 type failingStore struct {
 	notifier.Store
 	facility string
+	repaired *atomic.Bool // when set and true, the fault is gone
 }
 
 func (s failingStore) Affected(ctx context.Context, o *notifier.Outage, fn func(notifier.AffectedAppointment) error) error {
-	if o.Facility == s.facility {
+	if o.Facility == s.facility && (s.repaired == nil || !s.repaired.Load()) {
 		return errors.New("database disk image is malformed")
 	}
 	return s.Store.Affected(ctx, o, fn)
@@ -34,7 +36,7 @@ func TestFailingPlanningIsBounded(t *testing.T) {
 	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()))
 	e.cfg.Facilities["lab"] = e.cfg.Facilities["ukd"]
 	e.cfg.Plan.MaxAttempts = 2
-	e.startWorkerWith(func(w *Worker) { w.Store = failingStore{w.Store, "lab"} })
+	e.startWorkerWith(func(w *Worker) { w.Store = failingStore{w.Store, "lab", nil} })
 	e.importCSV(fixture)
 	ctx := context.Background()
 

@@ -17,6 +17,28 @@ import (
 	"github.com/postponement/notifier/web"
 )
 
+// Handler is everything the worker serves over HTTP, as Serve serves it:
+// the web package's pages with the worker's readiness, behind the bearer
+// token when http.token_file is set.
+func Handler(cfg *config.Config, w *Worker, conn *Conn, m *metrics.Metrics, log *slog.Logger) (http.Handler, error) {
+	var h http.Handler = web.New(web.Options{
+		DB: w.DB, Health: w.Chain.Health, CallList: NewCallList(cfg, w.DB).Rows, Metrics: m.Handler(),
+		Facilities: cfg.FacilityMap(), Hosts: cfg.HTTP.Hosts, Logger: log,
+		Ready: newReadiness(cfg, w, conn).check,
+	})
+	if cfg.HTTP.TokenFile != "" {
+		token, err := readSecret(cfg.HTTP.TokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("http.token_file: %w", err)
+		}
+		if len(token) < 16 {
+			return nil, errors.New("http.token_file: the token is shorter than 16 characters")
+		}
+		h = requireToken(token, h)
+	}
+	return h, nil
+}
+
 // Instrument gives the worker its metrics, before it runs.
 func Instrument(w *Worker) *metrics.Metrics {
 	m := metrics.New(w.Chain.Health)
@@ -32,33 +54,9 @@ func Serve(cfg *config.Config, w *Worker, conn *Conn, m *metrics.Metrics, log *s
 	if cfg.HTTP.Addr == "off" {
 		return func() {}, nil
 	}
-	h := web.New(web.Options{
-		DB: w.DB, Health: w.Chain.Health, CallList: NewCallList(cfg, w.DB).Rows, Metrics: m.Handler(),
-		Facilities: cfg.FacilityMap(), Hosts: cfg.HTTP.Hosts, Logger: log,
-		Ready: func(context.Context) error {
-			select {
-			case <-w.Ready():
-			default:
-				return errors.New("the worker is starting")
-			}
-			if !conn.NC.IsConnected() {
-				return fmt.Errorf("NATS: %s", conn.NC.Status())
-			}
-			if !w.CaughtUp() {
-				return errors.New("the store is catching up with the streams")
-			}
-			return nil
-		},
-	})
-	if cfg.HTTP.TokenFile != "" {
-		token, err := readSecret(cfg.HTTP.TokenFile)
-		if err != nil {
-			return nil, fmt.Errorf("http.token_file: %w", err)
-		}
-		if len(token) < 16 {
-			return nil, errors.New("http.token_file: the token is shorter than 16 characters")
-		}
-		h = requireToken(token, h)
+	h, err := Handler(cfg, w, conn, m, log)
+	if err != nil {
+		return nil, err
 	}
 	ln, err := listenHTTP(cfg.HTTP.Addr, cfg.HTTP.MaxConns)
 	if err != nil {

@@ -43,10 +43,12 @@ func follow(ctx context.Context, js jetstream.JetStream, log *slog.Logger, strea
 		err := followOnce(ctx, js, stream, position, prepare, func(seq uint64) {
 			position = seq
 			view.advance(seq)
+			view.reportErr(nil)
 		})
 		if ctx.Err() != nil {
 			return nil
 		}
+		view.reportErr(err)
 		log.Error("following stream failed; starting again", "stream", stream, "position", position, "err", err)
 		select {
 		case <-ctx.Done():

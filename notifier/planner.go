@@ -46,6 +46,9 @@ type planner struct {
 	// tries of an event whose planning fails.
 	ackWait     time.Duration
 	maxAttempts int
+	// report, when set, is told of each failed planning attempt of a
+	// facility's event and, with nil, of each event of it planned.
+	report func(facility string, err error)
 }
 
 // DefaultPlanAckWait is how long an outage event held by a planner that
@@ -206,6 +209,9 @@ func (p *planner) handle(ctx context.Context, m jetstream.Msg) {
 			p.reject(ctx, m, md.Sequence.Stream, err, log)
 			return
 		}
+		if p.report != nil {
+			p.report(ev.Outage.Facility, err)
+		}
 		if n := int(md.NumDelivered); n >= p.maxAttempts && !errors.Is(err, errViewsBehind) {
 			log.Error("planning failed; giving the event up", "attempts", n, "err", err)
 			p.reject(ctx, m, md.Sequence.Stream, fmt.Errorf("planning failed %d times, given up: %w", n, err), log)
@@ -215,6 +221,9 @@ func (p *planner) handle(ctx context.Context, m jetstream.Msg) {
 		log.Error("planning failed; the event will be tried again", "attempt", md.NumDelivered, "retry_in", wait, "err", err)
 		m.NakWithDelay(wait)
 		return
+	}
+	if p.report != nil {
+		p.report(ev.Outage.Facility, nil)
 	}
 	if err := m.DoubleAck(ctx); err != nil {
 		log.Error("acknowledge outage event", "err", err)

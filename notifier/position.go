@@ -11,6 +11,15 @@ type position struct {
 	mu      sync.Mutex
 	applied uint64
 	moved   chan struct{} // closed and replaced whenever applied moves
+	// report, when set (before the view runs), is told of each failure
+	// to follow the stream and, with nil, of each batch written.
+	report func(error)
+}
+
+func (p *position) reportErr(err error) {
+	if p.report != nil {
+		p.report(err)
+	}
 }
 
 func newPosition() *position { return &position{moved: make(chan struct{})} }

@@ -58,6 +58,7 @@ type Worker struct {
 	plans     *plansView
 	views     []view
 	caughtUp  atomic.Bool
+	troubles  troubles
 	readyOnce sync.Once
 	ready     chan struct{}
 }
@@ -124,6 +125,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	d.claims = &claims{kv: kv, worker: workerID(), ttl: d.ackWait, now: now}
 	a := &audit{position: newPosition(), js: w.JS, store: w.Store, log: log.With("loop", "audit")}
 	w.views = []view{{StreamAppointments, w.replica.position}, {StreamPlans, w.plans.position}, {StreamDeliveries, a.position}}
+	for _, v := range w.views {
+		v.pos.report = func(err error) { w.troubles.set("the store's view of "+v.stream, err, now()) }
+	}
+	p.report = func(facility string, err error) { w.troubles.set("planning of facility "+facility, err, now()) }
 	loops := map[string]func(context.Context) error{
 		"replica": w.replica.run, "plans": w.plans.run, "planner": p.run, "dispatcher": d.run, "audit": a.run,
 	}
@@ -217,6 +222,10 @@ func (w *Worker) catchUp(ctx context.Context, log *slog.Logger) {
 	log.Info("caught up with the streams", "took", time.Since(start).Round(time.Millisecond),
 		"appointments_seq", w.views[0].pos.Applied(), "plans_seq", w.views[1].pos.Applied(), "deliveries_seq", w.views[2].pos.Applied())
 }
+
+// Troubles lists what is failing now: planning, and the views that write
+// the streams into the store. Empty while all is well.
+func (w *Worker) Troubles() []error { return w.troubles.list() }
 
 // CaughtUp reports whether the worker's store has applied everything its
 // streams held when it started.

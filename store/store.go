@@ -230,3 +230,12 @@ func placeholders(n int) string {
 }
 
 var _ notifier.Store = (*DB)(nil)
+
+// Probe writes and commits one row, to tell whether the store can still be
+// written: a full disk, a file made read-only or a damaged first page fail
+// here.
+func (db *DB) Probe(ctx context.Context) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO probe (id, at_ms) VALUES (1, ?)
+		ON CONFLICT (id) DO UPDATE SET at_ms = excluded.at_ms`, db.Now().UnixMilli())
+	return err
+}

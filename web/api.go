@@ -18,6 +18,9 @@ type apiStatus struct {
 	GeneratedAt time.Time    `json:"generated_at"`
 	Outages     []apiOutage  `json:"outages"`
 	Channels    []apiChannel `json:"channels"`
+	// Ready is false while the worker cannot do its job; NotReady says why.
+	Ready    bool     `json:"ready"`
+	NotReady []string `json:"not_ready,omitempty"`
 }
 
 // apiOutage is one outage, the body of GET /api/outages/{id}.
@@ -84,6 +87,8 @@ func (s *server) apiList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := apiStatus{GeneratedAt: now.UTC(), Outages: []apiOutage{}, Channels: apiChannels(s.Health())}
+	body.NotReady = s.notReady(r.Context())
+	body.Ready = len(body.NotReady) == 0
 	for _, o := range list {
 		body.Outages = append(body.Outages, s.apiOutage(o, now))
 	}

@@ -32,6 +32,8 @@
 //	  "generated_at": time,
 //	  "outages":  [outage, …],   being planned first, then open, newest first
 //	  "channels": [channel, …]   in the chain's order
+//	  "ready":    bool            false while the worker cannot do its job
+//	  "not_ready": [string, …]   why not (absent when ready), as /readyz says
 //	}
 //
 // and GET /api/outages/{id} one outage (404 when unknown):

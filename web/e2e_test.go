@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -19,11 +18,9 @@ import (
 	"github.com/postponement/notifier/config"
 	"github.com/postponement/notifier/importer"
 	"github.com/postponement/notifier/internal/sample"
-	"github.com/postponement/notifier/metrics"
 	"github.com/postponement/notifier/natsd"
 	"github.com/postponement/notifier/notifier"
 	"github.com/postponement/notifier/relay"
-	"github.com/postponement/notifier/web"
 )
 
 // run is a real worker, as `notifier run` wires it: an embedded NATS
@@ -88,8 +85,7 @@ func startRun(t *testing.T) *run {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := metrics.New(w.Chain.Health)
-	w.Observer = m
+	m := app.Instrument(w)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
@@ -108,11 +104,11 @@ func startRun(t *testing.T) *run {
 		t.Fatal("worker did not start")
 	}
 
-	srv := httptest.NewServer(web.New(web.Options{
-		DB: w.DB, Health: w.Chain.Health, CallList: app.NewCallList(cfg, w.DB).Rows,
-		Ready:   ready(w.Worker, conn),
-		Metrics: m.Handler(), Facilities: cfg.FacilityMap(), Logger: log,
-	}))
+	h, err := app.Handler(cfg, w, conn, m, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &run{t: t, conn: conn, w: w, relay: rl, srv: srv}
 }
@@ -127,22 +123,6 @@ func closedAddr(t *testing.T) string {
 	addr := l.Addr().String()
 	l.Close()
 	return addr
-}
-
-// ready is the readiness check `notifier run` is to use: the worker's loops
-// run and NATS is connected.
-func ready(w *notifier.Worker, conn *app.Conn) func(context.Context) error {
-	return func(context.Context) error {
-		select {
-		case <-w.Ready():
-		default:
-			return errors.New("the worker is starting")
-		}
-		if !conn.NC.IsConnected() {
-			return fmt.Errorf("NATS: %s", conn.NC.Status())
-		}
-		return nil
-	}
 }
 
 // importSample imports n sample appointments of n patients into ukd.

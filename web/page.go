@@ -43,6 +43,8 @@ type pageData struct {
 	Generated string
 	Outages   []pageOutage
 	Channels  []pageChannel
+	// NotReady lists why the worker is not ready, empty when it is.
+	NotReady []string
 }
 
 // pageOutage is one outage's section.
@@ -105,6 +107,7 @@ func (s *server) statusPage(w http.ResponseWriter, r *http.Request) {
 	for _, h := range s.Health() {
 		data.Channels = append(data.Channels, s.pageChannel(h, now))
 	}
+	data.NotReady = s.notReady(r.Context())
 	var b bytes.Buffer
 	if err := statusTemplate.Execute(&b, data); err != nil {
 		s.fail(w, r, err)

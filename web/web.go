@@ -154,6 +154,27 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ready")
 }
 
+// notReady lists why the worker is not ready, nil when it is.
+func (s *server) notReady(ctx context.Context) []string {
+	if s.Ready == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	err := s.Ready(ctx)
+	if err == nil {
+		return nil
+	}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []string
+		for _, e := range joined.Unwrap() {
+			out = append(out, e.Error())
+		}
+		return out
+	}
+	return []string{err.Error()}
+}
+
 // fail answers 500 and logs why; the operator sees a plain message, the log
 // has the error.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {

@@ -150,6 +150,8 @@ type apiOutage struct {
 type apiStatus struct {
 	GeneratedAt time.Time   `json:"generated_at"`
 	Outages     []apiOutage `json:"outages"`
+	Ready       bool        `json:"ready"`
+	NotReady    []string    `json:"not_ready"`
 	Channels    []struct {
 		Name                string     `json:"name"`
 		Medium              string     `json:"medium"`
