@@ -26,7 +26,10 @@ type EventOptions struct {
 	EventID     string // default evt-<unix time>-<random>
 	Source      string // default /notifier/cli
 	Notify      bool
-	Now         time.Time
+	// Scope, for outage.approved, is the digest of the held scope the
+	// approval is for (the status page shows it).
+	Scope string
+	Now   time.Time
 }
 
 // BuildEvent builds an outage event and checks it exactly as a worker will,
@@ -38,7 +41,7 @@ func BuildEvent(o EventOptions) (*notifier.Event, error) {
 	if o.Type == "" {
 		o.Type = notifier.EventDeclared
 	}
-	if o.Action == "" && o.Type != notifier.EventResolved {
+	if o.Action == "" && o.Type != notifier.EventResolved && o.Type != notifier.EventApproved {
 		o.Action = notifier.ActionPostpone
 	}
 	if o.OutageID == "" {
@@ -58,7 +61,7 @@ func BuildEvent(o EventOptions) (*notifier.Event, error) {
 	data, err := json.Marshal(notifier.Outage{
 		OutageID: o.OutageID, Facility: o.Facility, From: o.From, Until: o.Until,
 		Departments: o.Departments, Kinds: o.Kinds, Action: o.Action, Hotline: o.Hotline,
-		InfoURL: o.InfoURL, Note: o.Note, Notify: o.Notify,
+		InfoURL: o.InfoURL, Note: o.Note, Notify: o.Notify, Scope: o.Scope,
 	})
 	if err != nil {
 		return nil, err

@@ -25,6 +25,9 @@ type Report struct {
 	// Pending counts the notices of the reported outages without an
 	// outcome yet.
 	Pending int `json:"pending"`
+	// Held counts the notices of outages held for approval: nothing is
+	// sent until an approver releases them (they are not in Pending).
+	Held int `json:"held"`
 	// Complete is true when every notice has an outcome and no outage is
 	// still being planned.
 	Complete bool `json:"complete"`
@@ -48,6 +51,12 @@ type OutageReport struct {
 	Delivered    int  `json:"delivered"`
 	Manual       int  `json:"manual"`
 	Pending      int  `json:"pending"`
+	// Held counts the notices waiting for approval (state held); they
+	// are not counted as pending.
+	Held int `json:"held"`
+	// ApprovalScope is the digest an approval of the held outage names
+	// (notifier approve --scope).
+	ApprovalScope string `json:"approval_scope,omitempty"`
 	// ByChannel counts delivered notices per channel, by channel name.
 	ByChannel []ChannelTotal `json:"by_channel"`
 	// ManualNotices lists the patients to phone, soonest first.
@@ -108,9 +117,10 @@ func BuildReport(ctx context.Context, db *store.DB, cfg *config.Config, outageID
 			return nil, fmt.Errorf("outage %s: %w", o.Outage.OutageID, err)
 		}
 		rep.Pending += or.Pending
+		rep.Held += or.Held
 		rep.Outages = append(rep.Outages, or)
 	}
-	rep.Complete = rep.Pending == 0 && !slices.ContainsFunc(rep.Outages, func(o OutageReport) bool { return o.Planning })
+	rep.Complete = rep.Pending == 0 && rep.Held == 0 && !slices.ContainsFunc(rep.Outages, func(o OutageReport) bool { return o.Planning })
 	rejects, err := db.Rejects(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list rejects: %w", err)
@@ -135,6 +145,9 @@ func outageReport(ctx context.Context, db *store.DB, o store.OutageRecord, fac n
 		Planning: o.Planning, Notices: s.Planned, Appointments: s.Appointments,
 		Delivered: s.Delivered, Manual: s.Manual, Pending: s.Pending,
 		ByChannel: []ChannelTotal{}, ManualNotices: []ManualEntry{}, loc: loc,
+	}
+	if o.State == notifier.OutageHeld {
+		or.Held, or.Pending, or.ApprovalScope = s.Pending, 0, o.Outage.Scope
 	}
 	if !o.DeclaredAt.IsZero() {
 		or.DeclaredAt = o.DeclaredAt.In(loc)

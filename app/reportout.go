@@ -8,12 +8,14 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/postponement/notifier/notifier"
 )
 
 // ReportCSVHeader is the header of the report's CSV form. Every line is one
 // record, named in the first column:
 //   - total: the notices of an outage with one outcome (delivered, manual,
-//     pending), delivered ones once per channel;
+//     pending, held for approval), delivered ones once per channel;
 //   - manual: a notice staff must phone about;
 //   - reject: refused input.
 //
@@ -55,6 +57,9 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		}
 		total("manual", "", o.Manual)
 		total("pending", "", o.Pending)
+		if o.State == notifier.OutageHeld {
+			total("held", "", o.Held)
+		}
 		for _, m := range o.ManualNotices {
 			write(map[string]string{"record": "manual", "outage_id": o.OutageID, "state": state, "outcome": "manual",
 				"notice_id": m.NoticeID, "patient_id": m.PatientID, "earliest": rfc3339(m.Earliest),
@@ -95,6 +100,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 		fmt.Fprintf(tw, "  manual\t%d\t(staff must phone)\n", o.Manual)
 		fmt.Fprintf(tw, "  pending\t%d\n", o.Pending)
+		if o.State == notifier.OutageHeld {
+			fmt.Fprintf(tw, "  held\t%d\t(for approval: notifier approve %s --facility %s --scope %s)\n", o.Held, o.OutageID, o.Facility, o.ApprovalScope)
+		}
 		tw.Flush()
 		if len(o.ManualNotices) == 0 {
 			continue
@@ -125,6 +133,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 		ew.printf("\nevery notice has an outcome\n")
 	case r.Pending > 0:
 		ew.printf("\nnot finished: %s without an outcome yet\n", plural(r.Pending, "notice"))
+	case r.Held > 0:
+		ew.printf("\nnot finished: %s held for approval, nothing sent for them\n", plural(r.Held, "notice"))
 	default:
 		ew.printf("\nnot finished: an outage is still being planned\n")
 	}

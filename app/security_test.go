@@ -169,3 +169,108 @@ func TestSensitiveDepartmentsAreNotNamed(t *testing.T) {
 		}
 	}
 }
+
+// TestApprovalCoversAScope: an approval releases the held outage only for
+// the scope it names; an update of a held outage keeps it held under a new
+// scope; an approval of an outage that is not held is refused; an update of
+// an approved outage that adds more patients than the threshold is held
+// again.
+func TestApprovalCoversAScope(t *testing.T) {
+	e := newEnv(t)
+	rec := e.startRelay(relay.Options{})
+	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()))
+	f := e.cfg.Facilities["ukd"]
+	f.ApprovalThreshold = 1
+	e.cfg.Facilities["ukd"] = f
+	e.startWorker()
+	e.importCSV(fixture)
+	ctx := context.Background()
+
+	publish := func(ev *notifier.Event) {
+		t.Helper()
+		if err := notifier.PublishEvent(ctx, e.conn.JS, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	heldScope := func(what string, not string) string {
+		t.Helper()
+		var scope string
+		waitUntil(t, what, func() bool {
+			o, state, _, _ := e.w.DB.Outage(ctx, "ukd-it-2020-10")
+			scope = o.Scope
+			return state == notifier.OutageHeld && scope != "" && scope != not
+		})
+		return scope
+	}
+	refused := func(what, reason string) {
+		t.Helper()
+		waitUntil(t, what, func() bool {
+			rejects, _ := e.w.DB.Rejects(ctx)
+			for _, r := range rejects {
+				if strings.Contains(r.Reason, reason) {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	approval := func(id, scope string) *notifier.Event {
+		t.Helper()
+		a, err := BuildEvent(EventOptions{Type: notifier.EventApproved, Facility: "ukd", OutageID: "ukd-it-2020-10", EventID: id, Scope: scope})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+
+	// Cardiology alone: one patient, under the threshold, sent at once.
+	narrow := sampleOutage(t, "evt-1")
+	narrow.Outage.Departments = []string{"cardiology"}
+	narrow = rebuild(t, narrow, notifier.EventDeclared)
+	publish(narrow)
+	waitUntil(t, "the narrow outage sent", func() bool { return len(rec.Messages()) == 1 })
+
+	// Widened to every department: more new patients than the threshold,
+	// so held although nothing was held before.
+	wide := rebuild(t, sampleOutage(t, "evt-2"), notifier.EventUpdated)
+	publish(wide)
+	first := heldScope("the widened outage held", "")
+	publish(approval("stale", "0123456789abcdef"))
+	refused("an approval of another scope refused", "the approval is of scope 0123456789abcdef")
+
+	// Updated while held: still held, under a new scope; the approval of
+	// the old scope is refused, and nothing is sent meanwhile.
+	later := sampleOutage(t, "evt-3")
+	later.Outage.Until = later.Outage.Until.Add(24 * time.Hour)
+	later = rebuild(t, later, notifier.EventUpdated)
+	publish(later)
+	second := heldScope("the updated outage held under a new scope", first)
+	publish(approval("old-scope", first))
+	refused("the approval of the old scope refused", "the approval is of scope "+first)
+	if n := len(rec.Messages()); n != 1 {
+		t.Fatalf("%d messages while held, want only the first", n)
+	}
+	publish(approval("current-scope", second))
+	waitUntil(t, "everything held is released", func() bool {
+		_, state, _, _ := e.w.DB.Outage(ctx, "ukd-it-2020-10")
+		return state == notifier.OutageApproved
+	})
+	s := e.waitFor(later)
+	if s.Pending != 0 || s.Delivered < 2 {
+		t.Errorf("summary %+v after the approval, want everything delivered", s)
+	}
+	publish(approval("nothing-held", ""))
+	refused("an approval of an outage not held refused", "not held for approval: nothing to release")
+}
+
+// rebuild makes ev again as an event of type typ, from its outage's data.
+func rebuild(t *testing.T, ev *notifier.Event, typ string) *notifier.Event {
+	t.Helper()
+	o := ev.Outage
+	out, err := BuildEvent(EventOptions{Type: typ, Facility: o.Facility, OutageID: o.OutageID, EventID: ev.ID,
+		From: o.From, Until: o.Until, Departments: o.Departments, Kinds: o.Kinds, Hotline: o.Hotline})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -3,9 +3,13 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/postponement/notifier/config"
 	"github.com/postponement/notifier/notifier"
@@ -69,4 +73,77 @@ func PublishOutageEvent(ctx context.Context, cfg *config.Config, url string, ev 
 		return fmt.Errorf("publish: %w", err)
 	}
 	return nil
+}
+
+// ErrNoAnswer is returned by PublishAndAwait when no worker planned the
+// event in time: it is published and will be planned when a worker runs.
+var ErrNoAnswer = errors.New("no worker has planned the event yet")
+
+// Planned is what the workers made of an outage event: the state of its
+// outage after it and, for an approval, how many notices it released; or
+// why it was refused.
+type Planned struct {
+	State    string
+	Released int
+	Refused  string
+}
+
+// PublishAndAwait publishes an outage event and waits up to wait for the
+// workers' answer on the PLANS stream: the event handled, or refused with
+// the reason. A worker that is not running gives ErrNoAnswer.
+func PublishAndAwait(ctx context.Context, cfg *config.Config, url string, ev *notifier.Event, wait time.Duration) (Planned, error) {
+	conn, err := ConnectWith(url, cfg.NATS, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return Planned{}, err
+	}
+	defer conn.Close()
+	if err := notifier.EnsureStreams(ctx, conn.JS, cfg.NATS.Replicas, notifier.StreamOutages, notifier.StreamPlans); err != nil {
+		return Planned{}, err
+	}
+	// Following from before the publication, so the answer cannot be missed.
+	cons, err := conn.JS.OrderedConsumer(ctx, notifier.StreamPlans, jetstream.OrderedConsumerConfig{
+		// Refusals are recorded on plans._, as they may name no facility.
+		FilterSubjects: []string{notifier.SubjectPlans + "." + ev.Outage.Facility, notifier.SubjectPlans + "._"},
+		DeliverPolicy:  jetstream.DeliverNewPolicy})
+	if err != nil {
+		return Planned{}, err
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		return Planned{}, err
+	}
+	defer it.Stop()
+	ack, err := notifier.PublishEventAck(ctx, conn.JS, ev)
+	if err != nil {
+		return Planned{}, fmt.Errorf("publish: %w", err)
+	}
+	answer := make(chan Planned, 1)
+	go func() {
+		for {
+			m, err := it.Next()
+			if err != nil {
+				return
+			}
+			var r notifier.PlanRecord
+			if json.Unmarshal(m.Data(), &r) != nil {
+				continue
+			}
+			switch {
+			case r.Event != nil && r.Event.Source == ev.Source && r.Event.ID == ev.ID:
+				answer <- Planned{State: r.Event.State, Released: r.Event.Released}
+				return
+			case r.Reject != nil && r.Reject.Stream == notifier.StreamOutages && r.Reject.Seq == ack.Sequence:
+				answer <- Planned{Refused: r.Reject.Reason}
+				return
+			}
+		}
+	}()
+	select {
+	case p := <-answer:
+		return p, nil
+	case <-time.After(wait):
+		return Planned{}, ErrNoAnswer
+	case <-ctx.Done():
+		return Planned{}, ctx.Err()
+	}
 }

@@ -110,6 +110,9 @@ type Facility struct {
 	// ApprovalThreshold holds an outage that would notify more patients
 	// than this until it is approved (0, the default: never held).
 	ApprovalThreshold int `yaml:"approval_threshold"`
+	// ApprovalTTL is how long after it was published an approval can still
+	// release a held outage (default notifier.DefaultApprovalTTL).
+	ApprovalTTL time.Duration `yaml:"approval_ttl"`
 	// SensitiveDepartments appear in notices under a neutral label ("your
 	// appointment at our hospital"), never by name or location.
 	SensitiveDepartments []string `yaml:"sensitive_departments"`
@@ -351,6 +354,9 @@ func (c *Config) Validate() error {
 				errs = append(errs, fmt.Errorf("facilities.%s: %w", id, err))
 			}
 		}
+		if f.ApprovalTTL < 0 {
+			errs = append(errs, fmt.Errorf("facilities.%s.approval_ttl: negative", id))
+		}
 		if f.ApprovalThreshold < 0 {
 			errs = append(errs, fmt.Errorf("facilities.%s.approval_threshold: negative", id))
 		}
@@ -440,7 +446,7 @@ func (c *Config) FacilityMap() map[string]notifier.Facility {
 	for id, f := range c.Facilities {
 		lang := strings.ToLower(f.Language)
 		nf := notifier.Facility{ID: id, Name: f.Name, ShortName: f.ShortName, TimeZone: f.TimeZone, Language: lang,
-			Country: strings.ToUpper(f.Country), ApprovalThreshold: f.ApprovalThreshold,
+			Country: strings.ToUpper(f.Country), ApprovalThreshold: f.ApprovalThreshold, ApprovalTTL: f.ApprovalTTL,
 			SensitiveDepartments: f.SensitiveDepartments, AllowAddressLiterals: f.AllowAddressLiterals}
 		nf.Keys, nf.Approvers = parseKeys(f.Keys), parseKeys(f.Approvers)
 		nf.RequireSigned = len(nf.Keys) > 0

@@ -1,12 +1,17 @@
 package notifier
 
 import (
+	"cmp"
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -18,6 +23,34 @@ const (
 	OutageHeld     = "held"
 	OutageApproved = "approved"
 )
+
+// DefaultApprovalTTL is how long after it was published an approval can
+// still release an outage.
+const DefaultApprovalTTL = 24 * time.Hour
+
+// scopePattern is the shape of a scope digest.
+var scopePattern = regexp.MustCompile(`^[0-9a-f]{16}$`)
+
+// ScopeDigest names what an approval of the outage approves: its window,
+// departments, kinds and action, and the number of patients whose notices
+// are held. An approval that names another digest approves something the
+// outage no longer is, and is refused.
+func ScopeDigest(o *Outage, patients int) string {
+	deps := slices.Sorted(slices.Values(lowerAll(o.Departments)))
+	kinds := slices.Sorted(slices.Values(lowerAll(o.Kinds)))
+	h := sha256.New()
+	fmt.Fprintf(h, "notifier scope v1\n%s\n%s\n%s\n%s\n%s\n%d\n", o.From.UTC().Format(time.RFC3339), o.Until.UTC().Format(time.RFC3339),
+		strings.Join(deps, "\x1f"), strings.Join(kinds, "\x1f"), o.Action, patients)
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+func lowerAll(list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = strings.ToLower(s)
+	}
+	return out
+}
 
 // noticeSubject is where a notice waits for dispatch:
 // notices.<facility>.urgent or notices.<facility>.normal.
@@ -35,49 +68,70 @@ func heldSubject(facility, outageID string) string {
 	return SubjectNotices + "." + facility + ".held." + hex.EncodeToString([]byte(outageID))
 }
 
-// mustHold reports whether an outage must wait for approval: its facility
-// has an approval threshold and the outage would notify more patients than
-// that, not counting those already told.
-func (p *planner) mustHold(ctx context.Context, o *Outage, told map[string]bool) (bool, error) {
+// hold decides whether an outage must wait for approval, and records the
+// scope held in o. The facility must have an approval threshold; then an
+// outage that is held stays held (with its new scope), and any other is
+// held when it would notify more new patients than the threshold, even
+// after an earlier approval: an approval covers the scope it saw.
+func (p *planner) hold(ctx context.Context, o *Outage, told map[string]bool) (bool, error) {
+	o.Scope, o.HeldPatients = "", 0
 	limit := p.facilities[o.Facility].ApprovalThreshold
 	if limit <= 0 {
 		return false, nil
 	}
-	if _, state, ok, err := p.store.Outage(ctx, o.OutageID); err != nil {
+	prev, state, _, err := p.store.Outage(ctx, o.OutageID)
+	if err != nil {
 		return false, err
-	} else if ok && state == OutageApproved {
-		return false, nil
 	}
 	patients, last := 0, ""
-	err := p.store.Affected(ctx, o, func(a AffectedAppointment) error {
+	err = p.store.Affected(ctx, o, func(a AffectedAppointment) error {
 		if !told[a.ID] && a.Patient.ID != last {
 			patients++
 			last = a.Patient.ID
 		}
 		return nil
 	})
-	return patients > limit, err
+	if err != nil {
+		return false, err
+	}
+	wasHeld := state == OutageHeld
+	if !wasHeld && patients <= limit {
+		return false, nil
+	}
+	if wasHeld {
+		patients += prev.HeldPatients
+	}
+	o.Scope, o.HeldPatients = ScopeDigest(o, patients), patients
+	return true, nil
 }
 
 // approve releases an outage held for approval: its notices move from
-// their held subject to the dispatchers'.
+// their held subject to the dispatchers'. An approval of an outage that is
+// not held, of another scope than the one held, or published longer ago
+// than the facility's approval TTL, is refused.
 func (p *planner) approve(ctx context.Context, m jetstream.Msg, h *HandledEvent, log *slog.Logger) error {
 	// inFacility has made sure the outage is declared, in this facility.
 	prev, state, _, err := p.store.Outage(ctx, h.Outage.OutageID)
 	if err != nil {
 		return err
 	}
-	if state != OutageHeld && state != OutageApproved {
-		log.Warn("approval of an outage that is not held; nothing to release", "state", state)
-		h.Outage, h.State = prev, state
-		return nil
+	if state != OutageHeld {
+		return invalid(fmt.Errorf("outage %q is %s, not held for approval: nothing to release", prev.OutageID, state))
+	}
+	if want := h.Outage.Scope; want != "" && want != prev.Scope {
+		return invalid(fmt.Errorf("the approval is of scope %s, but outage %q held for approval now has scope %s (it was updated since): approve the scope the status page shows", want, prev.OutageID, prev.Scope))
+	}
+	ttl := cmp.Or(p.facilities[prev.Facility].ApprovalTTL, DefaultApprovalTTL)
+	if md, err := m.Metadata(); err == nil && p.now().Sub(md.Timestamp) > ttl {
+		return invalid(fmt.Errorf("the approval was published %s, longer ago than the approval TTL of %s: approve again", md.Timestamp.UTC().Format(time.RFC3339), ttl))
 	}
 	h.Outage, h.State = prev, OutageApproved
 	released, err := p.release(ctx, m, prev.Facility, prev.OutageID)
 	if err != nil {
 		return err
 	}
-	log.Info("outage approved: its notices are released", "notices", released)
+	h.Released = released
+	log.Info("outage approved: its notices are released", "notices", released, "scope", prev.Scope)
 	return nil
 }
 

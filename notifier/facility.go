@@ -29,6 +29,9 @@ type Facility struct {
 	// ApprovalThreshold, when above 0, holds an outage that would notify
 	// more patients than this until it is approved.
 	ApprovalThreshold int
+	// ApprovalTTL is how long after it was published an approval can
+	// still release an outage (default DefaultApprovalTTL).
+	ApprovalTTL time.Duration
 	// SensitiveDepartments are shown in notices under a neutral label.
 	SensitiveDepartments []string
 	// AllowAddressLiterals admits patient e-mail addresses of the form

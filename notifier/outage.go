@@ -85,6 +85,14 @@ type Outage struct {
 	// Notify asks, on outage.resolved, to tell notified patients that
 	// services have resumed.
 	Notify bool `json:"notify,omitempty"`
+	// Scope, in an outage.approved event, is the digest of the scope the
+	// approver saw (ScopeDigest): the approval releases the held notices
+	// only while the outage still has that scope. In the outage's state it
+	// is the digest of the scope held for approval, set by the planner.
+	Scope string `json:"scope,omitempty"`
+	// HeldPatients is how many patients the notices held for approval
+	// are for; set by the planner, never read from an event.
+	HeldPatients int `json:"held_patients,omitempty"`
 }
 
 // DecodeEvent decodes and validates an outage event received on
@@ -159,6 +167,12 @@ func (o *Outage) validate(eventType string) error {
 		errs = append(errs, errors.New("data.outage_id: required"))
 	} else if !outageIDPattern.MatchString(o.OutageID) {
 		errs = append(errs, errors.New("data.outage_id: not of the form [A-Za-z0-9_.-]+"))
+	}
+	if o.HeldPatients != 0 {
+		errs = append(errs, errors.New("data.held_patients: set by the worker, not by events"))
+	}
+	if o.Scope != "" && (eventType != EventApproved || !scopePattern.MatchString(o.Scope)) {
+		errs = append(errs, errors.New("data.scope: only in outage.approved, the 16 hexadecimal digits the status page shows for a held outage"))
 	}
 	if eventType == EventResolved || eventType == EventApproved {
 		return errors.Join(errs...)

@@ -56,6 +56,9 @@ func TestDecodeEvent(t *testing.T) {
 		{"bad time", strings.Replace(goodEvent, `2020-09-17T00:00:00+02:00`, `next week`, 1), "ukd", "RFC 3339"},
 		{"oversized", strings.Replace(goodEvent, `evt-0001`, strings.Repeat("x", MaxEventSize), 1), "ukd", "at most"},
 		{"departments twice, differing in case", strings.Replace(goodEvent, `"departments":["*"],`, `"departments":["*"],"DEPARTMENTS":["cardiology"],`, 1), "ukd", `the member "DEPARTMENTS" appears twice`},
+		{"scope in a declaration", strings.Replace(goodEvent, `"action"`, `"scope":"0123456789abcdef","action"`, 1), "ukd", "data.scope: only in outage.approved"},
+		{"held patients from a publisher", strings.Replace(goodEvent, `"action"`, `"held_patients":3,"action"`, 1), "ukd", "data.held_patients: set by the worker"},
+		{"malformed scope in an approval", `{"specversion":"1.0","id":"a1","source":"/s","type":"outage.approved","data":{"outage_id":"o-1","facility":"ukd","scope":"xyz"}}`, "ukd", "data.scope"},
 		{"type twice", strings.Replace(goodEvent, `"type":`, `"Type":"outage.resolved","type":`, 1), "ukd", "appears twice"},
 		{"bidi override in a note", strings.Replace(goodEvent, `"action"`, `"note":{"de":"Bitte \u202ekommen\u202c Sie nicht"},"action"`, 1), "ukd", "data.note.de: contains an invisible formatting character"},
 	}

@@ -332,13 +332,15 @@ func (p *planner) apply(ctx context.Context, m jetstream.Msg, ev *Event, log *sl
 	if err != nil {
 		return nil, err
 	}
-	held, err := p.mustHold(ctx, o, told)
+	held, err := p.hold(ctx, o, told)
 	if err != nil {
 		return nil, err
 	}
 	if held {
 		handled.State = OutageHeld
-		log.Warn("outage held for approval: it would notify more patients than the approval threshold")
+		handled.Outage.Scope, handled.Outage.HeldPatients = o.Scope, o.HeldPatients
+		log.Warn("outage held for approval: it would notify more patients than the approval threshold, or was held already",
+			"patients", o.HeldPatients, "scope", o.Scope)
 	}
 	// Appointments newly in scope get notices; those already told get
 	// nothing new.

@@ -31,6 +31,8 @@ type HandledEvent struct {
 	State  string `json:"state"`
 	// Data is the event's data as received.
 	Data json.RawMessage `json:"data"`
+	// Released, for an approval, is how many held notices it released.
+	Released int `json:"released,omitempty"`
 }
 
 // Key names the event in notices planned for it.

@@ -160,13 +160,19 @@ func PublishAppointment(js jetstream.JetStream, a *Appointment) (jetstream.PubAc
 // window, and one facility's event cannot hide another's that reuses its
 // source and id.
 func PublishEvent(ctx context.Context, js jetstream.JetStream, ev *Event) error {
+	_, err := PublishEventAck(ctx, js, ev)
+	return err
+}
+
+// PublishEventAck is PublishEvent, and returns JetStream's acknowledgement
+// (the event's sequence in the OUTAGES stream).
+func PublishEventAck(ctx context.Context, js jetstream.JetStream, ev *Event) (*jetstream.PubAck, error) {
 	data, err := jsonMarshal(ev)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	msg := nats.NewMsg(OutageSubject(ev.Outage.Facility))
 	msg.Data = data
 	msg.Header.Set(jetstream.MsgIDHeader, ev.Outage.Facility+"/"+ev.Source+"#"+ev.ID)
-	_, err = js.PublishMsg(ctx, msg)
-	return err
+	return js.PublishMsg(ctx, msg)
 }

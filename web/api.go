@@ -43,6 +43,8 @@ type apiOutage struct {
 	Delivered          int            `json:"delivered"`
 	Manual             int            `json:"manual"`
 	Pending            int            `json:"pending"`
+	Held               int            `json:"held"`
+	ApprovalScope      string         `json:"approval_scope,omitempty"`
 	DeliveredByChannel map[string]int `json:"delivered_by_channel"`
 	PlannedByKind      map[string]int `json:"planned_by_kind"`
 
@@ -124,6 +126,9 @@ func (s *server) apiOutage(o store.OutageStatus, now time.Time) apiOutage {
 		RatePerMinute: math.Round(p.PerMinute*10) / 10, RateWindowSeconds: int(rateWindow.Seconds()),
 		EarliestPendingAppointment: optional(o.EarliestPending), EarliestManualAppointment: optional(o.EarliestManual),
 		Links: outageLinks(o.Outage.OutageID),
+	}
+	if o.State == notifier.OutageHeld {
+		out.Held, out.Pending, out.ApprovalScope = o.Pending, 0, o.Outage.Scope
 	}
 	if p.Remaining > 0 {
 		secs := int64(p.Remaining.Seconds())

@@ -50,6 +50,8 @@ type pageData struct {
 // pageOutage is one outage's section.
 type pageOutage struct {
 	ID, Title, State, Action string
+	// Facility and ApprovalScope say how to approve a held outage.
+	Facility, ApprovalScope string
 	// Planning is true while the outage's first event is being planned.
 	Planning bool
 	// From and Until bound the window; Until is empty when From says
@@ -124,6 +126,7 @@ func (s *server) pageOutage(o store.OutageStatus, now time.Time) pageOutage {
 	out := pageOutage{
 		ID: o.Outage.OutageID, Title: cmp.Or(s.Facilities[o.Outage.Facility].Name, o.Outage.Facility),
 		State: o.State, Action: o.Outage.Action,
+		Facility: o.Outage.Facility, ApprovalScope: o.Outage.Scope,
 		Zone:    loc.String(),
 		Scope:   departments(o.Outage.Departments) + "; " + kinds(o.Outage.Kinds),
 		Hotline: o.Outage.Hotline,

@@ -128,6 +128,8 @@ type apiOutage struct {
 	Delivered                  int            `json:"delivered"`
 	Manual                     int            `json:"manual"`
 	Pending                    int            `json:"pending"`
+	Held                       int            `json:"held"`
+	ApprovalScope              string         `json:"approval_scope"`
 	DeliveredByChannel         map[string]int `json:"delivered_by_channel"`
 	PlannedByKind              map[string]int `json:"planned_by_kind"`
 	Phase                      string         `json:"phase"`

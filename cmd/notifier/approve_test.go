@@ -1,0 +1,75 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestApproveCommand: approve waits for the worker's answer. An approval of
+// another scope than the one held is refused with exit status 1 and sends
+// nothing; the scope the API shows releases the notices (status 0); a
+// second approval finds nothing held (status 1).
+func TestApproveCommand(t *testing.T) {
+	dir := t.TempDir()
+	port, httpPort := freePort(t), freePort(t)
+	cfg := filepath.Join(dir, "notifier.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`data_dir: %s
+nats: {listen: "127.0.0.1:%d"}
+facilities:
+  ukd: {name: "Universitätsklinikum Düsseldorf", timezone: Europe/Berlin, language: de, approval_threshold: 5}
+dispatch: {shutdown_grace: 1s}
+http: {addr: "127.0.0.1:%d"}
+`, filepath.Join(dir, "data"), port, httpPort)), 0o600)
+	run := exec.Command(binary, "run", "--config", cfg)
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { run.Process.Kill(); run.Wait() })
+	waitFor(t, "the worker to listen", func() bool {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	if _, stderr, code := runCLI(t, "import", "--config", cfg, "--facility", "ukd", "../../examples/appointments.csv"); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, stderr)
+	}
+	if _, stderr, code := runCLI(t, "publish", "--config", cfg, "--facility", "ukd", "--from", "2020-10-21", "--until", "2020-10-28",
+		"--departments", "*", "--hotline", "+49 211 81-04444", "--outage-id", "big"); code != 0 {
+		t.Fatalf("publish: exit %d: %s", code, stderr)
+	}
+	api := fmt.Sprintf("http://127.0.0.1:%d/api/outages/big", httpPort)
+	var held struct {
+		State         string `json:"state"`
+		Held          int    `json:"held"`
+		Pending       int    `json:"pending"`
+		ApprovalScope string `json:"approval_scope"`
+	}
+	waitFor(t, "the outage held", func() bool {
+		r := httpGet(t, api)
+		return r.code == 200 && json.Unmarshal([]byte(r.body), &held) == nil && held.State == "held" && held.Held > 5
+	})
+	if held.Pending != 0 || len(held.ApprovalScope) != 16 {
+		t.Errorf("held outage in the API: %+v, want its notices held, not pending, and a scope", held)
+	}
+
+	_, stderr, code := runCLI(t, "approve", "--config", cfg, "--facility", "ukd", "--scope", "0123456789abcdef", "big")
+	if code != 1 || !strings.Contains(stderr, "approval refused: the approval is of scope 0123456789abcdef") {
+		t.Errorf("approval of another scope: exit %d, stderr %s", code, stderr)
+	}
+	out, stderr, code := runCLI(t, "approve", "--config", cfg, "--facility", "ukd", "--scope", held.ApprovalScope, "big")
+	if want := fmt.Sprintf("%d held notices released", held.Held); code != 0 || !strings.Contains(out, want) {
+		t.Errorf("approval of the held scope: exit %d, stdout %s, stderr %s; want %q", code, out, stderr, want)
+	}
+	_, stderr, code = runCLI(t, "approve", "--config", cfg, "--facility", "ukd", "big")
+	if code != 1 || !strings.Contains(stderr, "not held for approval: nothing to release") {
+		t.Errorf("approval with nothing held: exit %d, stderr %s", code, stderr)
+	}
+}
