@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -71,4 +72,41 @@ func TestFailingPlanningIsBounded(t *testing.T) {
 		info, err := cons.Info(ctx)
 		return err == nil && info.NumAckPending == 0 && info.NumPending == 0
 	})
+}
+
+// TestPatientWithThousandsOfAppointments: one patient with 2,500 affected
+// appointments and 200-character fields gets one notice that lists the 50
+// soonest and counts the rest, and planning goes on; every appointment is
+// covered by the notice's outcome.
+func TestPatientWithThousandsOfAppointments(t *testing.T) {
+	const n = 2500
+	e := newEnv(t)
+	rec := e.startRelay(relay.Options{})
+	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()))
+	e.startWorker()
+	long := func(c byte) string { return strings.Repeat(string(c), 200) }
+	var csv strings.Builder
+	csv.WriteString("id,department,location,start,kind,patient_id,patient_name,language,email\n")
+	start := time.Date(2020, 10, 21, 0, 0, 0, 0, time.UTC)
+	for i := range n {
+		fmt.Fprintf(&csv, "A-%d,%s,%s,%s,outpatient,P-1,%s,en,many@example.org\n", i, long('d'), long('l'),
+			start.Add(time.Duration(i)*4*time.Minute).Format(time.RFC3339), long('n'))
+	}
+	csv.WriteString("B-1,cardiology,,2020-10-22T09:00:00Z,outpatient,P-2,Emily Clarke,en,emily@example.org\n")
+	e.importCSV(csv.String())
+	s := e.declare(sampleOutage(t, "evt-1"))
+	if s.Planned != 2 || s.Delivered != 2 || s.Appointments != n+1 {
+		t.Fatalf("summary %+v, want 2 notices covering %d appointments, delivered", s, n+1)
+	}
+	msgs := parseAll(t, rec.Messages())
+	m, ok := msgs["many@example.org"]
+	if !ok {
+		t.Fatalf("no message for the patient with %d appointments", n)
+	}
+	if want := fmt.Sprintf("and %d more appointments, not listed here", n-notifier.MaxNoticeAppointments); !strings.Contains(m.text, want) {
+		t.Errorf("the message does not say %q:\n%.3000s", want, m.text)
+	}
+	if listed := strings.Count(m.text, "\n- "); listed != notifier.MaxNoticeAppointments {
+		t.Errorf("the message lists %d appointments, want %d", listed, notifier.MaxNoticeAppointments)
+	}
 }

@@ -45,8 +45,13 @@ type Notice struct {
 	Language     string              `json:"language"`
 	Patient      Patient             `json:"patient"`
 	Appointments []NoticeAppointment `json:"appointments"`
-	Hotline      string              `json:"hotline"`
-	InfoURL      string              `json:"info_url,omitempty"`
+	// MoreAppointmentIDs are the patient's affected appointments beyond
+	// the MaxNoticeAppointments soonest, which the notice counts but does
+	// not list (it asks the patient to call the hotline about them): a
+	// notice stays small however many appointments one patient has.
+	MoreAppointmentIDs []string `json:"more_appointment_ids,omitempty"`
+	Hotline            string   `json:"hotline"`
+	InfoURL            string   `json:"info_url,omitempty"`
 	// Note is the operator's note in the notice's language, if any.
 	Note      string    `json:"note,omitempty"`
 	PlannedAt time.Time `json:"planned_at"`
@@ -74,13 +79,18 @@ func (n *Notice) Earliest() time.Time {
 	return n.Appointments[0].Start
 }
 
-// AppointmentIDs lists the ids of the notice's appointments.
+// MaxNoticeAppointments is how many appointments a notice lists; the
+// others are counted (MoreAppointmentIDs).
+const MaxNoticeAppointments = 50
+
+// AppointmentIDs lists the ids of the notice's appointments, listed and
+// unlisted.
 func (n *Notice) AppointmentIDs() []string {
-	ids := make([]string, len(n.Appointments))
-	for i, a := range n.Appointments {
-		ids[i] = a.ID
+	ids := make([]string, 0, len(n.Appointments)+len(n.MoreAppointmentIDs))
+	for _, a := range n.Appointments {
+		ids = append(ids, a.ID)
 	}
-	return ids
+	return append(ids, n.MoreAppointmentIDs...)
 }
 
 // NoticeID derives a notice's id from what makes it one notice: the outage,

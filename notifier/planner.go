@@ -500,6 +500,11 @@ func (b *batch) add(ctx context.Context, a AffectedAppointment) error {
 		b.current.Language = Language(b.p.languages, a.Patient.Language, b.fac.Language)
 		b.current.Note = b.o.Note[b.current.Language]
 	}
+	if len(b.current.Appointments) >= MaxNoticeAppointments {
+		// Appointments come soonest first: the later ones are counted.
+		b.current.MoreAppointmentIDs = append(b.current.MoreAppointmentIDs, a.ID)
+		return nil
+	}
 	na := NoticeAppointment{ID: a.ID, Department: a.Department, Location: a.Location, Start: a.Start, End: a.End}
 	if b.fac.Sensitive(a.Department) {
 		na = NoticeAppointment{ID: a.ID, Start: a.Start, End: a.End, Neutral: true}

@@ -222,7 +222,11 @@ type view struct {
 	// More how many there are besides the earliest.
 	Many bool
 	More int
-	Name string
+	// Unlisted is how many of the appointments the notice does not list
+	// (beyond notifier.MaxNoticeAppointments): the patient is asked to
+	// call about them.
+	Unlisted int
+	Name     string
 	// Facility names the facility in the long notice, and FacilityShort in
 	// the SMS, where every character counts.
 	Facility      string
@@ -258,8 +262,9 @@ func newView(n *notifier.Notice, lang string) (*view, error) {
 	facility := cmp.Or(strings.TrimSpace(n.FacilityName), n.Facility)
 	v := &view{
 		Lang:          lang,
-		Many:          len(n.Appointments) > 1,
-		More:          len(n.Appointments) - 1,
+		Many:          len(n.Appointments)+len(n.MoreAppointmentIDs) > 1,
+		More:          len(n.Appointments) + len(n.MoreAppointmentIDs) - 1,
+		Unlisted:      len(n.MoreAppointmentIDs),
 		Name:          strings.TrimSpace(n.Patient.Name),
 		Facility:      facility,
 		FacilityShort: cmp.Or(strings.TrimSpace(n.FacilityShortName), facility),

@@ -459,3 +459,27 @@ func TestRenderConcurrently(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestRenderUnlistedAppointments: a notice with more appointments than it
+// lists counts the rest and asks the patient to call about them, in every
+// language and in both parts.
+func TestRenderUnlistedAppointments(t *testing.T) {
+	r := newRenderer(t)
+	want := map[string]string{"en": "and 3 more appointments, not listed here", "de": "und 3 weitere Termine, die hier nicht aufgeführt sind",
+		"tr": "burada listelenmeyen 3 randevu daha"}
+	for _, lang := range r.Languages() {
+		n := sampleNotice(t, lang)
+		n.MoreAppointmentIDs = []string{"a-2", "a-3", "a-4"}
+		m := render(t, r, n)
+		if !strings.Contains(m.Text, want[lang]) {
+			t.Errorf("%s text does not count the unlisted appointments:\n%s", lang, m.Text)
+		}
+		if !strings.Contains(m.HTML, want[lang]) {
+			t.Errorf("%s HTML does not count the unlisted appointments:\n%s", lang, m.HTML)
+		}
+		plain := render(t, r, sampleNotice(t, lang))
+		if strings.Contains(plain.Text, "…") {
+			t.Errorf("%s: a notice listing everything mentions unlisted appointments:\n%s", lang, plain.Text)
+		}
+	}
+}
