@@ -26,6 +26,9 @@ type PreviewOptions struct {
 	// Progress, when set, is told now and then how many affected
 	// appointments have been read, and once more at the end.
 	Progress func(appointments int)
+	// Notice, when set, is given every notice the planner would write, in
+	// planning order (their PlannedAt is Now).
+	Notice func(*notifier.Notice)
 }
 
 // Preview is what an outage event would do if it were published now, as
@@ -129,11 +132,14 @@ func PreviewEvent(ctx context.Context, db *store.DB, cfg *config.Config, ev *not
 	}
 	policy := cfg.Policy()
 	c := &previewCounter{
-		out: out, fac: fac, loc: loc, langs: r.Languages(), routes: routeLinks(cfg.Channels),
-		policy: policy, now: o.Now, kind: notifier.NoticeKind(out.Action),
+		loc: loc, routes: routeLinks(cfg.Channels), policy: policy, now: o.Now,
+		// The planner's own grouping: the samples are the notices it would
+		// write (a sensitive department's under its neutral label).
+		g:     notifier.Grouper{Outage: out, Facility: fac, Kind: notifier.NoticeKind(out.Action), Languages: r.Languages(), Now: o.Now},
 		depts: map[string]*DepartmentCount{}, days: map[civilDate]*DayCount{}, samples: map[string]*notifier.Notice{},
 	}
 	c.firsts = make([]int, len(c.routes))
+	c.each = o.Notice
 	err = db.Affected(ctx, out, func(a notifier.AffectedAppointment) error {
 		c.add(a)
 		if o.Progress != nil && c.p.Appointments%previewProgressEvery == 0 {
@@ -144,7 +150,9 @@ func PreviewEvent(ctx context.Context, db *store.DB, cfg *config.Config, ev *not
 	if err != nil {
 		return nil, err
 	}
-	c.finish()
+	if n := c.g.Flush(); n != nil {
+		c.finish(n)
+	}
 	if o.Progress != nil {
 		o.Progress(c.p.Appointments)
 	}
@@ -169,7 +177,7 @@ func PreviewEvent(ctx context.Context, db *store.DB, cfg *config.Config, ev *not
 			return nil, err
 		}
 		p.Samples = append(p.Samples, Sample{Language: m.Language, PatientID: n.Patient.ID, Earliest: n.Earliest().In(loc),
-			Appointments: len(n.Appointments), Subject: m.Subject, Text: m.Text})
+			Appointments: len(n.AppointmentIDs()), Subject: m.Subject, Text: m.Text})
 	}
 	return p, nil
 }
@@ -202,25 +210,19 @@ func (d civilDate) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.year
 // one patient after another, holding only the current patient's.
 type previewCounter struct {
 	p       Preview
-	out     *notifier.Outage
-	fac     notifier.Facility
+	g       notifier.Grouper
 	loc     *time.Location
-	langs   []string
 	routes  []routeLink
 	firsts  []int // patients per route link, in order
 	policy  notifier.Policy
 	now     time.Time
-	kind    string
 	depts   map[string]*DepartmentCount // by lower-cased department
 	days    map[civilDate]*DayCount
 	samples map[string]*notifier.Notice // by language
+	each    func(*notifier.Notice)
 
-	// The patient being read: the freshest record's data, the
-	// appointments so far, and the departments and days already counted
-	// for them.
-	patient  notifier.Patient
-	seq      uint64
-	appts    []notifier.NoticeAppointment
+	// The departments and days already counted for the patient being
+	// read.
 	curDepts []string
 	curDays  []civilDate
 }
@@ -228,11 +230,8 @@ type previewCounter struct {
 // add counts one appointment; a patient's appointments come one after
 // another, in time order.
 func (c *previewCounter) add(a notifier.AffectedAppointment) {
-	if len(c.appts) > 0 && a.Patient.ID != c.patient.ID {
-		c.finish()
-	}
-	if len(c.appts) == 0 || a.Seq > c.seq {
-		c.patient, c.seq = a.Patient, a.Seq
+	if n := c.g.Add(a); n != nil {
+		c.finish(n)
 	}
 	c.p.Appointments++
 	key := strings.ToLower(a.Department)
@@ -258,15 +257,14 @@ func (c *previewCounter) add(a notifier.AffectedAppointment) {
 		c.curDays = append(c.curDays, date)
 		day.Patients++
 	}
-	c.appts = append(c.appts, notifier.NoticeAppointment{ID: a.ID, Department: a.Department, Location: a.Location, Start: a.Start, End: a.End})
 }
 
-// finish counts the current patient as one notice.
-func (c *previewCounter) finish() {
-	if len(c.appts) == 0 {
-		return
+// finish counts a patient's complete notice.
+func (c *previewCounter) finish(n *notifier.Notice) {
+	if c.each != nil {
+		c.each(n)
 	}
-	p := c.patient
+	p := n.Patient
 	c.p.Patients++
 	if i := firstLink(c.routes, p); i >= 0 {
 		c.firsts[i]++
@@ -276,24 +274,15 @@ func (c *previewCounter) finish() {
 	if p.Email == "" && p.Phone == "" {
 		c.p.NoContact++
 	}
-	if c.policy.Urgent(c.appts[0].Start, c.now) {
+	if c.policy.Urgent(n.Earliest(), c.now) {
 		c.p.Urgent++
 	}
-	lang := notifier.Language(c.langs, p.Language, c.fac.Language)
-	if c.samples[lang] == nil {
+	if c.samples[n.Language] == nil {
 		// The store yields patients soonest first, so the first of each
 		// language is its soonest.
-		c.samples[lang] = c.notice(p, lang)
+		c.samples[n.Language] = n
 	}
-	c.appts, c.curDepts, c.curDays = c.appts[:0], c.curDepts[:0], c.curDays[:0]
-}
-
-// notice is the current patient's notice, as the planner would write it.
-func (c *previewCounter) notice(p notifier.Patient, lang string) *notifier.Notice {
-	n := notifier.NewNotice(c.out, c.fac, p, c.kind, lang, c.now)
-	n.Appointments = slices.Clone(c.appts)
-	n.ID = notifier.NoticeID(c.out.OutageID, n.Kind, p.ID, n.AppointmentIDs())
-	return n
+	c.curDepts, c.curDays = c.curDepts[:0], c.curDays[:0]
 }
 
 // routeLink is a configured channel as a patient's route sees it.

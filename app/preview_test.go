@@ -2,8 +2,10 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -287,5 +289,77 @@ func BenchmarkPreview(b *testing.B) {
 		if p.Appointments != n {
 			b.Fatalf("%d appointments affected, want %d", p.Appointments, n)
 		}
+	}
+}
+
+// TestPreviewWritesThePlannersNotices: preview and the real planner group
+// the same data into the same notices, notice by notice, a sensitive
+// department's appointments under the neutral label in both.
+func TestPreviewWritesThePlannersNotices(t *testing.T) {
+	e := newEnv(t)
+	f := e.cfg.Facilities["ukd"]
+	f.SensitiveDepartments = []string{"Oncology"}
+	f.ApprovalThreshold = 1 // held: the notices stay in the NOTICES stream
+	e.cfg.Facilities["ukd"] = f
+	e.startWorker()
+	e.importCSV(fixture)
+	ctx := context.Background()
+	ev := sampleOutage(t, "evt-1")
+
+	if err := notifier.PublishEvent(ctx, e.conn.JS, ev); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the outage held", func() bool {
+		_, state, _, _ := e.w.DB.Outage(ctx, ev.Outage.OutageID)
+		return state == notifier.OutageHeld
+	})
+	// The replica the planner read, previewed.
+	var previewed []*notifier.Notice
+	if _, err := PreviewEvent(ctx, e.w.DB, e.cfg, ev, PreviewOptions{Notice: func(n *notifier.Notice) { previewed = append(previewed, n) }}); err != nil {
+		t.Fatal(err)
+	}
+	// NOTICES is a work queue: read the held notices by sequence.
+	stream, err := e.conn.JS.Stream(ctx, notifier.StreamNotices)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var planned []*notifier.Notice
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && seq > 0; seq++ {
+		m, err := stream.GetMsg(ctx, seq)
+		if err != nil || !strings.HasPrefix(m.Subject, "notices.ukd.held.") {
+			continue
+		}
+		var n notifier.Notice
+		if err := json.Unmarshal(m.Data, &n); err != nil {
+			t.Fatal(err)
+		}
+		planned = append(planned, &n)
+	}
+	if len(planned) == 0 || len(planned) != len(previewed) {
+		t.Fatalf("planner wrote %d notices, preview %d", len(planned), len(previewed))
+	}
+	neutral := 0
+	for i, p := range planned {
+		v := previewed[i]
+		// Only when and for which event differ: preview plans no event.
+		p.PlannedAt, v.PlannedAt, p.EventKey = time.Time{}, time.Time{}, ""
+		if !reflect.DeepEqual(p, v) {
+			t.Errorf("notice %d differs:\nplanner %+v\npreview %+v", i, p, v)
+		}
+		for _, a := range v.Appointments {
+			if a.Neutral {
+				neutral++
+				if a.Department != "" || a.Location != "" {
+					t.Errorf("preview names a sensitive department: %+v", a)
+				}
+			}
+		}
+	}
+	if neutral == 0 {
+		t.Error("no appointment under the neutral label: the fixture's oncology appointment should be one")
 	}
 }

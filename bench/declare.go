@@ -115,7 +115,8 @@ func (r *runner) replan(ctx context.Context) error {
 // before it publishes them, deriving each one's id, and counts them.
 func plan(ctx context.Context, db *store.DB, o *notifier.Outage) (int, error) {
 	n := 0
-	add, flush := notifier.GroupByPatient(o, notifier.KindPostponed, func(*notifier.Notice) error { n++; return nil })
+	g := notifier.Grouper{Outage: o, Kind: notifier.KindPostponed}
+	add, flush := g.Each(func(*notifier.Notice) error { n++; return nil })
 	if err := db.Affected(ctx, o, add); err != nil {
 		return n, err
 	}

@@ -124,7 +124,8 @@ func TestUniqueKeys(t *testing.T) {
 func TestGroupByPatient(t *testing.T) {
 	o := &Outage{OutageID: "o-1", Facility: "ukd"}
 	var got []string
-	add, flush := GroupByPatient(o, KindPostponed, func(n *Notice) error {
+	g := Grouper{Outage: o, Kind: KindPostponed}
+	add, flush := g.Each(func(n *Notice) error {
 		got = append(got, n.Patient.ID+":"+strings.Join(n.AppointmentIDs(), ","))
 		if n.ID != NoticeID("o-1", KindPostponed, n.Patient.ID, n.AppointmentIDs()) {
 			t.Errorf("notice id %s is not derived from its content", n.ID)

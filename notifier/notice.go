@@ -149,36 +149,3 @@ func Language(available []string, patient, facility string) string {
 	}
 	return FallbackLanguage
 }
-
-// GroupByPatient gathers appointments that come patient by patient (as
-// Store.Affected yields them) into notices of one kind for an outage, and
-// calls emit for each notice once complete, its id derived; call flush after
-// the last appointment. The planner does the same with each patient's
-// language and freshest contact data; benchmarks use this to measure the
-// grouping alone.
-func GroupByPatient(o *Outage, kind string, emit func(*Notice) error) (add func(AffectedAppointment) error, flush func() error) {
-	var current *Notice
-	flush = func() error {
-		if current == nil {
-			return nil
-		}
-		n := current
-		current = nil
-		n.ID = NoticeID(o.OutageID, n.Kind, n.Patient.ID, n.AppointmentIDs())
-		return emit(n)
-	}
-	add = func(a AffectedAppointment) error {
-		if current != nil && current.Patient.ID != a.Patient.ID {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-		if current == nil {
-			current = &Notice{Kind: kind, OutageID: o.OutageID, Facility: o.Facility, Patient: a.Patient}
-		}
-		current.Appointments = append(current.Appointments, NoticeAppointment{
-			ID: a.ID, Department: a.Department, Location: a.Location, Start: a.Start, End: a.End})
-		return nil
-	}
-	return add, flush
-}

@@ -457,14 +457,8 @@ func (p *planner) told(ctx context.Context, outageID, key string) (map[string]bo
 type batch struct {
 	p       *planner
 	m       jetstream.Msg
-	o       *Outage
-	fac     Facility
-	kind    string
-	base    string
-	key     string
+	g       Grouper
 	chunk   []*Notice
-	current *Notice
-	seq     uint64
 	planned int
 	// inFlight are the published chunks waiting for their
 	// acknowledgements, oldest first.
@@ -480,48 +474,23 @@ type inFlightChunk struct {
 }
 
 func (p *planner) batch(m jetstream.Msg, o *Outage, kind, base, key string) *batch {
-	return &batch{p: p, m: m, o: o, fac: p.facilities[o.Facility], kind: kind, base: base, key: key}
+	return &batch{p: p, m: m, g: Grouper{Outage: o, Facility: p.facilities[o.Facility], Kind: kind, Base: base,
+		Languages: p.languages, EventKey: key, Now: p.now()}}
 }
 
 // add adds an appointment; a patient's appointments come one after another.
 func (b *batch) add(ctx context.Context, a AffectedAppointment) error {
-	if b.current != nil && b.current.Patient.ID != a.Patient.ID {
-		if err := b.finish(ctx); err != nil {
-			return err
-		}
+	if n := b.g.Add(a); n != nil {
+		return b.finish(ctx, n)
 	}
-	if b.current == nil {
-		b.current = b.p.newNotice(b.o, b.fac, a.Patient, b.kind)
-		b.current.EventKey = b.key
-		b.seq = a.Seq
-	}
-	if a.Seq > b.seq {
-		b.current.Patient, b.seq = a.Patient, a.Seq
-		b.current.Language = Language(b.p.languages, a.Patient.Language, b.fac.Language)
-		b.current.Note = b.o.Note[b.current.Language]
-	}
-	if len(b.current.Appointments) >= MaxNoticeAppointments {
-		// Appointments come soonest first: the later ones are counted.
-		b.current.MoreAppointmentIDs = append(b.current.MoreAppointmentIDs, a.ID)
-		return nil
-	}
-	na := NoticeAppointment{ID: a.ID, Department: a.Department, Location: a.Location, Start: a.Start, End: a.End}
-	if b.fac.Sensitive(a.Department) {
-		na = NoticeAppointment{ID: a.ID, Start: a.Start, End: a.End, Neutral: true}
-	}
-	b.current.Appointments = append(b.current.Appointments, na)
 	return nil
 }
 
-func (b *batch) finish(ctx context.Context) error {
-	n := b.current
-	if n == nil {
-		return nil
-	}
-	n.ID = NoticeID(b.base, n.Kind, n.Patient.ID, n.AppointmentIDs())
+// finish takes a patient's complete notice into the chunk, and publishes
+// the chunk once it is full.
+func (b *batch) finish(ctx context.Context, n *Notice) error {
 	b.chunk = append(b.chunk, n)
 	b.planned++
-	b.current = nil
 	size := planChunk
 	if b.planned <= firstChunk {
 		size = firstChunk
@@ -560,15 +529,17 @@ func (b *batch) awaitOldest(ctx context.Context) error {
 	if err := awaitAll(ctx, c.futures); err != nil {
 		return err
 	}
-	b.p.obs.Planned(b.kind, c.notices)
+	b.p.obs.Planned(b.g.Kind, c.notices)
 	return nil
 }
 
 // close publishes what is left and waits until JetStream has stored every
 // notice.
 func (b *batch) close(ctx context.Context) error {
-	if err := b.finish(ctx); err != nil {
-		return err
+	if n := b.g.Flush(); n != nil {
+		if err := b.finish(ctx, n); err != nil {
+			return err
+		}
 	}
 	if err := b.flush(ctx); err != nil {
 		return err
@@ -579,10 +550,6 @@ func (b *batch) close(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-func (p *planner) newNotice(o *Outage, fac Facility, patient Patient, kind string) *Notice {
-	return NewNotice(o, fac, patient, kind, Language(p.languages, patient.Language, fac.Language), p.now())
 }
 
 // waitForViews waits until the replica has applied every appointment

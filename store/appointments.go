@@ -71,6 +71,18 @@ func (db *DB) CountAppointments(ctx context.Context, facility string) (int, erro
 	return n, err
 }
 
+// activeStatuses is notifier.ActiveStatuses as SQL literals. Literals, not
+// parameters: SQLite uses the partial index appointments_active_start only
+// when the query's condition visibly implies the index's, which names the
+// same list (TestActiveStatusesMatchTheIndex keeps the two together).
+var activeStatuses = func() string {
+	quoted := make([]string, len(notifier.ActiveStatuses))
+	for i, st := range notifier.ActiveStatuses {
+		quoted[i] = "'" + strings.ReplaceAll(st, "'", "''") + "'"
+	}
+	return strings.Join(quoted, ", ")
+}()
+
 // affectedWhere is the condition of the appointments an outage affects. It
 // must match notifier.Outage.Affects, and it lets SQLite use the partial
 // index appointments_active_start.
@@ -78,7 +90,7 @@ func affectedWhere(o *notifier.Outage) (string, []any) {
 	var b strings.Builder
 	args := []any{o.Facility, o.From.UnixMilli(), o.Until.UnixMilli()}
 	b.WriteString(`facility = ? AND start_ms >= ? AND start_ms < ?
-		AND status IN ('booked', 'pending', 'arrived', 'checked-in')`)
+		AND status IN (` + activeStatuses + `)`)
 	if !o.AllDepartments() {
 		b.WriteString(` AND department_key IN (` + placeholders(len(o.Departments)) + `)`)
 		for _, d := range o.Departments {

@@ -130,7 +130,8 @@ func BenchmarkPlanning(b *testing.B) {
 // notice, whose id is derived from its appointments.
 func group(ctx context.Context, db *DB, o *notifier.Outage) (int, error) {
 	n := 0
-	add, flush := notifier.GroupByPatient(o, notifier.KindPostponed, func(*notifier.Notice) error { n++; return nil })
+	g := notifier.Grouper{Outage: o, Kind: notifier.KindPostponed}
+	add, flush := g.Each(func(*notifier.Notice) error { n++; return nil })
 	if err := db.Affected(ctx, o, add); err != nil {
 		return n, err
 	}

@@ -111,6 +111,25 @@ func TestAffectedUsesTheIndex(t *testing.T) {
 	}
 }
 
+// TestActiveStatusesMatchTheIndex: the affected lookup's status list is
+// notifier.ActiveStatuses, and the partial index is made for that list: a
+// change to one without a migration of the other fails here.
+func TestActiveStatusesMatchTheIndex(t *testing.T) {
+	db := openDB(t)
+	var def string
+	if err := db.r.QueryRow(`SELECT sql FROM sqlite_master WHERE name = 'appointments_active_start'`).Scan(&def); err != nil {
+		t.Fatal(err)
+	}
+	if want := "WHERE status IN (" + activeStatuses + ")"; !strings.Contains(def, want) {
+		t.Errorf("the index is %s, want it %s", def, want)
+	}
+	for _, st := range notifier.ActiveStatuses {
+		if !strings.Contains(activeStatuses, "'"+st+"'") {
+			t.Errorf("status %q missing from the lookup's list %s", st, activeStatuses)
+		}
+	}
+}
+
 func TestLatestRecordWins(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
