@@ -115,9 +115,9 @@ func PreviewEvent(ctx context.Context, db *store.DB, cfg *config.Config, ev *not
 			ev.Type, notifier.EventDeclared, notifier.EventUpdated)
 	}
 	out := &ev.Outage
-	fac, ok := cfg.FacilityMap()[out.Facility]
-	if !ok {
-		return nil, fmt.Errorf("unknown facility %q: add it under facilities in the configuration", out.Facility)
+	fac, err := cfg.Facility(out.Facility)
+	if err != nil {
+		return nil, err
 	}
 	loc, err := fac.Location()
 	if err != nil {

@@ -298,10 +298,10 @@ func (c *Config) applyDefaults() {
 			ch.Name = fmt.Sprintf("%s-%d", ch.Type, i+1)
 		}
 		if ch.Breaker.Failures <= 0 {
-			ch.Breaker.Failures = 5
+			ch.Breaker.Failures = notifier.DefaultBreakerFailures
 		}
 		if ch.Breaker.OpenFor <= 0 {
-			ch.Breaker.OpenFor = 30 * time.Second
+			ch.Breaker.OpenFor = notifier.DefaultBreakerOpenFor
 		}
 	}
 	if c.Dispatch.AckWait <= 0 {
@@ -314,16 +314,16 @@ func (c *Config) applyDefaults() {
 		c.Plan.MaxAttempts = notifier.DefaultPlanAttempts
 	}
 	if c.Dispatch.UrgentWithin <= 0 {
-		c.Dispatch.UrgentWithin = 48 * time.Hour
+		c.Dispatch.UrgentWithin = notifier.DefaultUrgentWithin
 	}
 	if c.Dispatch.UrgentDeadline <= 0 {
-		c.Dispatch.UrgentDeadline = 15 * time.Minute
+		c.Dispatch.UrgentDeadline = notifier.DefaultUrgentDeadline
 	}
 	if c.Dispatch.Parallel <= 0 {
 		c.Dispatch.Parallel = DefaultParallel
 	}
 	if c.Dispatch.ShutdownGrace <= 0 {
-		c.Dispatch.ShutdownGrace = 30 * time.Second
+		c.Dispatch.ShutdownGrace = notifier.DefaultShutdownGrace
 	}
 	if c.HTTP.MaxConns <= 0 {
 		c.HTTP.MaxConns = DefaultHTTPMaxConns
@@ -438,6 +438,16 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("log.format: %q, want text or json", c.Log.Format))
 	}
 	return errors.Join(errs...)
+}
+
+// Facility returns one configured facility as the worker wants it, or an
+// error naming the unknown id and what to do about it.
+func (c *Config) Facility(id string) (notifier.Facility, error) {
+	f, ok := c.FacilityMap()[id]
+	if !ok {
+		return f, fmt.Errorf("unknown facility %q: add it under facilities in the configuration", id)
+	}
+	return f, nil
 }
 
 // FacilityMap returns the facilities as the worker wants them.

@@ -68,13 +68,20 @@ type Link struct {
 	stats *channelStats
 }
 
+// Circuit breaker defaults: open after this many failures in a row, for
+// this long.
+const (
+	DefaultBreakerFailures = 5
+	DefaultBreakerOpenFor  = 30 * time.Second
+)
+
 // NewBreaker returns a circuit breaker for a channel: it opens after
 // failures consecutive failures, stays open for openFor, then lets one probe
 // through. A bad address is the recipient's fault, not the channel's, and
 // counts as a success.
 func NewBreaker(name string, failures int, openFor time.Duration) *gobreaker.CircuitBreaker[struct{}] {
 	if failures <= 0 {
-		failures = 5
+		failures = DefaultBreakerFailures
 	}
 	return gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:    name,

@@ -63,6 +63,10 @@ type Worker struct {
 	ready     chan struct{}
 }
 
+// DefaultShutdownGrace bounds how long sends in flight may go on after
+// shutdown begins.
+const DefaultShutdownGrace = 30 * time.Second
+
 // Ready is closed once the streams and consumers exist and the loops run.
 func (w *Worker) Ready() <-chan struct{} {
 	w.init()
@@ -116,7 +120,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		d.parallel = DefaultParallel
 	}
 	if d.grace <= 0 {
-		d.grace = 30 * time.Second
+		d.grace = DefaultShutdownGrace
 	}
 	d.ackWait = w.AckWait
 	if d.ackWait <= 0 {

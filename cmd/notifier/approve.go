@@ -47,8 +47,8 @@ worker runs).`,
 			if err != nil {
 				return err
 			}
-			if _, ok := cfg.FacilityMap()[facility]; !ok {
-				return fmt.Errorf("unknown facility %q: add it under facilities in the configuration", facility)
+			if _, err := cfg.Facility(facility); err != nil {
+				return err
 			}
 			ev, err := app.BuildEvent(app.EventOptions{Type: notifier.EventApproved, Facility: facility, OutageID: args[0], Source: source, Scope: scope})
 			if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -50,13 +49,13 @@ func (e *eventFlags) event(cfg *config.Config) (*notifier.Event, error) {
 	if e.file != "" {
 		ev, err = readEvent(e.file)
 	} else {
-		ev, err = buildEvent(cfg.FacilityMap(), &e.o, e.from, e.until, e.depts, e.kinds, e.notes)
+		ev, err = buildEvent(cfg, &e.o, e.from, e.until, e.depts, e.kinds, e.notes)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := cfg.FacilityMap()[ev.Outage.Facility]; !ok {
-		return nil, fmt.Errorf("unknown facility %q: add it under facilities in the configuration", ev.Outage.Facility)
+	if _, err := cfg.Facility(ev.Outage.Facility); err != nil {
+		return nil, err
 	}
 	return ev, nil
 }

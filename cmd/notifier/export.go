@@ -34,9 +34,9 @@ exported.`,
 			if err != nil {
 				return err
 			}
-			fac, ok := cfg.FacilityMap()[facility]
-			if !ok {
-				return fmt.Errorf("unknown facility %q: add it under facilities in the configuration", facility)
+			fac, err := cfg.Facility(facility)
+			if err != nil {
+				return err
 			}
 			loc, err := fac.Location()
 			if err != nil {

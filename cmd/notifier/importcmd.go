@@ -45,9 +45,9 @@ rejected and the rest imported, 1 when nothing could be imported.`,
 			if err != nil {
 				return &exitError{1, err}
 			}
-			fac, ok := cfg.FacilityMap()[facility]
-			if !ok {
-				return &exitError{1, fmt.Errorf("unknown facility %q: add it under facilities in the configuration", facility)}
+			fac, err := cfg.Facility(facility)
+			if err != nil {
+				return &exitError{1, err}
 			}
 			loc, err := fac.Location()
 			if err != nil {

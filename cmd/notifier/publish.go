@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/postponement/notifier/app"
+	"github.com/postponement/notifier/config"
 	"github.com/postponement/notifier/notifier"
 )
 
@@ -74,13 +75,13 @@ accept signed events only.`,
 	return cmd
 }
 
-func buildEvent(facilities map[string]notifier.Facility, o *app.EventOptions, from, until, depts, kinds string, notes []string) (*notifier.Event, error) {
+func buildEvent(cfg *config.Config, o *app.EventOptions, from, until, depts, kinds string, notes []string) (*notifier.Event, error) {
 	if o.Facility == "" {
 		return nil, fmt.Errorf("--facility is required")
 	}
-	fac, ok := facilities[o.Facility]
-	if !ok {
-		return nil, fmt.Errorf("unknown facility %q: add it under facilities in the configuration", o.Facility)
+	fac, err := cfg.Facility(o.Facility)
+	if err != nil {
+		return nil, err
 	}
 	loc, err := fac.Location()
 	if err != nil {
