@@ -281,3 +281,32 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// settled waits until the planner of every facility and both dispatchers
+// have nothing delivered or waiting: every event is planned and every
+// notice that can be sent has been handled. A test that asserts something
+// was not sent waits for this instead of sleeping.
+func (e *env) settled() {
+	e.t.Helper()
+	names := []string{notifier.ConsumerDispatcher, notifier.ConsumerDispatcherUrgent, notifier.ConsumerPlanner}
+	for id := range e.cfg.Facilities {
+		names = append(names, notifier.ConsumerPlanner+"-"+id)
+	}
+	waitUntil(e.t, "the planners and dispatchers have nothing pending", func() bool {
+		for _, name := range names {
+			stream := notifier.StreamNotices
+			if strings.HasPrefix(name, notifier.ConsumerPlanner) {
+				stream = notifier.StreamOutages
+			}
+			cons, err := e.conn.JS.Consumer(context.Background(), stream, name)
+			if err != nil {
+				return false
+			}
+			info, err := cons.Info(context.Background())
+			if err != nil || info.NumPending > 0 || info.NumAckPending > 0 {
+				return false
+			}
+		}
+		return true
+	})
+}

@@ -104,7 +104,7 @@ func TestHeldForApproval(t *testing.T) {
 		_, state, _, _ := e.w.DB.Outage(context.Background(), ev.Outage.OutageID)
 		return state == notifier.OutageHeld
 	})
-	time.Sleep(300 * time.Millisecond)
+	e.settled()
 	if n := len(rec.Messages()); n != 0 {
 		t.Fatalf("%d messages sent for a held outage", n)
 	}
@@ -130,7 +130,11 @@ func TestHeldForApproval(t *testing.T) {
 	}
 	approve("unsigned-approval", "")
 	approve("wrong-approver", nobodyKey)
-	time.Sleep(300 * time.Millisecond)
+	waitUntil(t, "both approvals refused", func() bool {
+		rejects, _ := e.w.DB.Rejects(context.Background())
+		return len(rejects) == 2
+	})
+	e.settled()
 	if n := len(rec.Messages()); n != 0 {
 		t.Fatalf("%d messages sent after approvals that are not the approver's", n)
 	}

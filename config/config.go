@@ -125,7 +125,10 @@ type Facility struct {
 // Channel is one link of the fallback chain.
 type Channel struct {
 	Name string `yaml:"name"`
-	// Type is smtp or maildir.
+	// Type is smtp, webhook (an SMS gateway) or maildir, each a channel
+	// that sends; or calllist, which sends nothing: it is where the notices
+	// no channel took end up (always last; added when not configured), and
+	// its path is the call lists' folder.
 	Type string `yaml:"type"`
 
 	// smtp

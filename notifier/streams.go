@@ -22,7 +22,9 @@ const (
 )
 
 // Subject prefixes: appointments.<facility>.<id>, outages.<facility>,
-// notices.<facility>, deliveries.<facility>.
+// notices.<facility>.urgent|normal (and notices.<facility>.held.<outage in
+// hex> while held for approval), deliveries.<facility>, plans.<facility>
+// (plans._ for refusals that name no facility).
 const (
 	SubjectAppointments = "appointments"
 	SubjectOutages      = "outages"

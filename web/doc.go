@@ -18,8 +18,9 @@
 // and sniffing. The call lists hold patient data: they are never cached, are
 // refused to a Host header that is not an IP address, localhost or one of
 // Options.Hosts (so that a web page cannot reach them through DNS
-// rebinding), and belong behind an authenticating proxy when the address is
-// not loopback.
+// rebinding). Authentication is the caller's: the worker (app.Handler) puts
+// every page but /healthz behind a bearer token (http.token_file), required
+// when the address is not loopback.
 //
 // # JSON
 //

@@ -211,12 +211,15 @@ func TestSendHonoursContext(t *testing.T) {
 	})
 
 	t.Run("a send waiting for a free connection gives up with its context", func(t *testing.T) {
-		c := newChannel(t, stalling(t), TLSNone, patient)
+		entered, release := make(chan struct{}, 1), make(chan struct{})
+		r := startRelay(t, &backend{onData: func() error { entered <- struct{}{}; <-release; return nil }}, TLSNone)
+		t.Cleanup(func() { close(release) })
+		c := newChannel(t, r.addr, TLSNone, patient)
 		busy, cancelBusy := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { c.Send(busy, message("n-1")); close(done) }()
 		t.Cleanup(func() { cancelBusy(); <-done })
-		time.Sleep(50 * time.Millisecond) // let n-1 take the only slot
+		<-entered // n-1 holds the only slot, its data at the relay
 
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		defer cancel()
