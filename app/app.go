@@ -24,6 +24,7 @@ import (
 	"github.com/postponement/notifier/channel/smtp"
 	"github.com/postponement/notifier/channel/webhook"
 	"github.com/postponement/notifier/config"
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/natsd"
 	"github.com/postponement/notifier/notifier"
 	"github.com/postponement/notifier/store"
@@ -276,7 +277,7 @@ func newSender(_ *config.Config, ch config.Channel) (notifier.Sender, error) {
 
 // Worker is a notifier worker with everything it was built from.
 type Worker struct {
-	*notifier.Worker
+	*engine.Worker
 	DB    *store.DB
 	Chain *Chain
 }
@@ -302,7 +303,7 @@ func NewWorker(cfg *config.Config, js jetstream.JetStream, log *slog.Logger) (*W
 		return nil, err
 	}
 	return &Worker{
-		Worker: &notifier.Worker{
+		Worker: &engine.Worker{
 			JS: js, Store: db, Renderer: r, Chain: chain.Chain,
 			Facilities: cfg.FacilityMap(), Languages: r.Languages(),
 			Parallel: cfg.Dispatch.Parallel, Replicas: cfg.NATS.Replicas,

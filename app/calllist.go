@@ -8,12 +8,13 @@ import (
 
 	"github.com/postponement/notifier/calllist"
 	"github.com/postponement/notifier/config"
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/notifier"
 	"github.com/postponement/notifier/store"
 )
 
 // CallList writes every outage's call list (CSV and printable HTML) into a
-// folder, from the store. It satisfies notifier.CallList.
+// folder, from the store. It satisfies engine.CallList.
 type CallList struct {
 	DB         *store.DB
 	Dir        string
@@ -22,7 +23,7 @@ type CallList struct {
 	Now        func() time.Time
 }
 
-var _ notifier.CallList = (*CallList)(nil)
+var _ engine.CallList = (*CallList)(nil)
 
 // NewCallList returns the call list the configuration describes.
 func NewCallList(cfg *config.Config, db *store.DB) *CallList {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/postponement/notifier/channel/webhook"
 	"github.com/postponement/notifier/config"
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/notifier"
 	"github.com/postponement/notifier/relay"
 )
@@ -245,11 +246,11 @@ func TestUrgentNoticesGoFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := notifier.PublishEvent(context.Background(), e.conn.JS, backlog); err != nil {
+	if err := engine.PublishEvent(context.Background(), e.conn.JS, backlog); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the backlog is being sent", func() bool { return len(rec.Messages()) > 20 })
-	if err := notifier.PublishEvent(context.Background(), e.conn.JS, urgent); err != nil {
+	if err := engine.PublishEvent(context.Background(), e.conn.JS, urgent); err != nil {
 		t.Fatal(err)
 	}
 	e.waitFor(urgent)

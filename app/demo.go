@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/postponement/notifier/config"
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/examples"
 	"github.com/postponement/notifier/importer"
 	"github.com/postponement/notifier/natsd"
@@ -138,7 +139,7 @@ func Demo(ctx context.Context, o DemoOptions) (*DemoReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sample outage: %w", err)
 	}
-	if err := notifier.PublishEvent(ctx, conn.JS, ev); err != nil {
+	if err := engine.PublishEvent(ctx, conn.JS, ev); err != nil {
 		return nil, err
 	}
 	rep.Summary, err = WaitForOutcomes(ctx, w.DB, ev, func(s store.Summary) {

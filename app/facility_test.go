@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/notifier"
 	"github.com/postponement/notifier/relay"
 )
@@ -42,7 +43,7 @@ func TestFacilityBoundary(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := notifier.PublishEvent(ctx, e.conn.JS, ev); err != nil {
+		if err := engine.PublishEvent(ctx, e.conn.JS, ev); err != nil {
 			t.Fatal(err)
 		}
 		return ev

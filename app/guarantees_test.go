@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/postponement/notifier/config"
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/internal/sample"
 	"github.com/postponement/notifier/natsd"
 	"github.com/postponement/notifier/notifier"
@@ -145,7 +146,7 @@ func TestNATSRestartMidRun(t *testing.T) {
 	e.startWorker()
 	e.importCSV(sample.CSV(n))
 	ev := sampleOutage(t, "evt-1")
-	if err := notifier.PublishEvent(context.Background(), e.conn.JS, ev); err != nil {
+	if err := engine.PublishEvent(context.Background(), e.conn.JS, ev); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, "a notice is being sent", func() bool { return rec.Sessions() > 0 })

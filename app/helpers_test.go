@@ -14,6 +14,7 @@ import (
 	gomail "github.com/emersion/go-message/mail"
 
 	"github.com/postponement/notifier/config"
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/importer"
 	"github.com/postponement/notifier/natsd"
 	"github.com/postponement/notifier/notifier"
@@ -140,7 +141,7 @@ func (e *env) importCSV(text string) ImportResult {
 // an outcome.
 func (e *env) declare(ev *notifier.Event) store.Summary {
 	e.t.Helper()
-	if err := notifier.PublishEvent(context.Background(), e.conn.JS, ev); err != nil {
+	if err := engine.PublishEvent(context.Background(), e.conn.JS, ev); err != nil {
 		e.t.Fatal(err)
 	}
 	return e.waitFor(ev)
@@ -288,15 +289,15 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 // was not sent waits for this instead of sleeping.
 func (e *env) settled() {
 	e.t.Helper()
-	names := []string{notifier.ConsumerDispatcher, notifier.ConsumerDispatcherUrgent, notifier.ConsumerPlanner}
+	names := []string{engine.ConsumerDispatcher, engine.ConsumerDispatcherUrgent, engine.ConsumerPlanner}
 	for id := range e.cfg.Facilities {
-		names = append(names, notifier.ConsumerPlanner+"-"+id)
+		names = append(names, engine.ConsumerPlanner+"-"+id)
 	}
 	waitUntil(e.t, "the planners and dispatchers have nothing pending", func() bool {
 		for _, name := range names {
-			stream := notifier.StreamNotices
-			if strings.HasPrefix(name, notifier.ConsumerPlanner) {
-				stream = notifier.StreamOutages
+			stream := engine.StreamNotices
+			if strings.HasPrefix(name, engine.ConsumerPlanner) {
+				stream = engine.StreamOutages
 			}
 			cons, err := e.conn.JS.Consumer(context.Background(), stream, name)
 			if err != nil {

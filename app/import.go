@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/importer"
 	"github.com/postponement/notifier/notifier"
 )
@@ -35,7 +36,7 @@ type Rows interface {
 // error is returned only when reading or publishing cannot go on.
 func Import(ctx context.Context, js jetstream.JetStream, rows Rows, report func(line int, err error), progress func(ImportResult)) (ImportResult, error) {
 	var res ImportResult
-	if err := notifier.EnsureStreams(ctx, js, 0, notifier.StreamAppointments); err != nil {
+	if err := engine.EnsureStreams(ctx, js, 0, engine.StreamAppointments); err != nil {
 		return res, err
 	}
 	type pending struct {
@@ -91,7 +92,7 @@ func Import(ctx context.Context, js jetstream.JetStream, rows Rows, report func(
 			report(row.Line, row.Err)
 			continue
 		}
-		ack, err := notifier.PublishAppointment(js, &row.Appointment)
+		ack, err := engine.PublishAppointment(js, &row.Appointment)
 		if err != nil {
 			if serr := settle(); serr != nil {
 				return res, serr

@@ -10,9 +10,9 @@ import (
 
 	"github.com/postponement/notifier/bench/synth"
 	"github.com/postponement/notifier/config"
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/importer"
 	"github.com/postponement/notifier/natsd"
-	"github.com/postponement/notifier/notifier"
 )
 
 // synthRows yields n synthetic appointments as import rows.
@@ -75,7 +75,7 @@ func BenchmarkImport(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s, err := conn.JS.Stream(ctx, notifier.StreamAppointments)
+	s, err := conn.JS.Stream(ctx, engine.StreamAppointments)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/notifier"
 	"github.com/postponement/notifier/relay"
 )
@@ -47,7 +48,7 @@ func TestFailingPlanningIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := notifier.PublishEvent(ctx, e.conn.JS, broken); err != nil {
+	if err := engine.PublishEvent(ctx, e.conn.JS, broken); err != nil {
 		t.Fatal(err)
 	}
 	// Published after the failing one, planned and sent while it fails.
@@ -64,7 +65,7 @@ func TestFailingPlanningIsBounded(t *testing.T) {
 		}
 		return false
 	})
-	cons, err := e.conn.JS.Consumer(ctx, notifier.StreamOutages, notifier.ConsumerPlanner+"-lab")
+	cons, err := e.conn.JS.Consumer(ctx, engine.StreamOutages, engine.ConsumerPlanner+"-lab")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/postponement/notifier/config"
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/notifier"
 	"github.com/postponement/notifier/store"
 )
@@ -306,7 +307,7 @@ func TestPreviewWritesThePlannersNotices(t *testing.T) {
 	ctx := context.Background()
 	ev := sampleOutage(t, "evt-1")
 
-	if err := notifier.PublishEvent(ctx, e.conn.JS, ev); err != nil {
+	if err := engine.PublishEvent(ctx, e.conn.JS, ev); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the outage held", func() bool {
@@ -319,7 +320,7 @@ func TestPreviewWritesThePlannersNotices(t *testing.T) {
 		t.Fatal(err)
 	}
 	// NOTICES is a work queue: read the held notices by sequence.
-	stream, err := e.conn.JS.Stream(ctx, notifier.StreamNotices)
+	stream, err := e.conn.JS.Stream(ctx, engine.StreamNotices)
 	if err != nil {
 		t.Fatal(err)
 	}

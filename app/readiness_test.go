@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/postponement/notifier/notifier"
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/relay"
 )
 
@@ -57,7 +57,7 @@ func TestReadinessWhilePlanningFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := notifier.PublishEvent(context.Background(), e.conn.JS, ev); err != nil {
+	if err := engine.PublishEvent(context.Background(), e.conn.JS, ev); err != nil {
 		t.Fatal(err)
 	}
 	var body string
@@ -86,7 +86,7 @@ func TestReadinessWhilePlanningFails(t *testing.T) {
 	}
 	repaired.Store(true)
 	ev.ID = "lab-2"
-	if err := notifier.PublishEvent(context.Background(), e.conn.JS, ev); err != nil {
+	if err := engine.PublishEvent(context.Background(), e.conn.JS, ev); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, "ready again once lab's planning works", func() bool { code, _ := e.readyz(h); return code == http.StatusOK })

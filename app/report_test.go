@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/postponement/notifier/config"
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/notifier"
 	"github.com/postponement/notifier/store"
 )
@@ -112,7 +113,7 @@ func TestReport(t *testing.T) {
 			{Channel: "box", Result: notifier.ResultSkipped, Reason: "patient has no e-mail address"},
 			{Channel: "gateway", Result: notifier.ResultFailed, Class: "permanent", Code: 400, Reason: "number refused"},
 		}})
-	if err := s.db.AddReject(context.Background(), notifier.Reject{Stream: notifier.StreamAppointments,
+	if err := s.db.AddReject(context.Background(), notifier.Reject{Stream: engine.StreamAppointments,
 		Subject: "appointments.ukd.A9", Seq: 7, Reason: "patient.email: not a plain e-mail address"}); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/notifier"
 	"github.com/postponement/notifier/relay"
 	"github.com/postponement/notifier/web"
@@ -42,7 +43,7 @@ func TestSignedEventsOnly(t *testing.T) {
 
 	publish := func(ev *notifier.Event) {
 		t.Helper()
-		if err := notifier.PublishEvent(context.Background(), e.conn.JS, ev); err != nil {
+		if err := engine.PublishEvent(context.Background(), e.conn.JS, ev); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -97,7 +98,7 @@ func TestHeldForApproval(t *testing.T) {
 	e.importCSV(fixture)
 
 	ev := sampleOutage(t, "big")
-	if err := notifier.PublishEvent(context.Background(), e.conn.JS, ev); err != nil {
+	if err := engine.PublishEvent(context.Background(), e.conn.JS, ev); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the outage is held", func() bool {
@@ -123,7 +124,7 @@ func TestHeldForApproval(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := notifier.PublishEvent(context.Background(), e.conn.JS, a); err != nil {
+		if err := engine.PublishEvent(context.Background(), e.conn.JS, a); err != nil {
 			t.Fatal(err)
 		}
 		return a
@@ -192,7 +193,7 @@ func TestApprovalCoversAScope(t *testing.T) {
 
 	publish := func(ev *notifier.Event) {
 		t.Helper()
-		if err := notifier.PublishEvent(ctx, e.conn.JS, ev); err != nil {
+		if err := engine.PublishEvent(ctx, e.conn.JS, ev); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/postponement/notifier/config"
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/notifier"
 )
 
@@ -66,10 +67,10 @@ func PublishOutageEvent(ctx context.Context, cfg *config.Config, url string, ev 
 		return err
 	}
 	defer conn.Close()
-	if err := notifier.EnsureStreams(ctx, conn.JS, cfg.NATS.Replicas, notifier.StreamOutages); err != nil {
+	if err := engine.EnsureStreams(ctx, conn.JS, cfg.NATS.Replicas, engine.StreamOutages); err != nil {
 		return err
 	}
-	if err := notifier.PublishEvent(ctx, conn.JS, ev); err != nil {
+	if err := engine.PublishEvent(ctx, conn.JS, ev); err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
 	return nil
@@ -97,13 +98,13 @@ func PublishAndAwait(ctx context.Context, cfg *config.Config, url string, ev *no
 		return Planned{}, err
 	}
 	defer conn.Close()
-	if err := notifier.EnsureStreams(ctx, conn.JS, cfg.NATS.Replicas, notifier.StreamOutages, notifier.StreamPlans); err != nil {
+	if err := engine.EnsureStreams(ctx, conn.JS, cfg.NATS.Replicas, engine.StreamOutages, engine.StreamPlans); err != nil {
 		return Planned{}, err
 	}
 	// Following from before the publication, so the answer cannot be missed.
-	cons, err := conn.JS.OrderedConsumer(ctx, notifier.StreamPlans, jetstream.OrderedConsumerConfig{
+	cons, err := conn.JS.OrderedConsumer(ctx, engine.StreamPlans, jetstream.OrderedConsumerConfig{
 		// Refusals are recorded on plans._, as they may name no facility.
-		FilterSubjects: []string{notifier.SubjectPlans + "." + ev.Outage.Facility, notifier.SubjectPlans + "._"},
+		FilterSubjects: []string{engine.SubjectPlans + "." + ev.Outage.Facility, engine.SubjectPlans + "._"},
 		DeliverPolicy:  jetstream.DeliverNewPolicy})
 	if err != nil {
 		return Planned{}, err
@@ -113,7 +114,7 @@ func PublishAndAwait(ctx context.Context, cfg *config.Config, url string, ev *no
 		return Planned{}, err
 	}
 	defer it.Stop()
-	ack, err := notifier.PublishEventAck(ctx, conn.JS, ev)
+	ack, err := engine.PublishEventAck(ctx, conn.JS, ev)
 	if err != nil {
 		return Planned{}, fmt.Errorf("publish: %w", err)
 	}
@@ -132,7 +133,7 @@ func PublishAndAwait(ctx context.Context, cfg *config.Config, url string, ev *no
 			case r.Event != nil && r.Event.Source == ev.Source && r.Event.ID == ev.ID:
 				answer <- Planned{State: r.Event.State, Released: r.Event.Released}
 				return
-			case r.Reject != nil && r.Reject.Stream == notifier.StreamOutages && r.Reject.Seq == ack.Sequence:
+			case r.Reject != nil && r.Reject.Stream == engine.StreamOutages && r.Reject.Seq == ack.Sequence:
 				answer <- Planned{Refused: r.Reject.Reason}
 				return
 			}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/notifier"
 	"github.com/postponement/notifier/relay"
 )
@@ -184,7 +185,7 @@ func TestRepublishedEventsSendNothingNew(t *testing.T) {
 
 	// The same event again, as a client without a message id would send
 	// it, and the same outage declared again under a new event id.
-	e.publishRaw(notifier.OutageSubject("ukd"), string(mustJSON(t, ev)))
+	e.publishRaw(engine.OutageSubject("ukd"), string(mustJSON(t, ev)))
 	again := sampleOutage(t, "evt-2")
 	s := e.declare(again)
 	if s.Planned != 4 || s.Pending != 0 {
@@ -251,7 +252,7 @@ func TestMalformedInputIsRejectedAndTheWorkerGoesOn(t *testing.T) {
 		}
 	}
 	// A malformed event is terminated, not redelivered.
-	cons, err := e.conn.JS.Consumer(context.Background(), notifier.StreamOutages, notifier.ConsumerPlanner)
+	cons, err := e.conn.JS.Consumer(context.Background(), engine.StreamOutages, engine.ConsumerPlanner)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/postponement/notifier/app"
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/notifier"
 	"github.com/postponement/notifier/store"
 )
@@ -33,7 +34,7 @@ func (r *runner) declare(ctx context.Context) error {
 		return err
 	}
 	t0 := time.Now()
-	if err := notifier.PublishEvent(ctx, r.conn.JS, ev); err != nil {
+	if err := engine.PublishEvent(ctx, r.conn.JS, ev); err != nil {
 		return err
 	}
 	r.say("run    outage published: %d notices to plan and send (%d urgent)", res.Notices, res.UrgentNotices)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/postponement/notifier/app"
 	"github.com/postponement/notifier/bench/synth"
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/importer"
 	"github.com/postponement/notifier/notifier"
 )
@@ -38,7 +39,7 @@ func (r *runner) load(ctx context.Context) error {
 			imp.Accepted, imp.Rejected, rows.affected, r.o.Appointments, r.o.Affected)
 	}
 	published := time.Since(began)
-	stream, err := r.conn.JS.Stream(ctx, notifier.StreamAppointments)
+	stream, err := r.conn.JS.Stream(ctx, engine.StreamAppointments)
 	if err != nil {
 		return err
 	}

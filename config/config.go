@@ -18,11 +18,12 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/notifier"
 )
 
 // DefaultParallel is dispatch.parallel unless set.
-const DefaultParallel = notifier.DefaultParallel
+const DefaultParallel = engine.DefaultParallel
 
 // DefaultNATSURL is where the embedded server listens by default, and so
 // where the commands look for NATS when nothing else is said.
@@ -182,12 +183,12 @@ type Retry struct {
 type Plan struct {
 	// AckWait is how long an outage event held by a planner that died or
 	// went silent waits before another worker (or the same one,
-	// restarted) plans it (default notifier.DefaultPlanAckWait).
+	// restarted) plans it (default engine.DefaultPlanAckWait).
 	AckWait time.Duration `yaml:"ack_wait"`
 	// MaxAttempts is how many times an event whose planning fails is
 	// tried, with growing waits, before it is recorded as failed and the
 	// facility's next event is planned (default
-	// notifier.DefaultPlanAttempts).
+	// engine.DefaultPlanAttempts).
 	MaxAttempts int `yaml:"max_attempts"`
 }
 
@@ -308,13 +309,13 @@ func (c *Config) applyDefaults() {
 		}
 	}
 	if c.Dispatch.AckWait <= 0 {
-		c.Dispatch.AckWait = notifier.DefaultAckWait
+		c.Dispatch.AckWait = engine.DefaultAckWait
 	}
 	if c.Plan.AckWait <= 0 {
-		c.Plan.AckWait = notifier.DefaultPlanAckWait
+		c.Plan.AckWait = engine.DefaultPlanAckWait
 	}
 	if c.Plan.MaxAttempts <= 0 {
-		c.Plan.MaxAttempts = notifier.DefaultPlanAttempts
+		c.Plan.MaxAttempts = engine.DefaultPlanAttempts
 	}
 	if c.Dispatch.UrgentWithin <= 0 {
 		c.Dispatch.UrgentWithin = notifier.DefaultUrgentWithin
@@ -326,7 +327,7 @@ func (c *Config) applyDefaults() {
 		c.Dispatch.Parallel = DefaultParallel
 	}
 	if c.Dispatch.ShutdownGrace <= 0 {
-		c.Dispatch.ShutdownGrace = notifier.DefaultShutdownGrace
+		c.Dispatch.ShutdownGrace = engine.DefaultShutdownGrace
 	}
 	if c.HTTP.MaxConns <= 0 {
 		c.HTTP.MaxConns = DefaultHTTPMaxConns

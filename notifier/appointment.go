@@ -81,13 +81,13 @@ var (
 func DecodeAppointment(data []byte, facility, id string) (Appointment, error) {
 	var a Appointment
 	if len(data) > MaxRecordSize {
-		return a, invalid(fmt.Errorf("record is %d bytes, at most %d allowed", len(data), MaxRecordSize))
+		return a, Invalid(fmt.Errorf("record is %d bytes, at most %d allowed", len(data), MaxRecordSize))
 	}
 	if err := uniqueKeys(data); err != nil {
-		return a, invalid(fmt.Errorf("not a JSON appointment record: %w", err))
+		return a, Invalid(fmt.Errorf("not a JSON appointment record: %w", err))
 	}
 	if err := json.Unmarshal(data, &a); err != nil {
-		return a, invalid(fmt.Errorf("not a JSON appointment record: %w", jsonError(err)))
+		return a, Invalid(fmt.Errorf("not a JSON appointment record: %w", JSONError(err)))
 	}
 	// The tokens are compared with the record as normalized, so that a
 	// record can never land under an id other than its subject's.
@@ -95,10 +95,10 @@ func DecodeAppointment(data []byte, facility, id string) (Appointment, error) {
 		return a, err
 	}
 	if a.Facility != facility {
-		return a, invalid(fmt.Errorf("facility: %q does not match the subject's facility %q", a.Facility, facility))
+		return a, Invalid(fmt.Errorf("facility: %q does not match the subject's facility %q", a.Facility, facility))
 	}
 	if a.ID != id {
-		return a, invalid(fmt.Errorf("id: %q does not match the subject's id %q", a.ID, id))
+		return a, Invalid(fmt.Errorf("id: %q does not match the subject's id %q", a.ID, id))
 	}
 	return a, nil
 }
@@ -157,7 +157,7 @@ func (a *Appointment) Normalize() error {
 			errs = append(errs, fmt.Errorf("patient.channels: %q is not one of email, sms", c))
 		}
 	}
-	return invalid(errors.Join(errs...))
+	return Invalid(errors.Join(errs...))
 }
 
 // validPhone accepts what people write as a phone number: digits (at least
@@ -208,7 +208,7 @@ func AddressLiteral(email string) bool {
 // Errors wrap ErrInvalid.
 func (f Facility) Admit(a *Appointment) error {
 	if AddressLiteral(a.Patient.Email) && !f.AllowAddressLiterals {
-		return invalid(fmt.Errorf("patient.email: an address literal (x@[192.0.2.1]) is not accepted; facilities.%s.allow_address_literals allows it", f.ID))
+		return Invalid(fmt.Errorf("patient.email: an address literal (x@[192.0.2.1]) is not accepted; facilities.%s.allow_address_literals allows it", f.ID))
 	}
 	return nil
 }
@@ -223,7 +223,7 @@ func baseLanguage(tag string) string {
 }
 
 // jsonError keeps a decoding error short and free of the input's content.
-func jsonError(err error) error {
+func JSONError(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	var tim *time.ParseError

@@ -136,7 +136,7 @@ func NewChain(p Policy, links ...Link) *Chain {
 		links[i].Retry = links[i].Retry.withDefaults()
 		links[i].stats = &channelStats{}
 	}
-	return &Chain{links: links, policy: p.withDefaults(), Now: time.Now, Observer: nopObserver{}}
+	return &Chain{links: links, policy: p.withDefaults(), Now: time.Now, Observer: NopObserver{}}
 }
 
 // Links returns the chain's channels in order.

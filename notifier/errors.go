@@ -10,7 +10,7 @@ import (
 var ErrInvalid = errors.New("invalid input")
 
 // invalid wraps err so that errors.Is(err, ErrInvalid) holds.
-func invalid(err error) error {
+func Invalid(err error) error {
 	if err == nil {
 		return nil
 	}
@@ -22,6 +22,6 @@ type invalidError struct{ err error }
 func (e *invalidError) Error() string   { return e.err.Error() }
 func (e *invalidError) Unwrap() []error { return []error{ErrInvalid, e.err} }
 
-func errUnknownFacility(id string) error {
+func ErrUnknownFacility(id string) error {
 	return fmt.Errorf("unknown facility %q: it is not in the configuration", id)
 }

@@ -41,7 +41,7 @@ type Facility struct {
 
 // verify checks an event's signature as the facility requires, and
 // returns the signing key's id ("" for an unsigned event allowed as such).
-func (f Facility) verify(ev *Event, raw []byte) (string, error) {
+func (f Facility) Verify(ev *Event, raw []byte) (string, error) {
 	keys, required := f.Keys, f.RequireSigned
 	if ev.Type == EventApproved {
 		keys, required = f.Approvers, f.RequireSigned || len(f.Approvers) > 0

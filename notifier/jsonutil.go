@@ -12,7 +12,7 @@ import (
 
 // jsonMarshal encodes v without HTML escaping, so that names such as
 // "Müller & Söhne" stay readable in the streams.
-func jsonMarshal(v any) ([]byte, error) {
+func EncodeJSON(v any) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)

@@ -26,13 +26,13 @@ type Observer interface {
 	ReplicaLag(records uint64)
 }
 
-// nopObserver observes nothing.
-type nopObserver struct{}
+// NopObserver observes nothing.
+type NopObserver struct{}
 
-func (nopObserver) Consumed(string)                                 {}
-func (nopObserver) Rejected(string)                                 {}
-func (nopObserver) Planned(string, int)                             {}
-func (nopObserver) Attempted(string, string, string, time.Duration) {}
-func (nopObserver) Finished(string, string, time.Duration)          {}
-func (nopObserver) RateLimited(string, time.Duration)               {}
-func (nopObserver) ReplicaLag(uint64)                               {}
+func (NopObserver) Consumed(string)                                 {}
+func (NopObserver) Rejected(string)                                 {}
+func (NopObserver) Planned(string, int)                             {}
+func (NopObserver) Attempted(string, string, string, time.Duration) {}
+func (NopObserver) Finished(string, string, time.Duration)          {}
+func (NopObserver) RateLimited(string, time.Duration)               {}
+func (NopObserver) ReplicaLag(uint64)                               {}

@@ -99,29 +99,29 @@ type Outage struct {
 // outages.<facility>. Errors wrap ErrInvalid and say what is wrong.
 func DecodeEvent(data []byte, facility string) (*Event, error) {
 	if len(data) > MaxEventSize {
-		return nil, invalid(fmt.Errorf("event is %d bytes, at most %d allowed", len(data), MaxEventSize))
+		return nil, Invalid(fmt.Errorf("event is %d bytes, at most %d allowed", len(data), MaxEventSize))
 	}
 	var ev Event
 	if err := uniqueKeys(data); err != nil {
-		return nil, invalid(fmt.Errorf("not a JSON CloudEvent: %w", err))
+		return nil, Invalid(fmt.Errorf("not a JSON CloudEvent: %w", err))
 	}
 	if err := json.Unmarshal(data, &ev); err != nil {
-		return nil, invalid(fmt.Errorf("not a JSON CloudEvent: %w", jsonError(err)))
+		return nil, Invalid(fmt.Errorf("not a JSON CloudEvent: %w", JSONError(err)))
 	}
 	if err := ev.validateEnvelope(); err != nil {
-		return nil, invalid(err)
+		return nil, Invalid(err)
 	}
 	if len(ev.Data) == 0 || bytes.Equal(ev.Data, []byte("null")) {
-		return nil, invalid(errors.New("data: required"))
+		return nil, Invalid(errors.New("data: required"))
 	}
 	if err := json.Unmarshal(ev.Data, &ev.Outage); err != nil {
-		return nil, invalid(fmt.Errorf("data: %w", jsonError(err)))
+		return nil, Invalid(fmt.Errorf("data: %w", JSONError(err)))
 	}
 	if ev.Outage.Facility != facility {
-		return nil, invalid(fmt.Errorf("data.facility: %q does not match the subject's facility %q", ev.Outage.Facility, facility))
+		return nil, Invalid(fmt.Errorf("data.facility: %q does not match the subject's facility %q", ev.Outage.Facility, facility))
 	}
 	if err := ev.Outage.validate(ev.Type); err != nil {
-		return nil, invalid(err)
+		return nil, Invalid(err)
 	}
 	return &ev, nil
 }

@@ -1,12 +1,7 @@
 package notifier
 
 import (
-	"context"
 	"encoding/json"
-	"log/slog"
-	"slices"
-
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // PlanRecord is one message of the PLANS stream: a planner's decision, so
@@ -44,47 +39,8 @@ type PlanChange struct {
 	Record *PlanRecord
 }
 
-// plansView applies the PLANS stream to the store.
-type plansView struct {
-	*position
-	js    jetstream.JetStream
-	store Store
-	log   *slog.Logger
-}
-
-func (v *plansView) run(ctx context.Context) error {
-	pos, err := v.store.Position(ctx, StreamPlans)
-	if err != nil {
-		return err
-	}
-	return follow(ctx, v.js, v.log, StreamPlans, v.position, pos, v.apply)
-}
-
-func (v *plansView) apply(batch []jetstream.Msg) func(ctx context.Context) error {
-	changes := make([]PlanChange, 0, len(batch))
-	for _, m := range batch {
-		md, err := m.Metadata()
-		if err != nil {
-			continue
-		}
-		var r PlanRecord
-		err = json.Unmarshal(m.Data(), &r)
-		r.Notices = slices.DeleteFunc(r.Notices, func(n *PlannedNotice) bool { return n == nil || n.ID == "" })
-		if r.Notice != nil && r.Notice.ID == "" {
-			r.Notice = nil
-		}
-		if err != nil || (r.Notice == nil && len(r.Notices) == 0 && r.Event == nil && r.Reject == nil) {
-			v.log.Warn("plan record ignored: not a plan record", "subject", m.Subject(), "seq", md.Sequence.Stream)
-			changes = append(changes, PlanChange{Seq: md.Sequence.Stream, Record: &PlanRecord{}})
-			continue
-		}
-		changes = append(changes, PlanChange{Seq: md.Sequence.Stream, Record: &r})
-	}
-	return func(ctx context.Context) error { return v.store.ApplyPlans(ctx, changes) }
-}
-
-// plannedRecord is what PLANS keeps of a notice: no contact data.
-func plannedRecord(n *Notice) *PlannedNotice {
+// PlannedRecord is what PLANS keeps of a notice: no contact data.
+func PlannedRecord(n *Notice) *PlannedNotice {
 	return &PlannedNotice{
 		ID: n.ID, Kind: n.Kind, PatientID: n.Patient.ID, AppointmentIDs: n.AppointmentIDs(), EventKey: n.EventKey,
 		OutageID: n.OutageID, Facility: n.Facility, Language: n.Language, Earliest: n.Earliest(), PlannedAt: n.PlannedAt,

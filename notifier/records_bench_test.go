@@ -62,14 +62,14 @@ func BenchmarkNotice(b *testing.B) {
 			NoticeID(n.OutageID, n.Kind, n.Patient.ID, ids)
 		}
 	})
-	data, err := jsonMarshal(n)
+	data, err := EncodeJSON(n)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Run("encode", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := jsonMarshal(n); err != nil {
+			if _, err := EncodeJSON(n); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -89,7 +89,7 @@ func BenchmarkNotice(b *testing.B) {
 			At: time.Now(), Trail: []Attempt{{Channel: "relay", At: time.Now(), Result: ResultAccepted}}}
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := jsonMarshal(d); err != nil {
+			if _, err := EncodeJSON(d); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -104,11 +104,11 @@ func CanonicalEvent(raw []byte) ([]byte, error) {
 	dec.UseNumber()
 	var v map[string]any
 	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("not a JSON object: %w", jsonError(err))
+		return nil, fmt.Errorf("not a JSON object: %w", JSONError(err))
 	}
 	delete(v, "sig")
 	// encoding/json writes map members sorted by name.
-	return jsonMarshal(v)
+	return EncodeJSON(v)
 }
 
 // SignEvent returns the event's JSON with its "sig" attribute set.
@@ -123,7 +123,7 @@ func SignEvent(raw []byte, k PrivateKey) ([]byte, error) {
 	}
 	sig := publicKeyPrefix + k.ID + ":" + base64.StdEncoding.EncodeToString(ed25519.Sign(k.Key, canon))
 	v["sig"], _ = json.Marshal(sig)
-	return jsonMarshal(v)
+	return EncodeJSON(v)
 }
 
 // VerifyEvent checks the signature of an event's JSON against trusted
@@ -131,7 +131,7 @@ func SignEvent(raw []byte, k PrivateKey) ([]byte, error) {
 // ErrSignature and ErrInvalid.
 func VerifyEvent(raw []byte, sig string, trusted []PublicKey) (string, error) {
 	fail := func(format string, args ...any) (string, error) {
-		return "", invalid(fmt.Errorf("%w: "+format, append([]any{ErrSignature}, args...)...))
+		return "", Invalid(fmt.Errorf("%w: "+format, append([]any{ErrSignature}, args...)...))
 	}
 	if sig == "" {
 		return fail("missing: this facility accepts signed events only")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/notifier"
 )
 
@@ -12,7 +13,7 @@ import (
 
 // nextPlanSeq is the PLANS sequence after the store's position.
 func (db *DB) nextPlanSeq(ctx context.Context) (uint64, error) {
-	pos, err := db.Position(ctx, notifier.StreamPlans)
+	pos, err := db.Position(ctx, engine.StreamPlans)
 	return pos + 1, err
 }
 

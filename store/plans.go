@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/notifier"
 )
 
@@ -45,7 +46,7 @@ func (db *DB) ApplyPlans(ctx context.Context, changes []notifier.PlanChange) err
 				}
 			}
 		}
-		return setPosition(ctx, tx, notifier.StreamPlans, changes[len(changes)-1].Seq)
+		return setPosition(ctx, tx, engine.StreamPlans, changes[len(changes)-1].Seq)
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/postponement/notifier/app"
 	"github.com/postponement/notifier/config"
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/importer"
 	"github.com/postponement/notifier/internal/sample"
 	"github.com/postponement/notifier/natsd"
@@ -148,7 +149,7 @@ func (r *run) declare(outageID string) *notifier.Event {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	if err := notifier.PublishEvent(context.Background(), r.conn.JS, ev); err != nil {
+	if err := engine.PublishEvent(context.Background(), r.conn.JS, ev); err != nil {
 		r.t.Fatal(err)
 	}
 	return ev

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/postponement/notifier/app"
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/importer"
 	"github.com/postponement/notifier/internal/sample"
 	"github.com/postponement/notifier/natsd"
@@ -49,7 +50,7 @@ func newClusterRun(t *testing.T, n int) *clusterRun {
 		t.Fatal(err)
 	}
 	t.Cleanup(conn.Close)
-	if err := notifier.EnsureStreams(context.Background(), conn.JS, 3); err != nil {
+	if err := engine.EnsureStreams(context.Background(), conn.JS, 3); err != nil {
 		t.Fatal(err)
 	}
 	rec, err := relay.Start(relay.Options{Data: func([]string, []byte) error {
@@ -162,7 +163,7 @@ func (r *clusterRun) declare(id string) *notifier.Event {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	if err := notifier.PublishEvent(context.Background(), r.conn.JS, ev); err != nil {
+	if err := engine.PublishEvent(context.Background(), r.conn.JS, ev); err != nil {
 		r.t.Fatal(err)
 	}
 	return ev

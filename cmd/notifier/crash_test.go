@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/postponement/notifier/app"
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/importer"
 	"github.com/postponement/notifier/internal/sample"
 	"github.com/postponement/notifier/natsd"
@@ -51,7 +52,7 @@ func (o *outcomes) has(id string) bool {
 func followOutcomes(t *testing.T, js jetstream.JetStream) *outcomes {
 	t.Helper()
 	o := &outcomes{seen: map[string]int{}}
-	cons, err := js.OrderedConsumer(context.Background(), notifier.StreamDeliveries, jetstream.OrderedConsumerConfig{})
+	cons, err := js.OrderedConsumer(context.Background(), engine.StreamDeliveries, jetstream.OrderedConsumerConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,10 +137,10 @@ http: {addr: "off"}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := notifier.EnsureStreams(context.Background(), conn.JS, 1); err != nil {
+	if err := engine.EnsureStreams(context.Background(), conn.JS, 1); err != nil {
 		t.Fatal(err)
 	}
-	if err := notifier.PublishEvent(context.Background(), conn.JS, ev); err != nil {
+	if err := engine.PublishEvent(context.Background(), conn.JS, ev); err != nil {
 		t.Fatal(err)
 	}
 	out := followOutcomes(t, conn.JS)
@@ -154,7 +155,7 @@ http: {addr: "off"}
 		return cmd, &log
 	}
 	inFlight := 0
-	notices, err := conn.JS.Stream(context.Background(), notifier.StreamNotices)
+	notices, err := conn.JS.Stream(context.Background(), engine.StreamNotices)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +231,7 @@ http: {addr: "off"}
 	if dups > inFlight {
 		t.Errorf("%d duplicates, more than the %d sends in flight at the kills", dups, inFlight)
 	}
-	info, err := conn.JS.Stream(context.Background(), notifier.StreamNotices)
+	info, err := conn.JS.Stream(context.Background(), engine.StreamNotices)
 	if err == nil {
 		if si, err := info.Info(context.Background()); err == nil && si.State.Msgs != 0 {
 			t.Errorf("%d notices left in the work queue", si.State.Msgs)

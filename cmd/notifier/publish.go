@@ -12,6 +12,7 @@ import (
 
 	"github.com/postponement/notifier/app"
 	"github.com/postponement/notifier/config"
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/notifier"
 )
 
@@ -64,7 +65,7 @@ accept signed events only.`,
 			if err := app.PublishOutageEvent(ctx, cfg, clientURL(cfg), ev); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "published %s %s (outage %s) on %s\n", ev.Type, ev.ID, ev.Outage.OutageID, notifier.OutageSubject(ev.Outage.Facility))
+			fmt.Fprintf(cmd.OutOrStdout(), "published %s %s (outage %s) on %s\n", ev.Type, ev.ID, ev.Outage.OutageID, engine.OutageSubject(ev.Outage.Facility))
 			return nil
 		},
 	}

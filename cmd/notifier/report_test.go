@@ -12,6 +12,7 @@ import (
 
 	"github.com/postponement/notifier/app"
 	"github.com/postponement/notifier/config"
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/natsd"
 	"github.com/postponement/notifier/notifier"
 )
@@ -96,7 +97,7 @@ func planPending(t *testing.T, data string) {
 	}
 	defer db.Close()
 	ctx := context.Background()
-	pos, err := db.Position(ctx, notifier.StreamPlans)
+	pos, err := db.Position(ctx, engine.StreamPlans)
 	if err != nil {
 		t.Fatal(err)
 	}

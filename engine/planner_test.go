@@ -1,12 +1,16 @@
-package notifier
+package engine
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/postponement/notifier/notifier"
+)
 
 func TestPlanRecordIDNamesEveryNotice(t *testing.T) {
-	chunk := func(ids ...string) []*Notice {
-		out := make([]*Notice, len(ids))
+	chunk := func(ids ...string) []*notifier.Notice {
+		out := make([]*notifier.Notice, len(ids))
 		for i, id := range ids {
-			out[i] = &Notice{ID: id}
+			out[i] = &notifier.Notice{ID: id}
 		}
 		return out
 	}
@@ -14,7 +18,7 @@ func TestPlanRecordIDNamesEveryNotice(t *testing.T) {
 	if a != planRecordID(chunk("n-1", "n-2", "n-3")) {
 		t.Error("the same chunk planned again has another id: it would be stored twice")
 	}
-	for _, other := range [][]*Notice{
+	for _, other := range [][]*notifier.Notice{
 		chunk("n-1", "n-2b", "n-3"), // a patient in the middle changed
 		chunk("n-1", "n-3"),
 		chunk("n-1", "n-2", "n-3", "n-4"),

@@ -1,4 +1,4 @@
-package notifier
+package engine
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/postponement/notifier/notifier"
 )
 
 // DefaultAckWait is how long a notice may be held without a sign of life
@@ -26,16 +28,16 @@ const DefaultParallel = 64
 // dispatcher sends notices through the chain and records their outcome.
 type dispatcher struct {
 	js       jetstream.JetStream
-	store    Store
-	renderer Renderer
-	chain    *Chain
+	store    notifier.Store
+	renderer notifier.Renderer
+	chain    *notifier.Chain
 	log      *slog.Logger
 	parallel int
 	// grace is how long sends in flight may go on after shutdown begins.
 	grace   time.Duration
 	ackWait time.Duration
 	now     func() time.Time
-	obs     Observer
+	obs     notifier.Observer
 	claims  *claims
 }
 
@@ -86,14 +88,14 @@ func (d *dispatcher) handle(ctx context.Context, m jetstream.Msg) {
 		m.Term()
 		return
 	}
-	var n Notice
+	var n notifier.Notice
 	if err := json.Unmarshal(m.Data(), &n); err != nil || n.ID == "" || len(n.Appointments) == 0 {
 		reason := "not a notice"
 		if err != nil {
-			reason += ": " + jsonError(err).Error()
+			reason += ": " + notifier.JSONError(err).Error()
 		}
 		d.log.Error("notice rejected", "subject", m.Subject(), "seq", md.Sequence.Stream, "reason", reason)
-		if err := d.store.AddReject(ctx, Reject{Stream: StreamNotices, Subject: m.Subject(), Seq: md.Sequence.Stream, Reason: reason}); err == nil {
+		if err := d.store.AddReject(ctx, notifier.Reject{Stream: StreamNotices, Subject: m.Subject(), Seq: md.Sequence.Stream, Reason: reason}); err == nil {
 			m.Term()
 		}
 		return
@@ -145,7 +147,7 @@ func (d *dispatcher) handle(ctx context.Context, m jetstream.Msg) {
 		return
 	}
 	d.obs.Finished(del.Outcome, del.Channel, del.At.Sub(n.PlannedAt))
-	if del.Outcome == OutcomeDelivered {
+	if del.Outcome == notifier.OutcomeDelivered {
 		log.Info("notice delivered", "channel", del.Channel, "attempts", del.Attempts)
 	} else {
 		log.Warn("notice not delivered by any channel: staff must call", "attempts", del.Attempts)
@@ -159,15 +161,15 @@ func (d *dispatcher) handle(ctx context.Context, m jetstream.Msg) {
 
 // deliver renders the notice and walks the chain. It fails only when ctx
 // ends before an outcome.
-func (d *dispatcher) deliver(ctx context.Context, n *Notice) (*Delivery, error) {
-	del := &Delivery{
+func (d *dispatcher) deliver(ctx context.Context, n *notifier.Notice) (*notifier.Delivery, error) {
+	del := &notifier.Delivery{
 		NoticeID: n.ID, OutageID: n.OutageID, Facility: n.Facility, PatientID: n.Patient.ID,
 		AppointmentIDs: n.AppointmentIDs(), Kind: n.Kind,
 	}
 	msg, err := d.renderer.Render(n)
 	if err != nil {
-		del.Outcome, del.Channel = OutcomeManual, ChannelCallList
-		del.Trail = []Attempt{{Channel: "render", At: d.now(), Result: ResultFailed, Class: Permanent.String(), Reason: err.Error()}}
+		del.Outcome, del.Channel = notifier.OutcomeManual, ChannelCallList
+		del.Trail = []notifier.Attempt{{Channel: "render", At: d.now(), Result: notifier.ResultFailed, Class: notifier.Permanent.String(), Reason: err.Error()}}
 		del.At = d.now().UTC()
 		return del, nil
 	}
@@ -176,7 +178,7 @@ func (d *dispatcher) deliver(ctx context.Context, n *Notice) (*Delivery, error) 
 		return nil, err
 	}
 	del.Outcome, del.Channel, del.Attempts, del.Trail = res.Outcome(), res.Channel, res.Tries(), res.Trail
-	if del.Outcome == OutcomeManual {
+	if del.Outcome == notifier.OutcomeManual {
 		del.Channel = ChannelCallList
 	}
 	del.At = d.now().UTC()
@@ -185,8 +187,8 @@ func (d *dispatcher) deliver(ctx context.Context, n *Notice) (*Delivery, error) 
 
 // publish stores the outcome in DELIVERIES, retrying while NATS is away.
 // The notice id is the message id, so an outcome stored twice counts once.
-func (d *dispatcher) publish(ctx context.Context, del *Delivery) error {
-	data, err := jsonMarshal(del)
+func (d *dispatcher) publish(ctx context.Context, del *notifier.Delivery) error {
+	data, err := notifier.EncodeJSON(del)
 	if err != nil {
 		return err
 	}

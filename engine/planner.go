@@ -1,4 +1,4 @@
-package notifier
+package engine
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/postponement/notifier/notifier"
 )
 
 // planChunk is how many notices the planner records and publishes at a
@@ -33,15 +35,15 @@ const catchUpTimeout = time.Minute
 // planner turns outage events into notices: one per patient, soonest first.
 type planner struct {
 	js         jetstream.JetStream
-	store      Store
+	store      notifier.Store
 	replica    *replica
 	plans      *plansView
 	log        *slog.Logger
-	facilities map[string]Facility
+	facilities map[string]notifier.Facility
 	languages  []string
-	urgent     func(n *Notice, now time.Time) bool
+	urgent     func(n *notifier.Notice, now time.Time) bool
 	now        func() time.Time
-	obs        Observer
+	obs        notifier.Observer
 	// ackWait is the planner consumers' AckWait; maxAttempts bounds the
 	// tries of an event whose planning fails.
 	ackWait     time.Duration
@@ -205,7 +207,7 @@ func (p *planner) handle(ctx context.Context, m jetstream.Msg) {
 			m.Nak()
 			return
 		}
-		if errors.Is(err, ErrInvalid) {
+		if errors.Is(err, notifier.ErrInvalid) {
 			p.reject(ctx, m, md.Sequence.Stream, err, log)
 			return
 		}
@@ -234,9 +236,9 @@ func (p *planner) handle(ctx context.Context, m jetstream.Msg) {
 func (p *planner) reject(ctx context.Context, m jetstream.Msg, seq uint64, why error, log *slog.Logger) {
 	log.Warn("outage event rejected", "reason", why.Error())
 	p.obs.Rejected(StreamOutages)
-	reject := &Reject{At: p.now().UTC(), Stream: StreamOutages, Subject: m.Subject(), Seq: seq, Reason: why.Error()}
+	reject := &notifier.Reject{At: p.now().UTC(), Stream: StreamOutages, Subject: m.Subject(), Seq: seq, Reason: why.Error()}
 	id := fmt.Sprintf("reject:%s:%d", StreamOutages, seq)
-	if err := p.record(ctx, id, &PlanRecord{Reject: reject}); err != nil {
+	if err := p.record(ctx, id, &notifier.PlanRecord{Reject: reject}); err != nil {
 		log.Error("record rejected event", "err", err)
 		m.NakWithDelay(5 * time.Second)
 		return
@@ -244,26 +246,26 @@ func (p *planner) reject(ctx context.Context, m jetstream.Msg, seq uint64, why e
 	m.Term()
 }
 
-func (p *planner) decode(m jetstream.Msg) (*Event, error) {
+func (p *planner) decode(m jetstream.Msg) (*notifier.Event, error) {
 	tokens, err := subjectTokens(m.Subject(), SubjectOutages, 1)
 	if err != nil {
-		return nil, invalid(err)
+		return nil, notifier.Invalid(err)
 	}
 	fac, ok := p.facilities[tokens[0]]
 	if !ok {
-		return nil, invalid(errUnknownFacility(tokens[0]))
+		return nil, notifier.Invalid(notifier.ErrUnknownFacility(tokens[0]))
 	}
-	ev, err := DecodeEvent(m.Data(), tokens[0])
+	ev, err := notifier.DecodeEvent(m.Data(), tokens[0])
 	if err != nil {
 		return nil, err
 	}
-	if _, err := fac.verify(ev, m.Data()); err != nil {
+	if _, err := fac.Verify(ev, m.Data()); err != nil {
 		return nil, err
 	}
 	return ev, nil
 }
 
-func (p *planner) plan(ctx context.Context, m jetstream.Msg, ev *Event, log *slog.Logger) error {
+func (p *planner) plan(ctx context.Context, m jetstream.Msg, ev *notifier.Event, log *slog.Logger) error {
 	// The views must hold every appointment record, notice and handled
 	// event that was in the streams before this event is planned.
 	if err := p.waitForViews(ctx); err != nil {
@@ -286,7 +288,7 @@ func (p *planner) plan(ctx context.Context, m jetstream.Msg, ev *Event, log *slo
 	}
 	// Recorded last: an event whose planning was cut short is planned again
 	// when it is redelivered.
-	return p.record(ctx, "event:"+handled.Outage.Facility+"/"+handled.Key(), &PlanRecord{Event: handled})
+	return p.record(ctx, "event:"+handled.Outage.Facility+"/"+handled.Key(), &notifier.PlanRecord{Event: handled})
 }
 
 // inFacility refuses an event that would act on an outage outside the
@@ -295,37 +297,37 @@ func (p *planner) plan(ctx context.Context, m jetstream.Msg, ev *Event, log *slo
 // resolve or widen another facility's outage. Approving or resolving an
 // outage that was never declared is refused too: an approval cannot come
 // before the declaration it approves.
-func (p *planner) inFacility(ctx context.Context, ev *Event) error {
+func (p *planner) inFacility(ctx context.Context, ev *notifier.Event) error {
 	prev, _, ok, err := p.store.Outage(ctx, ev.Outage.OutageID)
 	if err != nil {
 		return err
 	}
 	switch {
 	case ok && prev.Facility != ev.Outage.Facility:
-		return invalid(fmt.Errorf("outage %q belongs to another facility: an event on %s.%s acts only on that facility's outages",
+		return notifier.Invalid(fmt.Errorf("outage %q belongs to another facility: an event on %s.%s acts only on that facility's outages",
 			ev.Outage.OutageID, SubjectOutages, ev.Outage.Facility))
-	case !ok && ev.Type == EventApproved:
-		return invalid(fmt.Errorf("approval of outage %q, which is not declared: an approval cannot come before its declaration", ev.Outage.OutageID))
-	case !ok && ev.Type == EventResolved:
-		return invalid(fmt.Errorf("outage %q is not declared: nothing to resolve", ev.Outage.OutageID))
+	case !ok && ev.Type == notifier.EventApproved:
+		return notifier.Invalid(fmt.Errorf("approval of outage %q, which is not declared: an approval cannot come before its declaration", ev.Outage.OutageID))
+	case !ok && ev.Type == notifier.EventResolved:
+		return notifier.Invalid(fmt.Errorf("outage %q is not declared: nothing to resolve", ev.Outage.OutageID))
 	}
 	return nil
 }
 
 // apply plans the event's notices and returns the record of it.
-func (p *planner) apply(ctx context.Context, m jetstream.Msg, ev *Event, log *slog.Logger) (*HandledEvent, error) {
+func (p *planner) apply(ctx context.Context, m jetstream.Msg, ev *notifier.Event, log *slog.Logger) (*notifier.HandledEvent, error) {
 	o := &ev.Outage
-	handled := &HandledEvent{Source: ev.Source, ID: ev.ID, Type: ev.Type, Outage: *o, Data: ev.Data}
+	handled := &notifier.HandledEvent{Source: ev.Source, ID: ev.ID, Type: ev.Type, Outage: *o, Data: ev.Data}
 	key := handled.Key()
 	switch ev.Type {
-	case EventResolved:
+	case notifier.EventResolved:
 		return handled, p.resolve(ctx, m, handled, log)
-	case EventApproved:
+	case notifier.EventApproved:
 		return handled, p.approve(ctx, m, handled, log)
 	}
-	handled.State = OutageDeclared
-	if ev.Type == EventUpdated {
-		handled.State = OutageUpdated
+	handled.State = notifier.OutageDeclared
+	if ev.Type == notifier.EventUpdated {
+		handled.State = notifier.OutageUpdated
 	}
 	start := p.now()
 	told, base, err := p.told(ctx, o.OutageID, key)
@@ -337,17 +339,17 @@ func (p *planner) apply(ctx context.Context, m jetstream.Msg, ev *Event, log *sl
 		return nil, err
 	}
 	if held {
-		handled.State = OutageHeld
+		handled.State = notifier.OutageHeld
 		handled.Outage.Scope, handled.Outage.HeldPatients = o.Scope, o.HeldPatients
 		log.Warn("outage held for approval: it would notify more patients than the approval threshold, or was held already",
 			"patients", o.HeldPatients, "scope", o.Scope)
 	}
 	// Appointments newly in scope get notices; those already told get
 	// nothing new.
-	b := p.batch(m, o, NoticeKind(o.Action), base, key)
+	b := p.batch(m, o, notifier.NoticeKind(o.Action), base, key)
 	b.held = held
 	inScope := map[string]bool{}
-	err = p.store.Affected(ctx, o, func(a AffectedAppointment) error {
+	err = p.store.Affected(ctx, o, func(a notifier.AffectedAppointment) error {
 		inScope[a.ID] = true
 		if told[a.ID] {
 			return nil
@@ -368,7 +370,7 @@ func (p *planner) apply(ctx context.Context, m jetstream.Msg, ev *Event, log *sl
 			gone = append(gone, id)
 		}
 	}
-	r := p.batch(m, o, KindReinstated, base, key)
+	r := p.batch(m, o, notifier.KindReinstated, base, key)
 	r.held = held
 	if err := p.forEach(ctx, o.Facility, gone, r); err != nil {
 		return nil, err
@@ -380,8 +382,8 @@ func (p *planner) apply(ctx context.Context, m jetstream.Msg, ev *Event, log *sl
 
 // resolve closes an outage and, when asked, tells every patient still
 // waiting for a postponed appointment that services have resumed.
-func (p *planner) resolve(ctx context.Context, m jetstream.Msg, h *HandledEvent, log *slog.Logger) error {
-	h.State = OutageResolved
+func (p *planner) resolve(ctx context.Context, m jetstream.Msg, h *notifier.HandledEvent, log *slog.Logger) error {
+	h.State = notifier.OutageResolved
 	prev, _, _, err := p.store.Outage(ctx, h.Outage.OutageID)
 	if err != nil {
 		return err
@@ -400,7 +402,7 @@ func (p *planner) resolve(ctx context.Context, m jetstream.Msg, h *HandledEvent,
 	for id := range told {
 		ids = append(ids, id)
 	}
-	b := p.batch(m, &prev, KindResumed, base, h.Key())
+	b := p.batch(m, &prev, notifier.KindResumed, base, h.Key())
 	if err := p.forEach(ctx, prev.Facility, ids, b); err != nil {
 		return err
 	}
@@ -412,7 +414,7 @@ func (p *planner) resolve(ctx context.Context, m jetstream.Msg, h *HandledEvent,
 // and in the future.
 func (p *planner) forEach(ctx context.Context, facility string, ids []string, b *batch) error {
 	now := p.now()
-	err := p.store.AppointmentsByID(ctx, facility, ids, func(a AffectedAppointment) error {
+	err := p.store.AppointmentsByID(ctx, facility, ids, func(a notifier.AffectedAppointment) error {
 		if !a.Active() || !a.Start.After(now) {
 			return nil
 		}
@@ -442,9 +444,9 @@ func (p *planner) told(ctx context.Context, outageID, key string) (map[string]bo
 		base = outageID + "@" + key
 		for _, id := range n.AppointmentIDs {
 			switch n.Kind {
-			case KindPostponed, KindCancelled:
+			case notifier.KindPostponed, notifier.KindCancelled:
 				told[id] = true
-			case KindReinstated:
+			case notifier.KindReinstated:
 				delete(told, id)
 			}
 		}
@@ -457,8 +459,8 @@ func (p *planner) told(ctx context.Context, outageID, key string) (map[string]bo
 type batch struct {
 	p       *planner
 	m       jetstream.Msg
-	g       Grouper
-	chunk   []*Notice
+	g       notifier.Grouper
+	chunk   []*notifier.Notice
 	planned int
 	// inFlight are the published chunks waiting for their
 	// acknowledgements, oldest first.
@@ -473,13 +475,13 @@ type inFlightChunk struct {
 	notices int
 }
 
-func (p *planner) batch(m jetstream.Msg, o *Outage, kind, base, key string) *batch {
-	return &batch{p: p, m: m, g: Grouper{Outage: o, Facility: p.facilities[o.Facility], Kind: kind, Base: base,
+func (p *planner) batch(m jetstream.Msg, o *notifier.Outage, kind, base, key string) *batch {
+	return &batch{p: p, m: m, g: notifier.Grouper{Outage: o, Facility: p.facilities[o.Facility], Kind: kind, Base: base,
 		Languages: p.languages, EventKey: key, Now: p.now()}}
 }
 
 // add adds an appointment; a patient's appointments come one after another.
-func (b *batch) add(ctx context.Context, a AffectedAppointment) error {
+func (b *batch) add(ctx context.Context, a notifier.AffectedAppointment) error {
 	if n := b.g.Add(a); n != nil {
 		return b.finish(ctx, n)
 	}
@@ -488,7 +490,7 @@ func (b *batch) add(ctx context.Context, a AffectedAppointment) error {
 
 // finish takes a patient's complete notice into the chunk, and publishes
 // the chunk once it is full.
-func (b *batch) finish(ctx context.Context, n *Notice) error {
+func (b *batch) finish(ctx context.Context, n *notifier.Notice) error {
 	b.chunk = append(b.chunk, n)
 	b.planned++
 	size := planChunk
@@ -599,7 +601,7 @@ func (p *planner) planRecordLimit() int {
 // messages as fit, and each notice to NOTICES, and returns the
 // acknowledgements to wait for. The notice id is the message id, so a
 // notice published twice is stored once.
-func (p *planner) publishChunk(chunk []*Notice, held bool) ([]jetstream.PubAckFuture, error) {
+func (p *planner) publishChunk(chunk []*notifier.Notice, held bool) ([]jetstream.PubAckFuture, error) {
 	futures := make([]jetstream.PubAckFuture, 0, len(chunk)+1)
 	publish := func(msg *nats.Msg) error {
 		f, err := p.js.PublishMsgAsync(msg)
@@ -632,7 +634,7 @@ func (p *planner) publishChunk(chunk []*Notice, held bool) ([]jetstream.PubAckFu
 	}
 	limit := p.planRecordLimit()
 	for i, n := range chunk {
-		rec, err := jsonMarshal(plannedRecord(n))
+		rec, err := notifier.EncodeJSON(notifier.PlannedRecord(n))
 		if err != nil {
 			return nil, err
 		}
@@ -648,7 +650,7 @@ func (p *planner) publishChunk(chunk []*Notice, held bool) ([]jetstream.PubAckFu
 		return nil, err
 	}
 	for _, n := range chunk {
-		data, err := jsonMarshal(n)
+		data, err := notifier.EncodeJSON(n)
 		if err != nil {
 			return nil, err
 		}
@@ -667,7 +669,7 @@ func (p *planner) publishChunk(chunk []*Notice, held bool) ([]jetstream.PubAckFu
 // notices' records. It is named by every notice, so that the same chunk
 // planned again after a redelivery is stored once, and a chunk that differs
 // in any notice is not taken for it by JetStream's deduplication.
-func planRecordID(notices []*Notice) string {
+func planRecordID(notices []*notifier.Notice) string {
 	h := sha256.New()
 	for _, n := range notices {
 		h.Write([]byte(n.ID))
@@ -677,8 +679,8 @@ func planRecordID(notices []*Notice) string {
 }
 
 // record publishes a plan record and waits until it is stored.
-func (p *planner) record(ctx context.Context, id string, r *PlanRecord) error {
-	data, err := jsonMarshal(r)
+func (p *planner) record(ctx context.Context, id string, r *notifier.PlanRecord) error {
+	data, err := notifier.EncodeJSON(r)
 	if err != nil {
 		return err
 	}
@@ -689,7 +691,7 @@ func (p *planner) record(ctx context.Context, id string, r *PlanRecord) error {
 	case r.Notice != nil:
 		facility = r.Notice.Facility
 	}
-	if !ValidID(facility) {
+	if !notifier.ValidID(facility) {
 		facility = "_"
 	}
 	_, err = p.js.PublishMsg(ctx, newMsg(SubjectPlans+"."+facility, id, data))

@@ -1,4 +1,4 @@
-package notifier
+package engine
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"log/slog"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/postponement/notifier/notifier"
 )
 
 // audit applies the DELIVERIES stream to the store: every worker's view of
@@ -13,7 +15,7 @@ import (
 type audit struct {
 	*position
 	js    jetstream.JetStream
-	store Store
+	store notifier.Store
 	log   *slog.Logger
 	// manual, when set, is told of every outage with a new manual outcome.
 	manual func(outageID string)
@@ -28,21 +30,21 @@ func (a *audit) run(ctx context.Context) error {
 }
 
 func (a *audit) apply(batch []jetstream.Msg) func(ctx context.Context) error {
-	changes := make([]DeliveryChange, 0, len(batch))
+	changes := make([]notifier.DeliveryChange, 0, len(batch))
 	for _, m := range batch {
 		md, err := m.Metadata()
 		if err != nil {
 			continue
 		}
-		c := DeliveryChange{Seq: md.Sequence.Stream}
-		var d Delivery
+		c := notifier.DeliveryChange{Seq: md.Sequence.Stream}
+		var d notifier.Delivery
 		if err := json.Unmarshal(m.Data(), &d); err != nil || d.NoticeID == "" || d.Outcome == "" {
 			reason := "not a delivery outcome"
 			if err != nil {
-				reason += ": " + jsonError(err).Error()
+				reason += ": " + notifier.JSONError(err).Error()
 			}
 			a.log.Warn("delivery record rejected", "subject", m.Subject(), "seq", c.Seq, "reason", reason)
-			c.Reject = &Reject{Stream: StreamDeliveries, Subject: m.Subject(), Seq: c.Seq, Reason: reason}
+			c.Reject = &notifier.Reject{Stream: StreamDeliveries, Subject: m.Subject(), Seq: c.Seq, Reason: reason}
 		} else {
 			c.Delivery = &d
 		}
@@ -54,7 +56,7 @@ func (a *audit) apply(batch []jetstream.Msg) func(ctx context.Context) error {
 		}
 		if a.manual != nil {
 			for _, c := range changes {
-				if c.Delivery != nil && c.Delivery.Outcome == OutcomeManual {
+				if c.Delivery != nil && c.Delivery.Outcome == notifier.OutcomeManual {
 					a.manual(c.Delivery.OutageID)
 				}
 			}

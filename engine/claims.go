@@ -1,4 +1,4 @@
-package notifier
+package engine
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/postponement/notifier/notifier"
 )
 
 // BucketClaims is the KeyValue bucket of claims per notice id: a worker
@@ -31,7 +33,7 @@ type claimValue struct {
 	// Delivery is the outcome of a finished notice, kept so that a worker
 	// finding the claim done can store the outcome its sender did not get
 	// to store.
-	Delivery *Delivery `json:"delivery,omitempty"`
+	Delivery *notifier.Delivery `json:"delivery,omitempty"`
 }
 
 // claims hands out notices to workers. A claim a worker keeps refreshing is
@@ -75,7 +77,7 @@ const (
 
 // acquire claims a notice for this worker. For a notice finished by
 // another worker, done is its outcome.
-func (c *claims) acquire(ctx context.Context, id string) (status int, rev uint64, wait time.Duration, done *Delivery, err error) {
+func (c *claims) acquire(ctx context.Context, id string) (status int, rev uint64, wait time.Duration, done *notifier.Delivery, err error) {
 	mine, _ := json.Marshal(claimValue{Worker: c.worker, State: claimSending})
 	for range 3 {
 		rev, err = c.kv.Create(ctx, id, mine)
@@ -136,7 +138,7 @@ func (c *claims) refresh(ctx context.Context, id string, rev uint64) (uint64, er
 // before the outcome is published: a worker that dies in between leaves
 // the outcome in the claim for the next one to publish, instead of a
 // notice that looks unsent.
-func (c *claims) finish(ctx context.Context, del *Delivery) error {
+func (c *claims) finish(ctx context.Context, del *notifier.Delivery) error {
 	v, err := json.Marshal(claimValue{Worker: c.worker, State: claimDone, Delivery: del})
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package notifier
+package engine
 
 import (
 	"cmp"
@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/postponement/notifier/notifier"
 )
 
 // Worker runs the loops of one notifier process: the appointment replica,
@@ -20,13 +22,13 @@ import (
 // one NATS JetStream; each keeps its own store.
 type Worker struct {
 	JS       jetstream.JetStream
-	Store    Store
-	Renderer Renderer
-	Chain    *Chain
+	Store    notifier.Store
+	Renderer notifier.Renderer
+	Chain    *notifier.Chain
 	// Facilities are the sites served, by id. Input for others is rejected.
-	Facilities map[string]Facility
+	Facilities map[string]notifier.Facility
 	// Observer, when set, is told what the worker does (metrics).
-	Observer Observer
+	Observer notifier.Observer
 	// CallList, when set, is rewritten whenever a notice becomes manual.
 	CallList CallList
 	// Languages are those the renderer has templates for.
@@ -94,7 +96,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	obs := w.Observer
 	if obs == nil {
-		obs = nopObserver{}
+		obs = notifier.NopObserver{}
 	}
 	w.Chain.Observer = obs
 	if _, err := retrying(ctx, log, "creating the streams", func(ctx context.Context) (struct{}, error) {

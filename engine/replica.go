@@ -1,10 +1,12 @@
-package notifier
+package engine
 
 import (
 	"context"
 	"log/slog"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/postponement/notifier/notifier"
 )
 
 // replica applies the APPOINTMENTS stream to the store and tells waiters how
@@ -12,13 +14,13 @@ import (
 type replica struct {
 	*position
 	js         jetstream.JetStream
-	store      Store
+	store      notifier.Store
 	log        *slog.Logger
-	facilities map[string]Facility
-	obs        Observer
+	facilities map[string]notifier.Facility
+	obs        notifier.Observer
 }
 
-func newReplica(js jetstream.JetStream, store Store, log *slog.Logger, facilities map[string]Facility) *replica {
+func newReplica(js jetstream.JetStream, store notifier.Store, log *slog.Logger, facilities map[string]notifier.Facility) *replica {
 	return &replica{position: newPosition(), js: js, store: store, log: log, facilities: facilities}
 }
 
@@ -31,17 +33,17 @@ func (r *replica) run(ctx context.Context) error {
 }
 
 func (r *replica) apply(batch []jetstream.Msg) func(ctx context.Context) error {
-	changes := make([]AppointmentChange, 0, len(batch))
+	changes := make([]notifier.AppointmentChange, 0, len(batch))
 	for _, m := range batch {
 		md, err := m.Metadata()
 		if err != nil {
 			continue
 		}
-		c := AppointmentChange{Seq: md.Sequence.Stream}
+		c := notifier.AppointmentChange{Seq: md.Sequence.Stream}
 		a, err := r.decode(m)
 		if err != nil {
 			r.log.Warn("appointment record rejected", "subject", m.Subject(), "seq", c.Seq, "reason", err.Error())
-			c.Reject = &Reject{Stream: StreamAppointments, Subject: m.Subject(), Seq: c.Seq, Reason: err.Error()}
+			c.Reject = &notifier.Reject{Stream: StreamAppointments, Subject: m.Subject(), Seq: c.Seq, Reason: err.Error()}
 			r.obs.Rejected(StreamAppointments)
 		} else {
 			c.Appointment = &a
@@ -60,16 +62,16 @@ func (r *replica) apply(batch []jetstream.Msg) func(ctx context.Context) error {
 	}
 }
 
-func (r *replica) decode(m jetstream.Msg) (Appointment, error) {
+func (r *replica) decode(m jetstream.Msg) (notifier.Appointment, error) {
 	tokens, err := subjectTokens(m.Subject(), SubjectAppointments, 2)
 	if err != nil {
-		return Appointment{}, invalid(err)
+		return notifier.Appointment{}, notifier.Invalid(err)
 	}
 	f, ok := r.facilities[tokens[0]]
 	if !ok {
-		return Appointment{}, invalid(errUnknownFacility(tokens[0]))
+		return notifier.Appointment{}, notifier.Invalid(notifier.ErrUnknownFacility(tokens[0]))
 	}
-	a, err := DecodeAppointment(m.Data(), tokens[0], tokens[1])
+	a, err := notifier.DecodeAppointment(m.Data(), tokens[0], tokens[1])
 	if err != nil {
 		return a, err
 	}

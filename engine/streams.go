@@ -1,4 +1,4 @@
-package notifier
+package engine
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/postponement/notifier/notifier"
 )
 
 // Stream names.
@@ -139,7 +141,7 @@ func subjectTokens(subject, prefix string, n int) ([]string, error) {
 		return nil, fmt.Errorf("subject %q is not of the form %s%s", subject, prefix, strings.Repeat(".<token>", n))
 	}
 	for _, p := range parts[1:] {
-		if !ValidID(p) {
+		if !notifier.ValidID(p) {
 			return nil, fmt.Errorf("subject %q: %q is not of the form [A-Za-z0-9_-]+", subject, p)
 		}
 	}
@@ -148,8 +150,8 @@ func subjectTokens(subject, prefix string, n int) ([]string, error) {
 
 // PublishAppointment publishes an appointment record asynchronously; wait
 // for the returned future's acknowledgement.
-func PublishAppointment(js jetstream.JetStream, a *Appointment) (jetstream.PubAckFuture, error) {
-	data, err := jsonMarshal(a)
+func PublishAppointment(js jetstream.JetStream, a *notifier.Appointment) (jetstream.PubAckFuture, error) {
+	data, err := notifier.EncodeJSON(a)
 	if err != nil {
 		return nil, err
 	}
@@ -161,15 +163,15 @@ func PublishAppointment(js jetstream.JetStream, a *Appointment) (jetstream.PubAc
 // so a re-published event is dropped by JetStream within its duplicate
 // window, and one facility's event cannot hide another's that reuses its
 // source and id.
-func PublishEvent(ctx context.Context, js jetstream.JetStream, ev *Event) error {
+func PublishEvent(ctx context.Context, js jetstream.JetStream, ev *notifier.Event) error {
 	_, err := PublishEventAck(ctx, js, ev)
 	return err
 }
 
 // PublishEventAck is PublishEvent, and returns JetStream's acknowledgement
 // (the event's sequence in the OUTAGES stream).
-func PublishEventAck(ctx context.Context, js jetstream.JetStream, ev *Event) (*jetstream.PubAck, error) {
-	data, err := jsonMarshal(ev)
+func PublishEventAck(ctx context.Context, js jetstream.JetStream, ev *notifier.Event) (*jetstream.PubAck, error) {
+	data, err := notifier.EncodeJSON(ev)
 	if err != nil {
 		return nil, err
 	}
