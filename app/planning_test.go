@@ -29,25 +29,33 @@ func (s failingStore) Affected(ctx context.Context, o *notifier.Outage, fn func(
 	return s.Store.Affected(ctx, o, fn)
 }
 
-// TestFailingPlanningIsBounded: an event whose planning keeps failing is
-// tried a bounded number of times, then recorded as refused with the
-// reason, and it never holds up another facility's planning.
-func TestFailingPlanningIsBounded(t *testing.T) {
+// withFailingLab starts a worker that serves ukd and lab, with a relay,
+// whose store fails lab's affected lookup until repaired is set (nil:
+// never), an event being tried twice at most; and lab's outage event.
+func withFailingLab(t *testing.T, repaired *atomic.Bool) (*env, *notifier.Event) {
+	t.Helper()
 	e := newEnv(t)
 	rec := e.startRelay(relay.Options{})
 	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()))
 	e.cfg.Facilities["lab"] = e.cfg.Facilities["ukd"]
 	e.cfg.Plan.MaxAttempts = 2
-	e.startWorkerWith(func(w *Worker) { w.Store = failingStore{w.Store, "lab", nil} })
-	e.importCSV(fixture)
-	ctx := context.Background()
-
-	broken, err := BuildEvent(EventOptions{Facility: "lab", OutageID: "lab-down", EventID: "lab-1",
+	e.startWorkerWith(func(w *Worker) { w.Store = failingStore{w.Store, "lab", repaired} })
+	ev, err := BuildEvent(EventOptions{Facility: "lab", OutageID: "lab-down", EventID: "lab-1",
 		From: time.Date(2020, 10, 21, 0, 0, 0, 0, time.UTC), Until: time.Date(2020, 10, 28, 0, 0, 0, 0, time.UTC),
 		Departments: []string{"*"}, Hotline: "+49 211 81-04444"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return e, ev
+}
+
+// TestFailingPlanningIsBounded: an event whose planning keeps failing is
+// tried a bounded number of times, then recorded as refused with the
+// reason, and it never holds up another facility's planning.
+func TestFailingPlanningIsBounded(t *testing.T) {
+	e, broken := withFailingLab(t, nil)
+	e.importCSV(fixture)
+	ctx := context.Background()
 	if err := engine.PublishEvent(ctx, e.conn.JS, broken); err != nil {
 		t.Fatal(err)
 	}

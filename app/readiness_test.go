@@ -12,10 +12,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/postponement/notifier/engine"
-	"github.com/postponement/notifier/relay"
 )
 
 // readyz asks the worker's own handler for /readyz.
@@ -40,23 +38,12 @@ func (e *env) handler() http.Handler {
 // (as a damaged table does) makes /readyz answer 503 with the reason,
 // while /healthz stays 200; a planned event makes it ready again.
 func TestReadinessWhilePlanningFails(t *testing.T) {
-	e := newEnv(t)
-	rec := e.startRelay(relay.Options{})
-	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()))
-	e.cfg.Facilities["lab"] = e.cfg.Facilities["ukd"]
-	e.cfg.Plan.MaxAttempts = 2
 	var repaired atomic.Bool
-	e.startWorkerWith(func(w *Worker) { w.Store = failingStore{w.Store, "lab", &repaired} })
+	e, ev := withFailingLab(t, &repaired)
 	h := e.handler()
 	e.importCSV(fixture)
 	waitUntil(t, "ready", func() bool { code, _ := e.readyz(h); return code == http.StatusOK })
 
-	ev, err := BuildEvent(EventOptions{Facility: "lab", OutageID: "lab-down", EventID: "lab-1",
-		From: time.Date(2020, 10, 21, 0, 0, 0, 0, time.UTC), Until: time.Date(2020, 10, 28, 0, 0, 0, 0, time.UTC),
-		Departments: []string{"*"}, Hotline: "+49 211 81-04444"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := engine.PublishEvent(context.Background(), e.conn.JS, ev); err != nil {
 		t.Fatal(err)
 	}
