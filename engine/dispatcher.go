@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/postponement/notifier/notifier"
@@ -192,21 +191,13 @@ func (d *dispatcher) publish(ctx context.Context, del *notifier.Delivery) error 
 	if err != nil {
 		return err
 	}
-	msg := nats.NewMsg(SubjectDeliveries + "." + del.Facility)
-	msg.Data = data
-	msg.Header.Set(jetstream.MsgIDHeader, del.NoticeID)
-	wait := 100 * time.Millisecond
+	msg := newMsg(SubjectDeliveries+"."+del.Facility, del.NoticeID, data)
+	b := newBackoff(100*time.Millisecond, 5*time.Second)
 	for {
 		_, err := d.js.PublishMsg(ctx, msg)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
+		if err == nil || !b.wait(ctx) {
 			return err
-		case <-time.After(wait):
 		}
-		wait = min(2*wait, 5*time.Second)
 	}
 }
 

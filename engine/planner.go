@@ -698,14 +698,6 @@ func (p *planner) record(ctx context.Context, id string, r *notifier.PlanRecord)
 	return err
 }
 
-// newMsg is a message with a JetStream message id for deduplication.
-func newMsg(subject, id string, data []byte) *nats.Msg {
-	msg := nats.NewMsg(subject)
-	msg.Data = data
-	msg.Header.Set(jetstream.MsgIDHeader, id)
-	return msg
-}
-
 // awaitAll waits for every publication's acknowledgement.
 func awaitAll(ctx context.Context, futures []jetstream.PubAckFuture) error {
 	var errs []error

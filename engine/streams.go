@@ -175,8 +175,14 @@ func PublishEventAck(ctx context.Context, js jetstream.JetStream, ev *notifier.E
 	if err != nil {
 		return nil, err
 	}
-	msg := nats.NewMsg(OutageSubject(ev.Outage.Facility))
+	return js.PublishMsg(ctx, newMsg(OutageSubject(ev.Outage.Facility), ev.Outage.Facility+"/"+ev.Source+"#"+ev.ID, data))
+}
+
+// newMsg is a message with a JetStream message id for deduplication: every
+// message the engine publishes is built by it.
+func newMsg(subject, id string, data []byte) *nats.Msg {
+	msg := nats.NewMsg(subject)
 	msg.Data = data
-	msg.Header.Set(jetstream.MsgIDHeader, ev.Outage.Facility+"/"+ev.Source+"#"+ev.ID)
-	return js.PublishMsg(ctx, msg)
+	msg.Header.Set(jetstream.MsgIDHeader, id)
+	return msg
 }
