@@ -364,12 +364,7 @@ func (p *planner) apply(ctx context.Context, m jetstream.Msg, ev *notifier.Event
 	}
 	// Appointments told "postponed" that left the scope go ahead as
 	// planned, if they still can.
-	var gone []string
-	for id := range told {
-		if !inScope[id] {
-			gone = append(gone, id)
-		}
-	}
+	gone := notifier.LeftScope(told, inScope)
 	r := p.batch(m, o, notifier.KindReinstated, base, key)
 	r.held = held
 	if err := p.forEach(ctx, o.Facility, gone, r); err != nil {
@@ -415,7 +410,7 @@ func (p *planner) resolve(ctx context.Context, m jetstream.Msg, h *notifier.Hand
 func (p *planner) forEach(ctx context.Context, facility string, ids []string, b *batch) error {
 	now := p.now()
 	err := p.store.AppointmentsByID(ctx, facility, ids, func(a notifier.AffectedAppointment) error {
-		if !a.Active() || !a.Start.After(now) {
+		if !notifier.StillAhead(&a.Appointment, now) {
 			return nil
 		}
 		return b.add(ctx, a)
@@ -426,31 +421,14 @@ func (p *planner) forEach(ctx context.Context, facility string, ids []string, b 
 	return b.close(ctx)
 }
 
-// told returns the appointments of the outage whose patients were told not
-// to come, by events other than key, and the base of new notice ids: the
-// outage id for its first event, so that a re-declared outage yields the
-// same notices, else the outage id and the event.
+// told reads the outage's planned notices from the store and returns what
+// events other than key told its patients (notifier.ToldSoFar).
 func (p *planner) told(ctx context.Context, outageID, key string) (map[string]bool, string, error) {
 	prev, err := p.store.OutageNotices(ctx, outageID)
 	if err != nil {
 		return nil, "", err
 	}
-	told := map[string]bool{}
-	base := outageID
-	for _, n := range prev {
-		if n.EventKey == key {
-			continue // planned by this very event before it was redelivered
-		}
-		base = outageID + "@" + key
-		for _, id := range n.AppointmentIDs {
-			switch n.Kind {
-			case notifier.KindPostponed, notifier.KindCancelled:
-				told[id] = true
-			case notifier.KindReinstated:
-				delete(told, id)
-			}
-		}
-	}
+	told, base := notifier.ToldSoFar(outageID, key, prev)
 	return told, base, nil
 }
 
