@@ -73,3 +73,12 @@ http: {addr: "127.0.0.1:%d"}
 		t.Errorf("approval with nothing held: exit %d, stderr %s", code, stderr)
 	}
 }
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		out, stderr, code := runCLI(t, args...)
+		if code != 0 || !strings.HasPrefix(out, "notifier ") || !strings.Contains(out, "\ncommit ") || !strings.Contains(out, "\ngo1.") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, stderr)
+		}
+	}
+}

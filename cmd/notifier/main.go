@@ -48,7 +48,9 @@ channel reached are recorded for staff to phone.
 Start with "notifier demo" to see the whole story on embedded defaults.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionText(),
 	}
-	root.AddCommand(newRunCmd(), newImportCmd(), newPublishCmd(), newPreviewCmd(), newReportCmd(), newExportCmd(), newKeygenCmd(), newApproveCmd(), newBenchCmd(), newNATSCmd(), newDemoCmd())
+	root.SetVersionTemplate("{{.Version}}")
+	root.AddCommand(newVersionCmd(), newRunCmd(), newImportCmd(), newPublishCmd(), newPreviewCmd(), newReportCmd(), newExportCmd(), newKeygenCmd(), newApproveCmd(), newBenchCmd(), newNATSCmd(), newDemoCmd())
 	return root
 }
