@@ -1,0 +1,136 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/postponement/notifier/engine"
+	"github.com/postponement/notifier/examples"
+	"github.com/postponement/notifier/relay"
+)
+
+// schemas compiles the JSON Schemas of docs/schemas, formats asserted.
+func schemas(t *testing.T) map[string]*jsonschema.Schema {
+	t.Helper()
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	out := map[string]*jsonschema.Schema{}
+	for _, name := range []string{"appointment", "outage-event", "delivery"} {
+		path, _ := filepath.Abs(filepath.Join("..", "docs", "schemas", name+".json"))
+		s, err := c.Compile(path)
+		if err != nil {
+			t.Fatalf("schema %s: %v", name, err)
+		}
+		out[name] = s
+	}
+	return out
+}
+
+func validate(t *testing.T, s *jsonschema.Schema, what string, data []byte) error {
+	t.Helper()
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("%s: not JSON: %v", what, err)
+	}
+	return s.Validate(v)
+}
+
+// TestMessagesMatchTheSchemas: the shipped example event, and every
+// appointment record, outage event and delivery outcome a run produces,
+// are valid against docs/schemas; input the worker refuses is refused by
+// the schemas too; docs/asyncapi.yaml names every subject.
+func TestMessagesMatchTheSchemas(t *testing.T) {
+	sc := schemas(t)
+	if err := validate(t, sc["outage-event"], "examples/outage.json", examples.OutageJSON); err != nil {
+		t.Errorf("examples/outage.json: %v", err)
+	}
+
+	e := newEnv(t)
+	rec := e.startRelay(relay.Options{})
+	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()))
+	e.startWorker()
+	e.importCSV(fixture)
+	ev := sampleOutage(t, "evt-1")
+	e.declare(ev)
+	resolved, err := BuildEvent(EventOptions{Type: "outage.resolved", Facility: "ukd", OutageID: ev.Outage.OutageID, EventID: "evt-2", Notify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.PublishEvent(context.Background(), e.conn.JS, resolved); err != nil {
+		t.Fatal(err)
+	}
+	e.settled()
+
+	counts := map[string]int{}
+	for stream, schema := range map[string]string{engine.StreamAppointments: "appointment", engine.StreamOutages: "outage-event", engine.StreamDeliveries: "delivery"} {
+		s, err := e.conn.JS.Stream(context.Background(), stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := s.Info(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for seq := info.State.FirstSeq; seq <= info.State.LastSeq && seq > 0; seq++ {
+			m, err := s.GetMsg(context.Background(), seq)
+			if err != nil {
+				continue
+			}
+			counts[schema]++
+			if err := validate(t, sc[schema], m.Subject, m.Data); err != nil {
+				t.Errorf("%s #%d on %s is not valid: %v\n%s", stream, seq, m.Subject, err, m.Data)
+			}
+		}
+	}
+	if counts["appointment"] == 0 || counts["outage-event"] != 2 || counts["delivery"] < 4 {
+		t.Errorf("validated %v: want the records, both events and every outcome", counts)
+	}
+
+	for name, c := range map[string]struct{ schema, doc string }{
+		"unknown status":           {"appointment", `{"id":"A-1","facility":"ukd","start":"2020-10-22T09:00:00Z","status":"maybe","patient":{"id":"P-1"}}`},
+		"no patient":               {"appointment", `{"id":"A-1","facility":"ukd","start":"2020-10-22T09:00:00Z"}`},
+		"start without offset":     {"appointment", `{"id":"A-1","facility":"ukd","start":"2020-10-22T09:00:00","patient":{"id":"P-1"}}`},
+		"bidi override in a name":  {"appointment", `{"id":"A-1","facility":"ukd","start":"2020-10-22T09:00:00Z","patient":{"id":"P-1","name":"Jana \u202eM"}}`},
+		"declaration without data": {"outage-event", `{"specversion":"1.0","id":"e","source":"/s","type":"outage.declared","data":{"outage_id":"o","facility":"ukd"}}`},
+		"scope in a declaration":   {"outage-event", strings.Replace(string(examples.OutageJSON), `"action"`, `"scope":"0123456789abcdef","action"`, 1)},
+		"bad scope in an approval": {"outage-event", `{"specversion":"1.0","id":"e","source":"/s","type":"outage.approved","data":{"outage_id":"o","facility":"ukd","scope":"xyz"}}`},
+		"unknown type":             {"outage-event", `{"specversion":"1.0","id":"e","source":"/s","type":"outage.maybe","data":{}}`},
+	} {
+		if validate(t, sc[c.schema], name, []byte(c.doc)) == nil {
+			t.Errorf("%s: valid against %s, but the worker refuses it", name, c.schema)
+		}
+	}
+
+	raw, err := os.ReadFile(filepath.Join("..", "docs", "asyncapi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		AsyncAPI string `yaml:"asyncapi"`
+		Channels map[string]struct {
+			Address string `yaml:"address"`
+		} `yaml:"channels"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("docs/asyncapi.yaml: %v", err)
+	}
+	if !strings.HasPrefix(doc.AsyncAPI, "3.") {
+		t.Errorf("asyncapi %q, want 3.x", doc.AsyncAPI)
+	}
+	for _, subject := range []string{engine.SubjectAppointments, engine.SubjectOutages, engine.SubjectNotices, engine.SubjectDeliveries, engine.SubjectPlans} {
+		found := false
+		for _, ch := range doc.Channels {
+			found = found || strings.HasPrefix(ch.Address, subject+".")
+		}
+		if !found {
+			t.Errorf("docs/asyncapi.yaml has no channel for %s.>", subject)
+		}
+	}
+}
