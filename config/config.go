@@ -40,6 +40,7 @@ type Config struct {
 	Channels []Channel `yaml:"channels"`
 	Dispatch Dispatch  `yaml:"dispatch"`
 	Plan     Plan      `yaml:"plan"`
+	HL7      HL7       `yaml:"hl7"`
 	HTTP     HTTP      `yaml:"http"`
 	Log      Log       `yaml:"log"`
 }
@@ -177,6 +178,32 @@ type Retry struct {
 	Backoff    time.Duration `yaml:"backoff"`
 	MaxBackoff time.Duration `yaml:"max_backoff"`
 	Budget     time.Duration `yaml:"budget"`
+}
+
+// HL7 configures `notifier hl7 listen`, the MLLP listener for HL7 v2
+// scheduling messages.
+type HL7 struct {
+	// Addr is where it listens (default :2575).
+	Addr string `yaml:"addr"`
+	// TLSCert and TLSKey, both set, make it require TLS.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// Allow lists the networks (CIDR, or single addresses) connections are
+	// taken from; empty: any.
+	Allow []string `yaml:"allow"`
+	// MaxMessageBytes bounds one message (default 1 MiB); MaxConns the
+	// connections served at once (default 64).
+	MaxMessageBytes int `yaml:"max_message_bytes"`
+	MaxConns        int `yaml:"max_conns"`
+	// Fields name where a KIS writes an appointment's department, location
+	// and kind, as places such as AIL-3.4 (defaults: AIL-3.1, AIL-3.9,
+	// SCH-8.1); Kinds maps appointment type codes to kinds.
+	Fields struct {
+		Department string `yaml:"department"`
+		Location   string `yaml:"location"`
+		Kind       string `yaml:"kind"`
+	} `yaml:"fields"`
+	Kinds map[string]string `yaml:"kinds"`
 }
 
 // Plan tunes the planning of outage events.

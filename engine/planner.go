@@ -658,6 +658,12 @@ func planRecordID(notices []*notifier.Notice) string {
 
 // record publishes a plan record and waits until it is stored.
 func (p *planner) record(ctx context.Context, id string, r *notifier.PlanRecord) error {
+	return recordPlan(ctx, p.js, id, r)
+}
+
+// recordPlan publishes a plan record on plans.<facility> (plans._ for one
+// that names no facility) under the message id.
+func recordPlan(ctx context.Context, js jetstream.JetStream, id string, r *notifier.PlanRecord) error {
 	data, err := notifier.EncodeJSON(r)
 	if err != nil {
 		return err
@@ -672,8 +678,15 @@ func (p *planner) record(ctx context.Context, id string, r *notifier.PlanRecord)
 	if !notifier.ValidID(facility) {
 		facility = "_"
 	}
-	_, err = p.js.PublishMsg(ctx, newMsg(SubjectPlans+"."+facility, id, data))
+	_, err = js.PublishMsg(ctx, newMsg(SubjectPlans+"."+facility, id, data))
 	return err
+}
+
+// RecordReject records input refused outside the streams (an HL7 message,
+// say) with the refusals the workers record, so that the status page and
+// notifier report show it. id deduplicates it.
+func RecordReject(ctx context.Context, js jetstream.JetStream, id string, r *notifier.Reject) error {
+	return recordPlan(ctx, js, "reject:"+id, &notifier.PlanRecord{Reject: r})
 }
 
 // awaitAll waits for every publication's acknowledgement.

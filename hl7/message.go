@@ -103,7 +103,7 @@ func Parse(raw []byte) (*Message, error) {
 		parts := strings.Split(line, string(enc.field))
 		name := parts[0]
 		if len(name) != 3 || !isSegmentName(name) {
-			return nil, fmt.Errorf("segment %d: %q is not a segment name", len(m.Segments)+1, truncate(name, 10))
+			return nil, fmt.Errorf("segment %d: does not start with a segment name (three capital letters or digits)", len(m.Segments)+1)
 		}
 		var fields []string
 		if name == "MSH" {

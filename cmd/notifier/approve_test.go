@@ -82,3 +82,51 @@ func TestVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestHL7ListenAndSend: "hl7 send" delivers the example SIU messages to
+// "hl7 listen", which answers AA for each once stored; a file with a
+// message that cannot be used exits 2 and says AE.
+func TestHL7ListenAndSend(t *testing.T) {
+	dir := t.TempDir()
+	port, hl7Port := freePort(t), freePort(t)
+	cfg := filepath.Join(dir, "notifier.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`data_dir: %s
+nats: {listen: "127.0.0.1:%d"}
+facilities:
+  ukd: {name: "Universitätsklinikum Düsseldorf", timezone: Europe/Berlin, language: de}
+http: {addr: "off"}
+`, filepath.Join(dir, "data"), port)), 0o600)
+	run := exec.Command(binary, "run", "--config", cfg)
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { run.Process.Kill(); run.Wait() })
+	listening := func(p int) func() bool {
+		return func() bool {
+			c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err == nil {
+				c.Close()
+			}
+			return err == nil
+		}
+	}
+	waitFor(t, "the worker to listen", listening(port))
+	listen := exec.Command(binary, "hl7", "listen", "--config", cfg, "--facility", "ukd", "--addr", fmt.Sprintf("127.0.0.1:%d", hl7Port))
+	if err := listen.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { listen.Process.Kill(); listen.Wait() })
+	waitFor(t, "the HL7 listener", listening(hl7Port))
+
+	addr := fmt.Sprintf("127.0.0.1:%d", hl7Port)
+	out, stderr, code := runCLI(t, "hl7", "send", "--addr", addr, "../../examples/siu.hl7")
+	if code != 0 || strings.Count(out, ": AA") != 3 {
+		t.Errorf("hl7 send of the example: exit %d, stdout %s, stderr %s", code, out, stderr)
+	}
+	bad := filepath.Join(dir, "bad.hl7")
+	os.WriteFile(bad, []byte("MSH|^~\\&|ORBIS|UKD|NOTIFIER|UKD|20201020093000||SIU^S12^SIU_S12|B1|P|2.5\nSCH||H-9^ORBIS\nPID|1||P-9\n"), 0o600)
+	out, stderr, code = runCLI(t, "hl7", "send", "--addr", addr, bad)
+	if code != 2 || !strings.Contains(out, "message 1: AE") || !strings.Contains(out, "SCH-11.4") {
+		t.Errorf("hl7 send of a message without a start: exit %d, stdout %s, stderr %s", code, out, stderr)
+	}
+}

@@ -1,0 +1,141 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/postponement/notifier/config"
+	"github.com/postponement/notifier/engine"
+	"github.com/postponement/notifier/hl7"
+	"github.com/postponement/notifier/notifier"
+)
+
+// DefaultHL7Addr is where `notifier hl7 listen` listens by default.
+const DefaultHL7Addr = ":2575"
+
+// HL7Mapping is the configured field mapping, the standard's where none is
+// configured.
+func HL7Mapping(c config.HL7) (hl7.Mapping, error) {
+	mp := hl7.DefaultMapping()
+	for _, f := range []struct {
+		name, place string
+		into        *hl7.Path
+	}{{"department", c.Fields.Department, &mp.Department}, {"location", c.Fields.Location, &mp.Location}, {"kind", c.Fields.Kind, &mp.Kind}} {
+		if f.place == "" {
+			continue
+		}
+		p, err := hl7.ParsePath(f.place)
+		if err != nil {
+			return mp, fmt.Errorf("hl7.fields.%s: %w", f.name, err)
+		}
+		*f.into = p
+	}
+	mp.Kinds = c.Kinds
+	return mp, nil
+}
+
+// HL7Server is the MLLP listener of one facility, as `notifier hl7 listen`
+// runs it: every SIU message becomes an appointment record on
+// appointments.<facility>.<id>, as the CSV import publishes it, and is
+// answered AA once JetStream stored it; an unusable message is answered AE
+// naming the field and recorded as refused; another message type AR.
+func HL7Server(cfg *config.Config, facility string, conn *Conn, log *slog.Logger) (*hl7.Server, error) {
+	fac, err := cfg.Facility(facility)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := fac.Location()
+	if err != nil {
+		return nil, err
+	}
+	mp, err := HL7Mapping(cfg.HL7)
+	if err != nil {
+		return nil, err
+	}
+	s := &hl7.Server{MaxMessage: cfg.HL7.MaxMessageBytes, MaxConns: cfg.HL7.MaxConns, Log: log}
+	for _, a := range cfg.HL7.Allow {
+		if !strings.Contains(a, "/") {
+			if ip := net.ParseIP(a); ip != nil && ip.To4() != nil {
+				a += "/32"
+			} else {
+				a += "/128"
+			}
+		}
+		_, n, err := net.ParseCIDR(a)
+		if err != nil {
+			return nil, fmt.Errorf("hl7.allow: %q is not an address or network: %w", a, err)
+		}
+		s.Allow = append(s.Allow, n)
+	}
+	if cfg.HL7.TLSCert != "" || cfg.HL7.TLSKey != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.HL7.TLSCert, cfg.HL7.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("hl7.tls_cert, hl7.tls_key: %w", err)
+		}
+		s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	s.Handle = func(ctx context.Context, raw []byte) []byte {
+		now := time.Now()
+		m, err := hl7.Parse(raw)
+		if err != nil {
+			log.Warn("hl7: message refused", "reason", err.Error())
+			refuse(ctx, conn, facility, raw, err, log)
+			return hl7.Ack(nil, hl7.AE, err, now)
+		}
+		a, err := m.Appointment(facility, loc, mp)
+		if errors.Is(err, hl7.ErrUnsupported) {
+			log.Info("hl7: message type not taken", "control_id", m.Field("MSH", 10), "reason", err.Error())
+			return hl7.Ack(m, hl7.AR, err, now)
+		}
+		if err == nil {
+			err = fac.Admit(&a)
+		}
+		if err != nil {
+			log.Warn("hl7: message refused", "control_id", m.Field("MSH", 10), "reason", err.Error())
+			refuse(ctx, conn, facility, raw, err, log)
+			return hl7.Ack(m, hl7.AE, err, now)
+		}
+		if err := publishOne(ctx, conn, &a); err != nil {
+			log.Error("hl7: record not stored; the sender should send it again", "control_id", m.Field("MSH", 10), "err", err)
+			return hl7.Ack(m, hl7.AE, fmt.Errorf("not stored, send again: %w", err), now)
+		}
+		return hl7.Ack(m, hl7.AA, nil, now)
+	}
+	return s, nil
+}
+
+// publishOne publishes a record and waits for JetStream to store it.
+func publishOne(ctx context.Context, conn *Conn, a *notifier.Appointment) error {
+	f, err := engine.PublishAppointment(conn.JS, a)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	select {
+	case <-f.Ok():
+		return nil
+	case err := <-f.Err():
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// refuse records a refused message with the workers' refusals; its id is
+// the message's digest, so a message sent again is recorded once.
+func refuse(ctx context.Context, conn *Conn, facility string, raw []byte, why error, log *slog.Logger) {
+	sum := sha256.Sum256(raw)
+	r := &notifier.Reject{At: time.Now().UTC(), Stream: "HL7", Subject: "hl7." + facility, Reason: why.Error()}
+	if err := engine.RecordReject(ctx, conn.JS, "hl7:"+hex.EncodeToString(sum[:16]), r); err != nil {
+		log.Error("hl7: recording the refusal", "err", err)
+	}
+}

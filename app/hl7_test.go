@@ -1,0 +1,114 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/postponement/notifier/hl7"
+	"github.com/postponement/notifier/notifier"
+	"github.com/postponement/notifier/relay"
+)
+
+// siu writes a SIU message of the given trigger for one appointment of the
+// sample outage's week (start as HL7 writes it, facility time).
+func siu(trigger, control, id, patient, family, given, start, charset string, extra ...string) string {
+	msh := fmt.Sprintf(`MSH|^~\&|ORBIS|UKD|NOTIFIER|UKD|20201020093000||SIU^%s^SIU_S12|%s|P|2.5|||||DE|%s`, trigger, control, charset)
+	segs := []string{msh,
+		fmt.Sprintf("SCH||%s^ORBIS||||||OUTPATIENT|||^^30^%s||||||||||||||BOOKED", id, start),
+		fmt.Sprintf("PID|1||%s^^^UKD^MR||%s^%s||||||||^NET^Internet^%s@example.org||de", patient, family, given, strings.ToLower(given)),
+		"AIS|1||CARD^Kardiologie|" + start,
+		`AIL|1||Kardiologie^^^UKD^^^^^Geb\T\13, Ebene 2`,
+	}
+	return strings.Join(append(segs, extra...), "\r") + "\r"
+}
+
+// TestHL7FeedsTheReplica: SIU messages over a real MLLP connection become
+// the replica's appointments: new bookings (one in 8859/1 with umlauts, one
+// with a Z-segment), a cancellation, a reschedule out of the outage's
+// window; an unusable message is answered AE and recorded, another message
+// type AR. The outage then tells exactly the one patient still affected.
+func TestHL7FeedsTheReplica(t *testing.T) {
+	e := newEnv(t)
+	rec := e.startRelay(relay.Options{})
+	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()))
+	e.startWorker()
+	srv, err := HL7Server(e.cfg, "ukd", e.conn, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	latin1, _ := charmap.ISO8859_1.NewEncoder().String(siu("S12", "M2", "H-2", "P-2", "Größe", "Jürgen", "20201023100000", "8859/1"))
+	msgs := []string{
+		siu("S12", "M1", "H-1", "P-1", "Müller", "Jana", "20201022093000", "UNICODE UTF-8"),
+		latin1,
+		siu("S12", "M3", "H-3", "P-3", "Yılmaz", "Ayşe", "20201024140000", "", "ZXY|1|custom^data~more"),
+		strings.Replace(siu("S12", "M4", "H-4", "P-4", "Clarke", "Emily", "20201024140000", ""), "^^30^20201024140000", "^^30^not a time", 1),
+		strings.Replace(siu("S12", "M5", "H-5", "P-5", "Doe", "John", "20201024140000", ""), "SIU^S12", "ADT^A01", 1),
+		siu("S15", "M6", "H-1", "P-1", "Müller", "Jana", "20201022093000", ""),
+		siu("S13", "M7", "H-2", "P-2", "Grosse", "Juergen", "20201110100000", ""),
+	}
+	raw := make([][]byte, len(msgs))
+	for i, m := range msgs {
+		raw[i] = []byte(m)
+	}
+	acks, err := hl7.Send(context.Background(), ln.Addr().String(), nil, raw, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{hl7.AA, hl7.AA, hl7.AA, hl7.AE, hl7.AR, hl7.AA, hl7.AA}
+	for i, a := range acks {
+		code, text, err := hl7.AckCode(a)
+		if err != nil || code != want[i] {
+			t.Errorf("message %d: %s %q (%v), want %s", i+1, code, text, err, want[i])
+		}
+		if i == 3 && !strings.Contains(text, "SCH-11.4") {
+			t.Errorf("the AE does not name the field: %q", text)
+		}
+	}
+
+	waitUntil(t, "the replica holds the three appointments", func() bool {
+		n, _ := e.w.DB.CountAppointments(context.Background(), "ukd")
+		return n == 3
+	})
+	got := map[string]notifier.AffectedAppointment{}
+	e.w.DB.AppointmentsByID(context.Background(), "ukd", []string{"H-1", "H-2", "H-3"}, func(a notifier.AffectedAppointment) error {
+		got[a.ID] = a
+		return nil
+	})
+	if got["H-1"].Status != "cancelled" {
+		t.Errorf("H-1 after S15: status %q, want cancelled", got["H-1"].Status)
+	}
+	if s := got["H-2"].Start; !s.Equal(time.Date(2020, 11, 10, 10, 0, 0, 0, berlin)) || got["H-2"].Patient.Name != "Juergen Grosse" {
+		t.Errorf("H-2 after S13: %v %q", s, got["H-2"].Patient.Name)
+	}
+	if h3 := got["H-3"]; h3.Patient.Name != "Ayşe Yılmaz" || h3.Patient.Language != "de" || h3.Location != "Geb&13, Ebene 2" || h3.Patient.Email != "ayşe@example.org" && h3.Patient.Email != "ayse@example.org" {
+		t.Errorf("H-3: %+v", h3)
+	}
+	rejects, _ := e.w.DB.Rejects(context.Background())
+	found := false
+	for _, r := range rejects {
+		found = found || (r.Stream == "HL7" && strings.Contains(r.Reason, "SCH-11.4"))
+	}
+	if !found {
+		t.Errorf("the unusable message is not recorded as refused: %+v", rejects)
+	}
+
+	s := e.declare(sampleOutage(t, "evt-1"))
+	if s.Planned != 1 {
+		t.Errorf("summary %+v: want one notice, for the one appointment still booked in the window", s)
+	}
+}
