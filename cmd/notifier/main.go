@@ -51,6 +51,6 @@ Start with "notifier demo" to see the whole story on embedded defaults.`,
 		Version:       versionText(),
 	}
 	root.SetVersionTemplate("{{.Version}}")
-	root.AddCommand(newVersionCmd(), newRunCmd(), newImportCmd(), newPublishCmd(), newPreviewCmd(), newReportCmd(), newExportCmd(), newKeygenCmd(), newApproveCmd(), newBenchCmd(), newNATSCmd(), newDemoCmd(), newHL7Cmd())
+	root.AddCommand(newVersionCmd(), newRunCmd(), newImportCmd(), newPublishCmd(), newPreviewCmd(), newReportCmd(), newExportCmd(), newKeygenCmd(), newApproveCmd(), newBenchCmd(), newNATSCmd(), newDemoCmd(), newHL7Cmd(), newFHIRCmd())
 	return root
 }

@@ -1,0 +1,114 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fhirServer is an in-process FHIR R4 server of Appointment searches: two
+// pages of a searchset, Patients included, behind a bearer token. It
+// records the _lastUpdated of each first-page request.
+type fhirServer struct {
+	*httptest.Server
+	mu    sync.Mutex
+	since []string
+}
+
+func appointment(id, patient, start, updated string) string {
+	return fmt.Sprintf(`{"fullUrl": "https://fhir.example/Appointment/%s", "search": {"mode": "match"}, "resource": {"resourceType": "Appointment", "id": %q,
+		"meta": {"lastUpdated": %q}, "status": "booked", "start": %q, "serviceType": [{"text": "cardiology"}],
+		"participant": [{"actor": {"reference": "Patient/%s"}}]}}`, id, id, updated, start, patient)
+}
+
+func patient(id, family, given, email string) string {
+	return fmt.Sprintf(`{"search": {"mode": "include"}, "resource": {"resourceType": "Patient", "id": %q, "name": [{"family": %q, "given": [%q]}],
+		"telecom": [{"system": "email", "value": %q}], "communication": [{"language": {"coding": [{"code": "de"}]}}]}}`, id, family, given, email)
+}
+
+func newFHIRServer(t *testing.T) *fhirServer {
+	f := &fhirServer{}
+	page := func(next string, entries ...string) string {
+		link := `[{"relation": "self", "url": "x"}]`
+		if next != "" {
+			link = fmt.Sprintf(`[{"relation": "self", "url": "x"}, {"relation": "next", "url": %q}]`, next)
+		}
+		return `{"resourceType": "Bundle", "type": "searchset", "link": ` + link + `, "entry": [` + strings.Join(entries, ",") + `]}`
+	}
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer s3cret-token" {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/fhir+json")
+		switch {
+		case r.URL.Path == "/fhir/Appointment" && r.URL.Query().Get("page") == "":
+			f.mu.Lock()
+			f.since = append(f.since, r.URL.Query().Get("_lastUpdated"))
+			f.mu.Unlock()
+			if !strings.Contains(strings.Join(r.URL.Query()["_include"], ","), "Appointment:patient") {
+				http.Error(w, "no _include", http.StatusBadRequest)
+				return
+			}
+			fmt.Fprint(w, page(f.URL+"/fhir/Appointment?page=2",
+				appointment("F-1", "p1", "2020-10-22T09:30:00+02:00", "2020-10-19T08:00:00Z"),
+				patient("p1", "Müller", "Jana", "jana@example.org")))
+		case r.URL.Path == "/fhir/Appointment" && r.URL.Query().Get("page") == "2":
+			fmt.Fprint(w, page("",
+				appointment("F-2", "p2", "2020-10-23T11:00:00+02:00", "2020-10-19T09:15:00Z"),
+				appointment("F.3", "p2", "2020-10-23T12:00:00+02:00", "2020-10-19T09:00:00Z"), // an id the subjects cannot take
+				patient("p2", "Clarke", "Emily", "emily@example.org")))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(f.Close)
+	return f
+}
+
+// TestFHIRPoll: a poll pages through the server's Appointments with their
+// Patients, publishes them as the bundle import does (a bad one refused,
+// the rest kept), and saves its position: the next poll asks only for what
+// changed since. Without the token nothing is read.
+func TestFHIRPoll(t *testing.T) {
+	e := newEnv(t)
+	e.startWorker()
+	srv := newFHIRServer(t)
+	ctx := context.Background()
+
+	bad := &FHIRPoll{Base: srv.URL + "/fhir", Facility: "ukd", Token: "wrong"}
+	if _, err := bad.Poll(ctx, e.cfg, e.conn); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("poll with a wrong token: %v, want the 401", err)
+	}
+
+	var refused []string
+	p := &FHIRPoll{Base: srv.URL + "/fhir", Facility: "ukd", Token: "s3cret-token", Report: func(_ int, err error) { refused = append(refused, err.Error()) }}
+	res, err := p.Poll(ctx, e.cfg, e.conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Pages != 2 || res.Accepted != 2 || res.Rejected != 1 || len(refused) != 1 {
+		t.Errorf("poll: %+v, refused %q; want 2 pages, 2 accepted, 1 refused", res, refused)
+	}
+	if want := time.Date(2020, 10, 19, 9, 15, 0, 0, time.UTC); !res.Position.Equal(want) {
+		t.Errorf("position %v, want the latest lastUpdated %v", res.Position, want)
+	}
+	waitUntil(t, "the replica holds both appointments", func() bool {
+		n, _ := e.w.DB.CountAppointments(ctx, "ukd")
+		return n == 2
+	})
+
+	if _, err := (&FHIRPoll{Base: srv.URL + "/fhir", Facility: "ukd", Token: "s3cret-token"}).Poll(ctx, e.cfg, e.conn); err != nil {
+		t.Fatal(err)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.since) != 2 || srv.since[0] != "" || srv.since[1] != "ge2020-10-19T09:15:00Z" {
+		t.Errorf("_lastUpdated asked for: %q; want nothing, then ge the saved position", srv.since)
+	}
+}
