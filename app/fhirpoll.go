@@ -64,7 +64,7 @@ func (p *FHIRPoll) Poll(ctx context.Context, cfg *config.Config, conn *Conn) (FH
 		return res, err
 	}
 	base, err := url.Parse(strings.TrimRight(p.Base, "/"))
-	if err != nil || base.Host == "" || (base.Scheme != "https" && !(base.Scheme == "http" && isLoopbackHost(base.Hostname()))) {
+	if err != nil || base.Host == "" || (base.Scheme != "https" && !(base.Scheme == "http" && IsLoopback(base.Hostname()))) {
 		return res, fmt.Errorf("--base %q: an https URL of a FHIR server (http only on loopback)", p.Base)
 	}
 	client := p.HTTP
@@ -206,7 +206,8 @@ func clientCredentials(ctx context.Context, client *http.Client, tokenURL, id, s
 	return t.AccessToken, nil
 }
 
-func isLoopbackHost(h string) bool {
+// IsLoopback reports whether a host name or address stays on this machine.
+func IsLoopback(h string) bool {
 	return h == "localhost" || strings.HasPrefix(h, "127.") || h == "::1"
 }
 

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -111,4 +112,61 @@ func TestFHIRPoll(t *testing.T) {
 	if len(srv.since) != 2 || srv.since[0] != "" || srv.since[1] != "ge2020-10-19T09:15:00Z" {
 		t.Errorf("_lastUpdated asked for: %q; want nothing, then ge the saved position", srv.since)
 	}
+}
+
+// TestFHIRSubscriptionHook: a Subscription's rest-hook notifications are
+// taken only with the secret; a handshake publishes nothing; a
+// full-resource notification publishes its Appointment; an id-only one
+// makes the hook read the Appointment (and its Patient) from the server.
+func TestFHIRSubscriptionHook(t *testing.T) {
+	e := newEnv(t)
+	e.startWorker()
+	fhir := newFHIRServer(t)
+	hook := httptest.NewServer(&FHIRHook{Cfg: e.cfg, Conn: e.conn, Facility: "ukd", Secret: "hook-secret", Log: testLogger(t),
+		Poll: &FHIRPoll{Base: fhir.URL + "/fhir", Token: "s3cret-token"}})
+	t.Cleanup(hook.Close)
+	post := func(auth, body string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, hook.URL, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/fhir+json")
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	status := func(typ string) string {
+		return `{"resource": {"resourceType": "Parameters", "parameter": [{"name": "type", "valueCode": "` + typ + `"}]}}`
+	}
+	notification := func(entries ...string) string {
+		return `{"resourceType": "Bundle", "type": "history", "entry": [` + strings.Join(entries, ",") + `]}`
+	}
+	if code, _ := post("Bearer wrong", notification(status("handshake"))); code != http.StatusUnauthorized {
+		t.Errorf("a wrong secret: %d, want 401", code)
+	}
+	if code, body := post("Bearer hook-secret", notification(status("handshake"))); code != http.StatusOK || !strings.Contains(body, "0 accepted") {
+		t.Errorf("handshake: %d %s", code, body)
+	}
+	if code, body := post("Bearer hook-secret", "not json"); code != http.StatusBadRequest {
+		t.Errorf("not a bundle: %d %s", code, body)
+	}
+	full := notification(status("event-notification"),
+		appointment("F-10", "p9", "2020-10-22T08:00:00+02:00", "2020-10-19T10:00:00Z"),
+		patient("p9", "Yılmaz", "Ayşe", "ayse@example.org"))
+	if code, body := post("Bearer hook-secret", full); code != http.StatusOK || !strings.Contains(body, "1 accepted, 0 refused") {
+		t.Errorf("full-resource: %d %s", code, body)
+	}
+	idOnly := notification(status("event-notification"), `{"fullUrl": "`+fhir.URL+`/fhir/Appointment/F-1/_history/3"}`)
+	if code, body := post("Bearer hook-secret", idOnly); code != http.StatusOK || !strings.Contains(body, "1 accepted") {
+		t.Errorf("id-only: %d %s", code, body)
+	}
+	waitUntil(t, "the replica holds both appointments", func() bool {
+		n, _ := e.w.DB.CountAppointments(context.Background(), "ukd")
+		return n == 2
+	})
 }

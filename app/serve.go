@@ -39,6 +39,33 @@ func Handler(cfg *config.Config, w *Worker, conn *Conn, m *metrics.Metrics, log 
 	return h, nil
 }
 
+// ServeHook serves h on addr, with the status page's connection limits and
+// timeouts, until ctx ends; over TLS when certFile and keyFile are set.
+func ServeHook(ctx context.Context, addr, certFile, keyFile string, h http.Handler, log *slog.Logger) error {
+	ln, err := listenHTTP(addr, config.DefaultHTTPMaxConns)
+	if err != nil {
+		return err
+	}
+	srv := newHTTPServer(h)
+	stop := context.AfterFunc(ctx, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	})
+	defer stop()
+	if certFile != "" || keyFile != "" {
+		log.Info("listening", "url", "https://"+ln.Addr().String()+"/")
+		err = srv.ServeTLS(ln, certFile, keyFile)
+	} else {
+		log.Info("listening", "url", "http://"+ln.Addr().String()+"/")
+		err = srv.Serve(ln)
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
 // Instrument gives the worker its metrics, before it runs.
 func Instrument(w *Worker) *metrics.Metrics {
 	m := metrics.New(w.Chain.Health)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -22,7 +23,7 @@ func newFHIRCmd() *cobra.Command {
 		Use:   "fhir",
 		Short: "Feed the replica from a FHIR R4 server",
 	}
-	cmd.AddCommand(newFHIRPollCmd())
+	cmd.AddCommand(newFHIRPollCmd(), newFHIRListenCmd())
 	return cmd
 }
 
@@ -139,4 +140,71 @@ func readOptional(path string) (string, error) {
 	}
 	b, err := os.ReadFile(path)
 	return strings.TrimSpace(string(b)), err
+}
+
+func newFHIRListenCmd() *cobra.Command {
+	var (
+		f                          natsFlags
+		facility, addr, secretFile string
+		base, tokenFile            string
+		certFile, keyFile          string
+	)
+	cmd := &cobra.Command{
+		Use:   "listen --facility ID --secret-file FILE [--addr 127.0.0.1:8090] [--base URL --token-file FILE]",
+		Short: "Receive a FHIR Subscription's notifications of Appointment changes",
+		Long: `Serve the rest-hook endpoint of a FHIR R4 Subscription (R4 backport, id-only or
+full-resource payload) on POST / at --addr. The Subscription must send the
+header "Authorization: Bearer <secret>" with the secret of --secret-file.
+Appointments in a full-resource notification are published as the bundle
+import does; for id-only ones each Appointment is read, with its Patient and
+Location, from --base (with the bearer token of --token-file). Handshakes
+and heartbeats publish nothing. Answers 200 once published (refused entries
+are recorded with the reason, shown by "notifier report"), 401 without the
+secret, 400 for a body that is not a notification Bundle.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.load()
+			if err != nil {
+				return err
+			}
+			if _, err := cfg.Facility(facility); err != nil {
+				return err
+			}
+			if host, _, err := net.SplitHostPort(addr); err != nil || (certFile == "" && !app.IsLoopback(host)) {
+				return fmt.Errorf("--addr %q: off loopback the endpoint needs --tls-cert and --tls-key", addr)
+			}
+			secret, err := readOptional(secretFile)
+			if err != nil || len(secret) < 16 {
+				return fmt.Errorf("--secret-file: a secret of at least 16 characters is required (%v)", err)
+			}
+			log := app.NewLogger(cfg.Log, os.Stderr)
+			conn, err := app.ConnectWith(clientURL(cfg), cfg.NATS, log)
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			hook := &app.FHIRHook{Cfg: cfg, Conn: conn, Facility: facility, Secret: secret, Log: log.With("facility", facility)}
+			if base != "" {
+				token, err := readOptional(tokenFile)
+				if err != nil {
+					return fmt.Errorf("--token-file: %w", err)
+				}
+				hook.Poll = &app.FHIRPoll{Base: base, Facility: facility, Token: token}
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return app.ServeHook(ctx, addr, certFile, keyFile, hook, log)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVar(&facility, "facility", "", "facility id the appointments belong to (required)")
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8090", "address to listen on")
+	cmd.Flags().StringVar(&secretFile, "secret-file", "", "file holding the secret the Subscription sends (required)")
+	cmd.Flags().StringVar(&base, "base", "", "the FHIR server's base URL, to read the Appointments of id-only notifications")
+	cmd.Flags().StringVar(&tokenFile, "token-file", "", "file holding a bearer token for --base")
+	cmd.Flags().StringVar(&certFile, "tls-cert", "", "serve HTTPS with this certificate (PEM); required off loopback")
+	cmd.Flags().StringVar(&keyFile, "tls-key", "", "the certificate's private key (PEM)")
+	_ = cmd.MarkFlagRequired("facility")
+	_ = cmd.MarkFlagRequired("secret-file")
+	return cmd
 }
