@@ -204,11 +204,9 @@ func (c *Chain) Close() error {
 // BuildChain makes the channels of the configuration, in order.
 func BuildChain(cfg *config.Config) (*Chain, error) {
 	c := &Chain{}
-	links := make([]notifier.Link, 0, len(cfg.Channels))
-	for _, ch := range cfg.Channels {
-		if ch.Type == config.TypeCallList {
-			continue // not a sender: the view of every manual outcome
-		}
+	senders := cfg.Senders()
+	links := make([]notifier.Link, 0, len(senders))
+	for _, ch := range senders {
 		s, err := newSender(cfg, ch)
 		if err != nil {
 			c.Close()

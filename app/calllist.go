@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/postponement/notifier/calllist"
@@ -27,13 +26,7 @@ var _ engine.CallList = (*CallList)(nil)
 
 // NewCallList returns the call list the configuration describes.
 func NewCallList(cfg *config.Config, db *store.DB) *CallList {
-	dir := filepath.Join(cfg.DataDir, "calllist")
-	for _, ch := range cfg.Channels {
-		if ch.Type == config.TypeCallList {
-			dir = ch.Path
-		}
-	}
-	return &CallList{DB: db, Dir: dir, Facilities: cfg.FacilityMap(), Policy: cfg.Policy(), Now: time.Now}
+	return &CallList{DB: db, Dir: cfg.CallListDir(), Facilities: cfg.FacilityMap(), Policy: cfg.Policy(), Now: time.Now}
 }
 
 // Refresh rewrites the outage's files.

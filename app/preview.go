@@ -132,7 +132,7 @@ func PreviewEvent(ctx context.Context, db *store.DB, cfg *config.Config, ev *not
 	}
 	policy := cfg.Policy()
 	c := &previewCounter{
-		loc: loc, routes: routeLinks(cfg.Channels), policy: policy, now: o.Now,
+		loc: loc, routes: routeLinks(cfg.Senders()), policy: policy, now: o.Now,
 		// The planner's own grouping: the samples are the notices it would
 		// write (a sensitive department's under its neutral label).
 		g:     notifier.Grouper{Outage: out, Facility: fac, Kind: notifier.NoticeKind(out.Action), Languages: r.Languages(), Now: o.Now},

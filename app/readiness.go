@@ -41,7 +41,7 @@ func newReadiness(cfg *config.Config, w *Worker, conn *Conn) *readiness {
 			dirs = append(dirs, probeDir{"channel " + ch.Name + "'s Maildir", filepath.Join(ch.Path, "tmp")})
 		}
 	}
-	dirs = append(dirs, probeDir{"the call-list folder", NewCallList(cfg, w.DB).Dir})
+	dirs = append(dirs, probeDir{"the call-list folder", cfg.CallListDir()})
 	return &readiness{w: w, conn: conn, dirs: dirs}
 }
 

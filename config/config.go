@@ -471,6 +471,30 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// CallListDir is the folder of the call lists: the path of the calllist
+// entry of channels, else data_dir/calllist. The call list is not a
+// channel that sends; it is where the notices no channel took end up.
+func (c *Config) CallListDir() string {
+	for _, ch := range c.Channels {
+		if ch.Type == TypeCallList && ch.Path != "" {
+			return ch.Path
+		}
+	}
+	return filepath.Join(c.DataDir, "calllist")
+}
+
+// Senders are the channels that send, in the configured order: every
+// entry of channels but the call list.
+func (c *Config) Senders() []Channel {
+	out := make([]Channel, 0, len(c.Channels))
+	for _, ch := range c.Channels {
+		if ch.Type != TypeCallList {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
 // Facility returns one configured facility as the worker wants it, or an
 // error naming the unknown id and what to do about it.
 func (c *Config) Facility(id string) (notifier.Facility, error) {
