@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/notifier"
 	"github.com/postponement/notifier/relay"
@@ -117,5 +119,59 @@ func TestPatientWithThousandsOfAppointments(t *testing.T) {
 	}
 	if listed := strings.Count(m.text, "\n- "); listed != notifier.MaxNoticeAppointments {
 		t.Errorf("the message lists %d appointments, want %d", listed, notifier.MaxNoticeAppointments)
+	}
+}
+
+// TestPlannerConsumersTakeOverFromTheSharedOne: on the first start of a
+// worker with a consumer per facility, planner-<facility> begins after the
+// last event the shared planner consumer of an earlier version
+// acknowledged: what was planned before is not planned again, what came
+// after is.
+func TestPlannerConsumersTakeOverFromTheSharedOne(t *testing.T) {
+	e := newEnv(t)
+	rec := e.startRelay(relay.Options{})
+	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()))
+	ctx := context.Background()
+	if err := engine.EnsureStreams(ctx, e.conn.JS, 1); err != nil {
+		t.Fatal(err)
+	}
+	before := sampleOutage(t, "evt-old")
+	before.Outage.OutageID = "planned-by-the-old-version"
+	before = rebuild(t, before, notifier.EventDeclared)
+	if err := engine.PublishEvent(ctx, e.conn.JS, before); err != nil {
+		t.Fatal(err)
+	}
+	// The earlier version's shared consumer, having planned that event.
+	legacy, err := e.conn.JS.CreateOrUpdateConsumer(ctx, engine.StreamOutages, jetstream.ConsumerConfig{
+		Durable: engine.ConsumerPlanner, AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 1, FilterSubject: engine.SubjectOutages + ".>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := legacy.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for m := range msgs.Messages() {
+		if err := m.DoubleAck(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	e.startWorker()
+	e.importCSV(fixture)
+	after := sampleOutage(t, "evt-new")
+	if s := e.declare(after); s.Delivered == 0 {
+		t.Errorf("the event published after the upgrade: %+v, want it planned and sent", s)
+	}
+	e.settled()
+	if _, _, ok, _ := e.w.DB.Outage(ctx, before.Outage.OutageID); ok {
+		t.Error("the event the earlier version had planned was planned again")
+	}
+	cons, err := e.conn.JS.Consumer(ctx, engine.StreamOutages, engine.ConsumerPlanner+"-ukd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := cons.Info(ctx); info.Config.OptStartSeq != 2 {
+		t.Errorf("planner-ukd starts at %d, want 2 (after the shared consumer's last)", info.Config.OptStartSeq)
 	}
 }

@@ -279,3 +279,41 @@ func rebuild(t *testing.T, ev *notifier.Event, typ string) *notifier.Event {
 	}
 	return out
 }
+
+// TestApprovalExpires: an approval published longer ago than the
+// facility's approval_ttl when it is planned releases nothing.
+func TestApprovalExpires(t *testing.T) {
+	e := newEnv(t)
+	rec := e.startRelay(relay.Options{})
+	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()))
+	f := e.cfg.Facilities["ukd"]
+	f.ApprovalThreshold = 1
+	f.ApprovalTTL = time.Nanosecond // every approval is older than this when planned
+	e.cfg.Facilities["ukd"] = f
+	e.startWorker()
+	e.importCSV(fixture)
+	ctx := context.Background()
+	ev := sampleOutage(t, "evt-1")
+	if err := engine.PublishEvent(ctx, e.conn.JS, ev); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the outage held", func() bool {
+		_, state, _, _ := e.w.DB.Outage(ctx, ev.Outage.OutageID)
+		return state == notifier.OutageHeld
+	})
+	a, err := BuildEvent(EventOptions{Type: notifier.EventApproved, Facility: "ukd", OutageID: ev.Outage.OutageID, EventID: "late"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.PublishEvent(ctx, e.conn.JS, a); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the expired approval refused", func() bool {
+		rejects, _ := e.w.DB.Rejects(ctx)
+		return len(rejects) == 1 && strings.Contains(rejects[0].Reason, "longer ago than the approval TTL")
+	})
+	e.settled()
+	if _, state, _, _ := e.w.DB.Outage(ctx, ev.Outage.OutageID); state != notifier.OutageHeld || len(rec.Messages()) != 0 {
+		t.Errorf("state %s, %d messages after an expired approval; want still held, nothing sent", state, len(rec.Messages()))
+	}
+}
