@@ -22,7 +22,7 @@ func schemas(t *testing.T) map[string]*jsonschema.Schema {
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
 	out := map[string]*jsonschema.Schema{}
-	for _, name := range []string{"appointment", "outage-event", "delivery"} {
+	for _, name := range []string{"appointment", "outage-event", "delivery", "feedback"} {
 		path, _ := filepath.Abs(filepath.Join("..", "docs", "schemas", name+".json"))
 		s, err := c.Compile(path)
 		if err != nil {

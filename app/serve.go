@@ -36,7 +36,16 @@ func Handler(cfg *config.Config, w *Worker, conn *Conn, m *metrics.Metrics, log 
 		}
 		h = requireToken(token, h)
 	}
-	return h, nil
+	// Receipts are authenticated by the channel's signature, not by the
+	// page's token, which gateways do not have.
+	receipts, err := newSMSStatus(cfg, w.DB, conn.JS, log)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle(SMSStatusPath, receipts)
+	mux.Handle("/", h)
+	return mux, nil
 }
 
 // ServeHook serves h on addr, with the status page's connection limits and

@@ -38,6 +38,9 @@ type dispatcher struct {
 	now     func() time.Time
 	obs     notifier.Observer
 	claims  *claims
+	// facilities and languages rebuild a notice when feedback sends it on.
+	facilities map[string]notifier.Facility
+	languages  []string
 }
 
 func (d *dispatcher) run(ctx context.Context) error {

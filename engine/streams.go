@@ -21,6 +21,7 @@ const (
 	StreamNotices      = "NOTICES"
 	StreamDeliveries   = "DELIVERIES"
 	StreamPlans        = "PLANS"
+	StreamFeedback     = "FEEDBACK"
 )
 
 // Subject prefixes: appointments.<facility>.<id>, outages.<facility>,
@@ -33,6 +34,7 @@ const (
 	SubjectNotices      = "notices"
 	SubjectDeliveries   = "deliveries"
 	SubjectPlans        = "plans"
+	SubjectFeedback     = "feedback"
 )
 
 // Consumer names shared by every worker.
@@ -40,6 +42,7 @@ const (
 	ConsumerPlanner          = "planner"
 	ConsumerDispatcher       = "dispatcher"
 	ConsumerDispatcherUrgent = "dispatcher-urgent"
+	ConsumerFeedback         = "feedback"
 )
 
 // Notices are published on notices.<facility>.<priority>.
@@ -98,6 +101,14 @@ func streamConfigs(replicas int) []jetstream.StreamConfig {
 			Name:        StreamDeliveries,
 			Description: "Notice outcomes with their attempts (audit trail).",
 			Subjects:    []string{SubjectDeliveries + ".>"},
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+			Duplicates:  dedupWindow,
+		},
+		{
+			Name:        StreamFeedback,
+			Description: "What channels learn of notices after accepting them (SMS delivery receipts).",
+			Subjects:    []string{SubjectFeedback + ".>"},
 			Storage:     jetstream.FileStorage,
 			Replicas:    replicas,
 			Duplicates:  dedupWindow,
@@ -176,6 +187,17 @@ func PublishEventAck(ctx context.Context, js jetstream.JetStream, ev *notifier.E
 		return nil, err
 	}
 	return js.PublishMsg(ctx, newMsg(OutageSubject(ev.Outage.Facility), ev.Outage.Facility+"/"+ev.Source+"#"+ev.ID, data))
+}
+
+// PublishFeedback stores feedback on feedback.<facility>; the same feedback
+// twice (its id) is stored once.
+func PublishFeedback(ctx context.Context, js jetstream.JetStream, f *notifier.Feedback) error {
+	data, err := notifier.EncodeJSON(f)
+	if err != nil {
+		return err
+	}
+	_, err = js.PublishMsg(ctx, newMsg(SubjectFeedback+"."+f.Facility, f.ID, data))
+	return err
 }
 
 // newMsg is a message with a JetStream message id for deduplication: every

@@ -117,7 +117,8 @@ func (w *Worker) Run(ctx context.Context) error {
 		facilities: w.Facilities, languages: w.Languages, urgent: w.Chain.Urgent, now: now, obs: obs, plans: w.plans,
 		ackWait: cmp.Or(w.PlanAckWait, DefaultPlanAckWait), maxAttempts: cmp.Or(w.PlanAttempts, DefaultPlanAttempts)}
 	d := &dispatcher{js: w.JS, store: w.Store, renderer: w.Renderer, chain: w.Chain,
-		log: log.With("loop", "dispatcher"), parallel: w.Parallel, grace: w.ShutdownGrace, now: now, obs: obs}
+		log: log.With("loop", "dispatcher"), parallel: w.Parallel, grace: w.ShutdownGrace, now: now, obs: obs,
+		facilities: w.Facilities, languages: w.Languages}
 	if d.parallel <= 0 {
 		d.parallel = DefaultParallel
 	}
@@ -137,6 +138,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	p.report = func(facility string, err error) { w.troubles.set("planning of facility "+facility, err, now()) }
 	loops := map[string]func(context.Context) error{
 		"replica": w.replica.run, "plans": w.plans.run, "planner": p.run, "dispatcher": d.run, "audit": a.run,
+		"feedback": d.runFeedback,
 	}
 	if w.CallList != nil {
 		r := newRefresher(w.CallList, log.With("loop", "calllist"))

@@ -194,8 +194,16 @@ func (r *Result) Tries() int {
 // Deliver returns an error only when ctx ends before an outcome: the notice
 // must then be retried, not recorded as manual.
 func (c *Chain) Deliver(ctx context.Context, m *Message) (*Result, error) {
+	return c.DeliverExcept(ctx, m, nil)
+}
+
+// DeliverExcept is Deliver on the patient's route without the channels in
+// tried: for a notice that a channel accepted and later reported it could
+// not deliver (an SMS the carrier could not hand over), which goes on down
+// the route from there.
+func (c *Chain) DeliverExcept(ctx context.Context, m *Message, tried map[string]bool) (*Result, error) {
 	res := &Result{}
-	route := c.route(m, res)
+	route := slices.DeleteFunc(c.route(m, res), func(l Link) bool { return tried[l.Sender.Name()] })
 	if m.Notice == nil || !c.Urgent(m.Notice, c.Now()) {
 		if err := c.walk(ctx, route, m, res); err != nil {
 			return res, err

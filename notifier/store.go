@@ -32,6 +32,9 @@ type Store interface {
 	// OutageNotices lists the notices planned for an outage, in the order
 	// they were planned.
 	OutageNotices(ctx context.Context, outageID string) ([]PlannedNotice, error)
+	// NoticeOutcome returns a notice as planned and its outcome so far
+	// (nil while it has none); ok is false for an unknown notice.
+	NoticeOutcome(ctx context.Context, id string) (p PlannedNotice, d *Delivery, ok bool, err error)
 	// AppointmentsByID calls fn for the facility's appointments with these
 	// ids, grouped and ordered like Affected.
 	AppointmentsByID(ctx context.Context, facility string, ids []string, fn func(AffectedAppointment) error) error

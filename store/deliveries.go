@@ -178,3 +178,37 @@ func decodeTrail(trail string) ([]notifier.Attempt, error) {
 	}
 	return out, nil
 }
+
+// NoticeOutcome returns a notice as planned and its outcome so far (nil
+// while it has none); ok is false for a notice unknown to this store.
+func (db *DB) NoticeOutcome(ctx context.Context, id string) (p notifier.PlannedNotice, d *notifier.Delivery, ok bool, err error) {
+	var ids, plannedAt string
+	var outcome, channel, outcomeAt, trail sql.NullString
+	var attempts int
+	err = db.r.QueryRowContext(ctx, `SELECT id, outage_id, facility, patient_id, kind, language, appointment_ids, planned_at, event_key,
+		outcome, channel, attempts, outcome_at, trail FROM notices WHERE id = ?`, id).Scan(
+		&p.ID, &p.OutageID, &p.Facility, &p.PatientID, &p.Kind, &p.Language, &ids, &plannedAt, &p.EventKey,
+		&outcome, &channel, &attempts, &outcomeAt, &trail)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, nil, false, nil
+	}
+	if err != nil {
+		return p, nil, false, err
+	}
+	if err := json.Unmarshal([]byte(ids), &p.AppointmentIDs); err != nil {
+		return p, nil, false, fmt.Errorf("notice %s: appointment ids: %w", id, err)
+	}
+	p.PlannedAt, _ = time.Parse(time.RFC3339Nano, plannedAt)
+	if !outcome.Valid || outcome.String == "" {
+		return p, nil, true, nil
+	}
+	d = &notifier.Delivery{NoticeID: p.ID, OutageID: p.OutageID, Facility: p.Facility, PatientID: p.PatientID,
+		AppointmentIDs: p.AppointmentIDs, Kind: p.Kind, Outcome: outcome.String, Channel: channel.String, Attempts: attempts}
+	d.At, _ = time.Parse(time.RFC3339Nano, outcomeAt.String)
+	if trail.Valid && trail.String != "" {
+		if d.Trail, err = decodeTrail(trail.String); err != nil {
+			return p, nil, false, err
+		}
+	}
+	return p, d, true, nil
+}

@@ -30,8 +30,9 @@ var (
 	ErrSignatureMismatch  = errors.New("webhook signature does not match")
 )
 
-// signature returns the header value that signs body at t with secret.
-func signature(secret []byte, t time.Time, body []byte) string {
+// Sign returns the header value that signs body at t with secret, as the
+// channel signs its requests and as gateways sign delivery receipts.
+func Sign(secret []byte, t time.Time, body []byte) string {
 	ts := strconv.FormatInt(t.Unix(), 10)
 	return "t=" + ts + ",v1=" + hex.EncodeToString(mac(secret, ts, body))
 }

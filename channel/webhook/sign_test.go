@@ -10,10 +10,10 @@ import (
 
 func TestVerify(t *testing.T) {
 	body := []byte(`{"notice_id":"n-1","to":"+492115550101","text":"…","language":"de","encoding":"GSM-7","segments":1}`)
-	signed := signature(testSecret, testNow, body)
+	signed := Sign(testSecret, testNow, body)
 	_, v1, _ := strings.Cut(signed, ",")
 	ts := "t=" + strconv.FormatInt(testNow.Unix(), 10)
-	other := signature([]byte("another secret of sixteen bytes"), testNow, body)
+	other := Sign([]byte("another secret of sixteen bytes"), testNow, body)
 	_, otherV1, _ := strings.Cut(other, ",")
 
 	tests := []struct {
@@ -55,7 +55,7 @@ func TestVerify(t *testing.T) {
 		})
 	}
 	t.Run("an empty secret verifies nothing", func(t *testing.T) {
-		unkeyed := signature(nil, testNow, body)
+		unkeyed := Sign(nil, testNow, body)
 		if err := Verify(nil, unkeyed, body, testNow, time.Minute); err == nil {
 			t.Error("Verify() with an empty secret = nil, want an error")
 		}

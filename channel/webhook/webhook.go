@@ -150,7 +150,7 @@ func (c *Channel) Send(ctx context.Context, m *notifier.Message) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", m.NoticeID)
-	req.Header.Set(SignatureHeader, signature(c.cfg.Secret, c.cfg.Now(), body))
+	req.Header.Set(SignatureHeader, Sign(c.cfg.Secret, c.cfg.Now(), body))
 
 	resp, err := c.client.Do(req)
 	if err != nil {
