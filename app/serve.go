@@ -38,12 +38,14 @@ func Handler(cfg *config.Config, w *Worker, conn *Conn, m *metrics.Metrics, log 
 	}
 	// Receipts are authenticated by the channel's signature, not by the
 	// page's token, which gateways do not have.
-	receipts, err := newSMSStatus(cfg, w.DB, conn.JS, log)
+	hooks, err := newHooks(cfg, w.DB, conn.JS, log)
 	if err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle(SMSStatusPath, receipts)
+	for path, hook := range hooks {
+		mux.Handle(path, hook)
+	}
 	mux.Handle("/", h)
 	return mux, nil
 }

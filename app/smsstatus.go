@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -18,34 +19,52 @@ import (
 	"github.com/postponement/notifier/store"
 )
 
-// SMSStatusPath is where SMS gateways post delivery receipts.
-const SMSStatusPath = "/hooks/sms-status"
+// Where channels' feedback is posted.
+const (
+	SMSStatusPath = "/hooks/sms-status"
+	BouncePath    = "/hooks/bounce"
+)
 
 // maxReceipt bounds a receipt's body.
 const maxReceipt = 16 << 10
 
-var noticeIDPattern = regexp.MustCompile(`^n-[0-9a-f]{32}$`)
+var (
+	noticeIDPattern  = regexp.MustCompile(`^n-[0-9a-f]{32}$`)
+	enhancedPattern  = regexp.MustCompile(`^[245]\.[0-9]{1,3}\.[0-9]{1,3}$`)
+	messageIDPattern = regexp.MustCompile(`^<?(n-[0-9a-f]{32})@[^>]*>?$`)
+)
 
-// smsStatus takes SMS delivery receipts: POST {notice_id, status, code,
-// at}, signed as the webhook channel signs its requests
-// (X-Notifier-Signature with the channel's secret), which names the
-// channel. A receipt is published as feedback; the workers then confirm
-// the SMS attempt or send the notice on.
-type smsStatus struct {
-	db       *store.DB
-	js       jetstream.JetStream
-	channels []receiptChannel
-	now      func() time.Time
-	log      *slog.Logger
+// feedbackHook takes what channels learn of notices after accepting them,
+// posted by gateways and mail providers: signed as the webhook channel
+// signs its requests (X-Notifier-Signature, HMAC-SHA256 of "t.body"), with
+// one of the hook's secrets. Each is published as feedback; the workers
+// then confirm the attempt or send the notice on.
+type feedbackHook struct {
+	kind    string
+	db      *store.DB
+	js      jetstream.JetStream
+	secrets []hookSecret
+	// parse reads a body into feedback (its notice, status and the rest),
+	// or says what is wrong with it.
+	parse func(body []byte) (*notifier.Feedback, error)
+	// email names the e-mail channels: a bounce is about the notice's
+	// channel only when that is one of them.
+	email map[string]bool
+	now   func() time.Time
+	log   *slog.Logger
 }
 
-type receiptChannel struct {
-	name   string
-	secret []byte
+// hookSecret is a secret a hook's senders sign with, and the channel it
+// stands for ("" when the notice's own channel is meant).
+type hookSecret struct {
+	channel string
+	secret  []byte
 }
 
-func newSMSStatus(cfg *config.Config, db *store.DB, js jetstream.JetStream, log *slog.Logger) (*smsStatus, error) {
-	h := &smsStatus{db: db, js: js, now: time.Now, log: log}
+// newHooks makes the feedback endpoints: SMS receipts signed with an SMS
+// channel's secret; bounces signed with bounces.secret_file, when set.
+func newHooks(cfg *config.Config, db *store.DB, js jetstream.JetStream, log *slog.Logger) (map[string]http.Handler, error) {
+	sms := &feedbackHook{kind: notifier.FeedbackSMSStatus, db: db, js: js, parse: parseSMSStatus, now: time.Now, log: log}
 	for _, ch := range cfg.Senders() {
 		if ch.Type != config.TypeWebhook {
 			continue
@@ -54,38 +73,89 @@ func newSMSStatus(cfg *config.Config, db *store.DB, js jetstream.JetStream, log 
 		if err != nil {
 			return nil, fmt.Errorf("channel %s: secret_file: %w", ch.Name, err)
 		}
-		h.channels = append(h.channels, receiptChannel{ch.Name, []byte(secret)})
+		sms.secrets = append(sms.secrets, hookSecret{ch.Name, []byte(secret)})
 	}
-	return h, nil
+	bounce := &feedbackHook{kind: notifier.FeedbackBounce, db: db, js: js, parse: parseBounce, now: time.Now, log: log, email: map[string]bool{}}
+	for _, ch := range cfg.Senders() {
+		if md, ok := ch.Medium(); ok && md == notifier.MediumEmail {
+			bounce.email[ch.Name] = true
+		}
+	}
+	if cfg.Bounces.SecretFile != "" {
+		secret, err := readSecret(cfg.Bounces.SecretFile)
+		if err != nil {
+			return nil, fmt.Errorf("bounces.secret_file: %w", err)
+		}
+		if len(secret) < 16 {
+			return nil, fmt.Errorf("bounces.secret_file: the secret is shorter than 16 characters")
+		}
+		bounce.secrets = []hookSecret{{"", []byte(secret)}}
+	}
+	return map[string]http.Handler{SMSStatusPath: sms, BouncePath: bounce}, nil
 }
 
-func (h *smsStatus) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *feedbackHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "POST a delivery receipt", http.StatusMethodNotAllowed)
+		http.Error(w, "POST a report", http.StatusMethodNotAllowed)
 		return
 	}
 	sig := r.Header.Get(webhook.SignatureHeader)
-	if sig == "" || len(h.channels) == 0 {
-		http.Error(w, "unauthorized: sign the receipt as the channel signs its requests", http.StatusUnauthorized)
+	if sig == "" || len(h.secrets) == 0 {
+		http.Error(w, "unauthorized: sign the report ("+webhook.SignatureHeader+")", http.StatusUnauthorized)
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxReceipt+1))
 	if err != nil || len(body) > maxReceipt {
-		http.Error(w, "receipt too large", http.StatusRequestEntityTooLarge)
+		http.Error(w, "report too large", http.StatusRequestEntityTooLarge)
 		return
 	}
-	channel := ""
-	for _, c := range h.channels {
-		if webhook.Verify(c.secret, sig, body, h.now(), 0) == nil {
-			channel = c.name
+	var signer *hookSecret
+	for i := range h.secrets {
+		if webhook.Verify(h.secrets[i].secret, sig, body, h.now(), 0) == nil {
+			signer = &h.secrets[i]
 			break
 		}
 	}
-	if channel == "" {
-		http.Error(w, "unauthorized: the signature matches no SMS channel's secret (or is stale)", http.StatusUnauthorized)
+	if signer == nil {
+		http.Error(w, "unauthorized: the signature matches no secret of this endpoint (or is stale)", http.StatusUnauthorized)
 		return
 	}
+	f, err := h.parse(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	p, d, ok, err := h.db.NoticeOutcome(r.Context(), f.NoticeID)
+	if err != nil {
+		h.log.Error("feedback: looking up the notice", "kind", h.kind, "err", err)
+		http.Error(w, "the report could not be taken; send it again", http.StatusServiceUnavailable)
+		return
+	}
+	if !ok {
+		http.Error(w, "notice_id: unknown notice", http.StatusNotFound)
+		return
+	}
+	f.Kind, f.Facility, f.Channel, f.Received = h.kind, p.Facility, signer.channel, h.now().UTC()
+	if f.Channel == "" && d != nil && h.email[d.Channel] {
+		// A bounce is about the e-mail channel that took the notice; when
+		// another channel took it, the bounce changes nothing.
+		f.Channel = d.Channel
+	}
+	f.ID = notifier.FeedbackID(f.Kind, f.NoticeID, f.Channel, f.Status, f.Code+f.Action, f.At)
+	if err := engine.PublishFeedback(r.Context(), h.js, f); err != nil {
+		h.log.Error("feedback: publishing", "kind", h.kind, "err", err)
+		http.Error(w, "the report could not be stored; send it again", http.StatusServiceUnavailable)
+		return
+	}
+	h.log.Info("feedback", "kind", h.kind, "notice", f.NoticeID, "channel", f.Channel, "status", f.Status)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	fmt.Fprintf(w, "{\"id\":%q}\n", f.ID)
+}
+
+// parseSMSStatus reads {notice_id, status, code, at}.
+func parseSMSStatus(body []byte) (*notifier.Feedback, error) {
 	var rc struct {
 		NoticeID string    `json:"notice_id"`
 		Status   string    `json:"status"`
@@ -93,40 +163,56 @@ func (h *smsStatus) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		At       time.Time `json:"at"`
 	}
 	if err := json.Unmarshal(body, &rc); err != nil {
-		http.Error(w, "not a JSON receipt: "+notifier.JSONError(err).Error(), http.StatusBadRequest)
-		return
+		return nil, fmt.Errorf("not a JSON receipt: %w", notifier.JSONError(err))
 	}
 	switch {
 	case !noticeIDPattern.MatchString(rc.NoticeID):
-		http.Error(w, "notice_id: not a notice id", http.StatusBadRequest)
-		return
+		return nil, fmt.Errorf("notice_id: not a notice id")
 	case rc.Status != notifier.SMSDelivered && rc.Status != notifier.SMSFailed && rc.Status != notifier.SMSUndeliverable && rc.Status != notifier.SMSExpired:
-		http.Error(w, "status: want delivered, failed, undeliverable or expired", http.StatusBadRequest)
-		return
+		return nil, fmt.Errorf("status: want delivered, failed, undeliverable or expired")
 	case len(rc.Code) > 64:
-		http.Error(w, "code: at most 64 characters", http.StatusBadRequest)
-		return
+		return nil, fmt.Errorf("code: at most 64 characters")
 	}
-	p, _, ok, err := h.db.NoticeOutcome(r.Context(), rc.NoticeID)
-	if err != nil {
-		h.log.Error("sms-status: looking up the notice", "err", err)
-		http.Error(w, "the receipt could not be taken; send it again", http.StatusServiceUnavailable)
-		return
+	return &notifier.Feedback{NoticeID: rc.NoticeID, Status: rc.Status, Code: rc.Code, At: rc.At}, nil
+}
+
+// parseBounce reads {notice_id or message_id, recipient, status, action,
+// reason}: status an enhanced code (5.1.1), action failed or delayed. The
+// recipient is not kept, and is cut out of the reason.
+func parseBounce(body []byte) (*notifier.Feedback, error) {
+	var b struct {
+		NoticeID  string    `json:"notice_id"`
+		MessageID string    `json:"message_id"`
+		Recipient string    `json:"recipient"`
+		Status    string    `json:"status"`
+		Action    string    `json:"action"`
+		Reason    string    `json:"reason"`
+		At        time.Time `json:"at"`
 	}
-	if !ok {
-		http.Error(w, "notice_id: unknown notice", http.StatusNotFound)
-		return
+	if err := json.Unmarshal(body, &b); err != nil {
+		return nil, fmt.Errorf("not a JSON bounce: %w", notifier.JSONError(err))
 	}
-	f := &notifier.Feedback{Kind: notifier.FeedbackSMSStatus, NoticeID: rc.NoticeID, Facility: p.Facility, Channel: channel,
-		Status: rc.Status, Code: rc.Code, At: rc.At, Received: h.now().UTC()}
-	f.ID = notifier.FeedbackID(f.Kind, f.NoticeID, f.Channel, f.Status, f.Code, f.At)
-	if err := engine.PublishFeedback(r.Context(), h.js, f); err != nil {
-		h.log.Error("sms-status: publishing the receipt", "err", err)
-		http.Error(w, "the receipt could not be stored; send it again", http.StatusServiceUnavailable)
-		return
+	id := b.NoticeID
+	if id == "" {
+		if m := messageIDPattern.FindStringSubmatch(strings.TrimSpace(b.MessageID)); m != nil {
+			id = m[1]
+		}
 	}
-	h.log.Info("sms-status: receipt", "notice", f.NoticeID, "channel", channel, "status", f.Status)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusAccepted)
-	fmt.Fprintf(w, "{\"id\":%q}\n", f.ID)
+	action := strings.ToLower(b.Action)
+	switch {
+	case !noticeIDPattern.MatchString(id):
+		return nil, fmt.Errorf("notice_id or message_id: not a notice's")
+	case !enhancedPattern.MatchString(b.Status):
+		return nil, fmt.Errorf("status: want an enhanced status code such as 5.1.1")
+	case action != "" && action != notifier.BounceFailed && action != notifier.BounceDelayed:
+		return nil, fmt.Errorf("action: want failed or delayed")
+	}
+	reason := b.Reason
+	if b.Recipient != "" {
+		reason = strings.ReplaceAll(reason, b.Recipient, "<recipient>")
+	}
+	if len(reason) > 200 {
+		reason = reason[:200]
+	}
+	return &notifier.Feedback{NoticeID: id, Status: b.Status, Action: action, Reason: strings.ToValidUTF8(reason, ""), At: b.At}, nil
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -129,5 +131,70 @@ func TestSMSReceipts(t *testing.T) {
 		if stream == engine.StreamFeedback && n != 2 {
 			t.Errorf("%d feedback messages, want 2 (the repeated receipt stored once)", n)
 		}
+	}
+}
+
+// TestBounces: a hard bounce posted by the mail provider makes the e-mail
+// attempt "bounced" and sends the notice on (SMS, else the call list); a
+// soft bounce changes nothing; a bounce must be signed with
+// bounces.secret_file and may name the notice by its Message-ID.
+func TestBounces(t *testing.T) {
+	e := newEnv(t)
+	gw := e.startGateway(accept)
+	rec := e.startRelay(relay.Options{})
+	secretFile := filepath.Join(t.TempDir(), "bounce-secret")
+	secret := []byte("bounce-secret-of-some-length")
+	os.WriteFile(secretFile, secret, 0o600)
+	e.cfg.Bounces.SecretFile = secretFile
+	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()), gw.channel(t, "sms"))
+	e.startWorker()
+	h := e.handler()
+	e.importCSV(smsFixture)
+	e.declare(sampleOutage(t, "evt-1"))
+	ctx := context.Background()
+	ids := map[string]string{}
+	for _, m := range parseAll(t, rec.Messages()) {
+		id, _ := m.header.MessageID()
+		ids[m.to] = id
+	}
+	post := func(key []byte, body string) int {
+		req := httptest.NewRequest(http.MethodPost, BouncePath, strings.NewReader(body))
+		req.Header.Set(webhook.SignatureHeader, webhook.Sign(key, time.Now(), []byte(body)))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w.Code
+	}
+	jana := strings.SplitN(ids["jana@example.org"], "@", 2)[0]
+	emily := strings.SplitN(ids["emily@example.org"], "@", 2)[0]
+	if code := post([]byte("not the bounce secret at all"), `{"notice_id":"`+jana+`","status":"5.1.1","action":"failed"}`); code != http.StatusUnauthorized {
+		t.Errorf("a bounce with another secret: %d, want 401", code)
+	}
+	hard := `{"message_id":"<` + ids["jana@example.org"] + `>","recipient":"jana@example.org","status":"5.1.1","action":"failed","reason":"550 5.1.1 <jana@example.org>: user unknown"}`
+	if code := post(secret, hard); code != http.StatusAccepted {
+		t.Fatalf("hard bounce: %d", code)
+	}
+	if code := post(secret, `{"notice_id":"`+emily+`","status":"4.2.2","action":"delayed","reason":"mailbox full"}`); code != http.StatusAccepted {
+		t.Fatalf("soft bounce: %d", code)
+	}
+	waitUntil(t, "Jana's notice sent on by SMS", func() bool {
+		_, d, _, _ := e.w.DB.NoticeOutcome(ctx, jana)
+		return d != nil && d.Channel == "sms"
+	})
+	e.settled()
+	_, d, _, _ := e.w.DB.NoticeOutcome(ctx, jana)
+	bounced := false
+	for _, a := range d.Trail {
+		if a.Result == notifier.ResultBounced && a.Enhanced == "5.1.1" {
+			bounced = true
+			if strings.Contains(a.Reason, "jana@example.org") {
+				t.Errorf("the trail repeats the address: %q", a.Reason)
+			}
+		}
+	}
+	if !bounced {
+		t.Errorf("trail %+v: want the e-mail attempt bounced", d.Trail)
+	}
+	if _, d, _, _ := e.w.DB.NoticeOutcome(ctx, emily); d.Channel != "relay" || d.Outcome != notifier.OutcomeDelivered {
+		t.Errorf("after a soft bounce: %s via %s, want still delivered via the relay", d.Outcome, d.Channel)
 	}
 }

@@ -41,6 +41,7 @@ type Config struct {
 	Dispatch Dispatch  `yaml:"dispatch"`
 	Plan     Plan      `yaml:"plan"`
 	HL7      HL7       `yaml:"hl7"`
+	Bounces  Bounces   `yaml:"bounces"`
 	HTTP     HTTP      `yaml:"http"`
 	Log      Log       `yaml:"log"`
 }
@@ -178,6 +179,15 @@ type Retry struct {
 	Backoff    time.Duration `yaml:"backoff"`
 	MaxBackoff time.Duration `yaml:"max_backoff"`
 	Budget     time.Duration `yaml:"budget"`
+}
+
+// Bounces configures the bounce endpoint (POST /hooks/bounce) for mail
+// providers that post bounces.
+type Bounces struct {
+	// SecretFile holds the secret bounce reports are signed with (as the
+	// SMS webhook signs: X-Notifier-Signature); without it the endpoint
+	// refuses every report.
+	SecretFile string `yaml:"secret_file"`
 }
 
 // HL7 configures `notifier hl7 listen`, the MLLP listener for HL7 v2

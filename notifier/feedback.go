@@ -11,7 +11,20 @@ import (
 const (
 	// FeedbackSMSStatus is an SMS gateway's delivery receipt.
 	FeedbackSMSStatus = "sms-status"
+	// FeedbackBounce is an e-mail bounce: a receiving server's report that
+	// it could not (action failed, a 5.x.x status) or not yet (delayed,
+	// 4.x.x) deliver a message the relay had accepted.
+	FeedbackBounce = "bounce"
 )
+
+// Bounce actions (RFC 3464 Action).
+const (
+	BounceFailed  = "failed"
+	BounceDelayed = "delayed"
+)
+
+// ResultBounced is the result of an e-mail attempt accepted, then bounced.
+const ResultBounced = "bounced"
 
 // SMS receipt statuses.
 const (
@@ -27,13 +40,17 @@ const (
 type Feedback struct {
 	// ID names the feedback; the same feedback twice has the same id and
 	// counts once.
-	ID       string    `json:"id"`
-	Kind     string    `json:"kind"`
-	NoticeID string    `json:"notice_id"`
-	Facility string    `json:"facility"`
-	Channel  string    `json:"channel"`
-	Status   string    `json:"status"`
-	Code     string    `json:"code,omitempty"`
+	ID       string `json:"id"`
+	Kind     string `json:"kind"`
+	NoticeID string `json:"notice_id"`
+	Facility string `json:"facility"`
+	Channel  string `json:"channel"`
+	Status   string `json:"status"`
+	Code     string `json:"code,omitempty"`
+	// Action and Reason are a bounce's (failed or delayed; the receiving
+	// server's words, without the recipient's address).
+	Action   string    `json:"action,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
 	At       time.Time `json:"at,omitzero"`
 	Received time.Time `json:"received"`
 }
@@ -49,7 +66,13 @@ func FeedbackID(kind, noticeID, channel, status, code string, at time.Time) stri
 // Failed reports whether the feedback says the channel did not reach the
 // patient after all: the notice must go on down the patient's route.
 func (f *Feedback) Failed() bool {
-	return f.Kind == FeedbackSMSStatus && (f.Status == SMSFailed || f.Status == SMSUndeliverable || f.Status == SMSExpired)
+	switch f.Kind {
+	case FeedbackSMSStatus:
+		return f.Status == SMSFailed || f.Status == SMSUndeliverable || f.Status == SMSExpired
+	case FeedbackBounce:
+		return f.Action == BounceFailed || (f.Action == "" && len(f.Status) > 0 && f.Status[0] == '5')
+	}
+	return false
 }
 
 // ResultConfirmed is the result of an attempt the carrier confirmed
@@ -68,6 +91,14 @@ func (f *Feedback) Revise(d *Delivery) *Attempt {
 	}
 	a := &Attempt{Channel: f.Channel, At: f.Received, Result: ResultConfirmed, Reason: "delivered (carrier receipt)"}
 	switch {
+	case f.Kind == FeedbackBounce && f.Failed():
+		a.Result, a.Class, a.Enhanced = ResultBounced, Permanent.String(), f.Status
+		a.Reason = "bounced"
+		if f.Reason != "" {
+			a.Reason += ": " + f.Reason
+		}
+	case f.Kind == FeedbackBounce:
+		return nil // a delayed delivery: recorded as feedback, nothing else
 	case f.Failed():
 		a.Result, a.Class = ResultReported, Permanent.String()
 		a.Reason = "carrier receipt: " + f.Status
