@@ -311,3 +311,16 @@ func (e *env) settled() {
 		return true
 	})
 }
+
+// hold publishes an outage event of a facility with an approval threshold
+// and waits until the outage is held for approval.
+func (e *env) hold(ev *notifier.Event) {
+	e.t.Helper()
+	if err := engine.PublishEvent(context.Background(), e.conn.JS, ev); err != nil {
+		e.t.Fatal(err)
+	}
+	waitUntil(e.t, "the outage held", func() bool {
+		_, state, _, _ := e.w.DB.Outage(context.Background(), ev.Outage.OutageID)
+		return state == notifier.OutageHeld
+	})
+}

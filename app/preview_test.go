@@ -307,13 +307,7 @@ func TestPreviewWritesThePlannersNotices(t *testing.T) {
 	ctx := context.Background()
 	ev := sampleOutage(t, "evt-1")
 
-	if err := engine.PublishEvent(ctx, e.conn.JS, ev); err != nil {
-		t.Fatal(err)
-	}
-	waitUntil(t, "the outage held", func() bool {
-		_, state, _, _ := e.w.DB.Outage(ctx, ev.Outage.OutageID)
-		return state == notifier.OutageHeld
-	})
+	e.hold(ev)
 	// The replica the planner read, previewed.
 	var previewed []*notifier.Notice
 	if _, err := PreviewEvent(ctx, e.w.DB, e.cfg, ev, PreviewOptions{Notice: func(n *notifier.Notice) { previewed = append(previewed, n) }}); err != nil {

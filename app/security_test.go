@@ -98,13 +98,7 @@ func TestHeldForApproval(t *testing.T) {
 	e.importCSV(fixture)
 
 	ev := sampleOutage(t, "big")
-	if err := engine.PublishEvent(context.Background(), e.conn.JS, ev); err != nil {
-		t.Fatal(err)
-	}
-	waitUntil(t, "the outage is held", func() bool {
-		_, state, _, _ := e.w.DB.Outage(context.Background(), ev.Outage.OutageID)
-		return state == notifier.OutageHeld
-	})
+	e.hold(ev)
 	e.settled()
 	if n := len(rec.Messages()); n != 0 {
 		t.Fatalf("%d messages sent for a held outage", n)
@@ -294,13 +288,7 @@ func TestApprovalExpires(t *testing.T) {
 	e.importCSV(fixture)
 	ctx := context.Background()
 	ev := sampleOutage(t, "evt-1")
-	if err := engine.PublishEvent(ctx, e.conn.JS, ev); err != nil {
-		t.Fatal(err)
-	}
-	waitUntil(t, "the outage held", func() bool {
-		_, state, _, _ := e.w.DB.Outage(ctx, ev.Outage.OutageID)
-		return state == notifier.OutageHeld
-	})
+	e.hold(ev)
 	a, err := BuildEvent(EventOptions{Type: notifier.EventApproved, Facility: "ukd", OutageID: ev.Outage.OutageID, EventID: "late"})
 	if err != nil {
 		t.Fatal(err)

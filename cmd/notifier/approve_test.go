@@ -16,28 +16,8 @@ import (
 // nothing; the scope the API shows releases the notices (status 0); a
 // second approval finds nothing held (status 1).
 func TestApproveCommand(t *testing.T) {
-	dir := t.TempDir()
-	port, httpPort := freePort(t), freePort(t)
-	cfg := filepath.Join(dir, "notifier.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`data_dir: %s
-nats: {listen: "127.0.0.1:%d"}
-facilities:
-  ukd: {name: "Universitätsklinikum Düsseldorf", timezone: Europe/Berlin, language: de, approval_threshold: 5}
-dispatch: {shutdown_grace: 1s}
-http: {addr: "127.0.0.1:%d"}
-`, filepath.Join(dir, "data"), port, httpPort)), 0o600)
-	run := exec.Command(binary, "run", "--config", cfg)
-	if err := run.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { run.Process.Kill(); run.Wait() })
-	waitFor(t, "the worker to listen", func() bool {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
+	httpPort := freePort(t)
+	cfg := startWorkerProcess(t, "approval_threshold: 5", fmt.Sprintf(`http: {addr: "127.0.0.1:%d"}`, httpPort))
 	if _, stderr, code := runCLI(t, "import", "--config", cfg, "--facility", "ukd", "../../examples/appointments.csv"); code != 0 {
 		t.Fatalf("import: exit %d: %s", code, stderr)
 	}
@@ -87,36 +67,15 @@ func TestVersion(t *testing.T) {
 // "hl7 listen", which answers AA for each once stored; a file with a
 // message that cannot be used exits 2 and says AE.
 func TestHL7ListenAndSend(t *testing.T) {
-	dir := t.TempDir()
-	port, hl7Port := freePort(t), freePort(t)
-	cfg := filepath.Join(dir, "notifier.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`data_dir: %s
-nats: {listen: "127.0.0.1:%d"}
-facilities:
-  ukd: {name: "Universitätsklinikum Düsseldorf", timezone: Europe/Berlin, language: de}
-http: {addr: "off"}
-`, filepath.Join(dir, "data"), port)), 0o600)
-	run := exec.Command(binary, "run", "--config", cfg)
-	if err := run.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { run.Process.Kill(); run.Wait() })
-	listening := func(p int) func() bool {
-		return func() bool {
-			c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-			if err == nil {
-				c.Close()
-			}
-			return err == nil
-		}
-	}
-	waitFor(t, "the worker to listen", listening(port))
+	hl7Port := freePort(t)
+	cfg := startWorkerProcess(t, "", `http: {addr: "off"}`)
 	listen := exec.Command(binary, "hl7", "listen", "--config", cfg, "--facility", "ukd", "--addr", fmt.Sprintf("127.0.0.1:%d", hl7Port))
 	if err := listen.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { listen.Process.Kill(); listen.Wait() })
 	waitFor(t, "the HL7 listener", listening(hl7Port))
+	dir := t.TempDir()
 
 	addr := fmt.Sprintf("127.0.0.1:%d", hl7Port)
 	out, stderr, code := runCLI(t, "hl7", "send", "--addr", addr, "../../examples/siu.hl7")
@@ -129,4 +88,43 @@ http: {addr: "off"}
 	if code != 2 || !strings.Contains(out, "message 1: AE") || !strings.Contains(out, "SCH-11.4") {
 		t.Errorf("hl7 send of a message without a start: exit %d, stdout %s, stderr %s", code, out, stderr)
 	}
+}
+
+// listening reports whether something accepts connections on the port.
+func listening(port int) func() bool {
+	return func() bool {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}
+}
+
+// startWorkerProcess runs "notifier run" with an embedded NATS server on a
+// free port, facility ukd (with facilityExtra in its settings) and the
+// extra top-level lines, until the test ends, and returns the
+// configuration's path once the worker listens.
+func startWorkerProcess(t *testing.T, facilityExtra, extra string) string {
+	t.Helper()
+	dir := t.TempDir()
+	port := freePort(t)
+	if facilityExtra != "" {
+		facilityExtra = ", " + facilityExtra
+	}
+	cfg := filepath.Join(dir, "notifier.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`data_dir: %s
+nats: {listen: "127.0.0.1:%d"}
+facilities:
+  ukd: {name: "Universitätsklinikum Düsseldorf", timezone: Europe/Berlin, language: de%s}
+dispatch: {shutdown_grace: 1s}
+%s
+`, filepath.Join(dir, "data"), port, facilityExtra, extra)), 0o600)
+	run := exec.Command(binary, "run", "--config", cfg)
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { run.Process.Kill(); run.Wait() })
+	waitFor(t, "the worker to listen", listening(port))
+	return cfg
 }

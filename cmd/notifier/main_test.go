@@ -110,13 +110,7 @@ http: {addr: "127.0.0.1:%d"}
 			run.Process.Kill()
 		}
 	})
-	waitFor(t, "the worker to listen", func() bool {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
+	waitFor(t, "the worker to listen", listening(port))
 
 	t.Run("import all good", func(t *testing.T) {
 		out, stderr, code := runCLI(t, "import", "--nats-url", url, "--facility", "ukd", "../../examples/appointments.csv")
