@@ -230,7 +230,21 @@ func BuildChain(cfg *config.Config) (*Chain, error) {
 	return c, nil
 }
 
-func newSender(_ *config.Config, ch config.Channel) (notifier.Sender, error) {
+// verpSender gives each notice its own envelope sender when bounces.domain
+// is set (nil otherwise): bounce+<notice>.<mac>@<domain>.
+func verpSender(cfg *config.Config) (func(string) string, error) {
+	if cfg.Bounces.Domain == "" {
+		return nil, nil
+	}
+	secret, err := readSecret(cfg.Bounces.SecretFile)
+	if err != nil {
+		return nil, fmt.Errorf("bounces.secret_file: %w", err)
+	}
+	domain := cfg.Bounces.Domain
+	return func(noticeID string) string { return notifier.VERPAddress(noticeID, domain, []byte(secret)) }, nil
+}
+
+func newSender(cfg *config.Config, ch config.Channel) (notifier.Sender, error) {
 	switch ch.Type {
 	case config.TypeMaildir:
 		from := ch.From
@@ -255,10 +269,15 @@ func newSender(_ *config.Config, ch config.Channel) (notifier.Sender, error) {
 			}
 			tc = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 		}
+		envelope, err := verpSender(cfg)
+		if err != nil {
+			return nil, err
+		}
 		return smtp.New(smtp.Config{
 			Name: ch.Name, Addr: ch.Addr, TLS: ch.TLS, From: ch.From,
 			Username: ch.Username, Password: password, TLSConfig: tc,
 			MaxConns: ch.MaxConns, DialTimeout: ch.DialTimeout, CommandTimeout: ch.CommandTimeout,
+			EnvelopeFrom: envelope,
 		})
 	case config.TypeWebhook:
 		secret, err := readSecret(ch.SecretFile)

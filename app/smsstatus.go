@@ -1,7 +1,9 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,6 +34,9 @@ var (
 	noticeIDPattern  = regexp.MustCompile(`^n-[0-9a-f]{32}$`)
 	enhancedPattern  = regexp.MustCompile(`^[245]\.[0-9]{1,3}\.[0-9]{1,3}$`)
 	messageIDPattern = regexp.MustCompile(`^<?(n-[0-9a-f]{32})@[^>]*>?$`)
+	// diagnosticWords is the reply code and enhanced code that start a
+	// Diagnostic-Code ("smtp; 550 5.1.1 ..."), without what follows.
+	diagnosticWords = regexp.MustCompile(`[245][0-9]{2}[ -][245]\.[0-9]{1,3}\.[0-9]{1,3}`)
 )
 
 // feedbackHook takes what channels learn of notices after accepting them,
@@ -126,32 +131,41 @@ func (h *feedbackHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	p, d, ok, err := h.db.NoticeOutcome(r.Context(), f.NoticeID)
+	status, err := h.record(r.Context(), f, signer.channel)
+	if err != nil {
+		http.Error(w, err.Error(), status)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	fmt.Fprintf(w, "{\"id\":%q}\n", f.ID)
+}
+
+// record completes feedback about a notice (its facility, the channel it
+// is about, its id) and publishes it; on failure it returns the HTTP
+// status that says why.
+func (h *feedbackHook) record(ctx context.Context, f *notifier.Feedback, channel string) (int, error) {
+	p, d, ok, err := h.db.NoticeOutcome(ctx, f.NoticeID)
 	if err != nil {
 		h.log.Error("feedback: looking up the notice", "kind", h.kind, "err", err)
-		http.Error(w, "the report could not be taken; send it again", http.StatusServiceUnavailable)
-		return
+		return http.StatusServiceUnavailable, errors.New("the report could not be taken; send it again")
 	}
 	if !ok {
-		http.Error(w, "notice_id: unknown notice", http.StatusNotFound)
-		return
+		return http.StatusNotFound, errors.New("notice_id: unknown notice")
 	}
-	f.Kind, f.Facility, f.Channel, f.Received = h.kind, p.Facility, signer.channel, h.now().UTC()
+	f.Kind, f.Facility, f.Channel, f.Received = h.kind, p.Facility, channel, h.now().UTC()
 	if f.Channel == "" && d != nil && h.email[d.Channel] {
 		// A bounce is about the e-mail channel that took the notice; when
 		// another channel took it, the bounce changes nothing.
 		f.Channel = d.Channel
 	}
 	f.ID = notifier.FeedbackID(f.Kind, f.NoticeID, f.Channel, f.Status, f.Code+f.Action, f.At)
-	if err := engine.PublishFeedback(r.Context(), h.js, f); err != nil {
+	if err := engine.PublishFeedback(ctx, h.js, f); err != nil {
 		h.log.Error("feedback: publishing", "kind", h.kind, "err", err)
-		http.Error(w, "the report could not be stored; send it again", http.StatusServiceUnavailable)
-		return
+		return http.StatusServiceUnavailable, errors.New("the report could not be stored; send it again")
 	}
 	h.log.Info("feedback", "kind", h.kind, "notice", f.NoticeID, "channel", f.Channel, "status", f.Status)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusAccepted)
-	fmt.Fprintf(w, "{\"id\":%q}\n", f.ID)
+	return http.StatusAccepted, nil
 }
 
 // parseSMSStatus reads {notice_id, status, code, at}.

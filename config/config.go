@@ -184,9 +184,17 @@ type Retry struct {
 // Bounces configures the bounce endpoint (POST /hooks/bounce) for mail
 // providers that post bounces.
 type Bounces struct {
-	// SecretFile holds the secret bounce reports are signed with (as the
-	// SMS webhook signs: X-Notifier-Signature); without it the endpoint
-	// refuses every report.
+	// Domain, when set, gives every notice sent by SMTP its own envelope
+	// sender bounce+<notice>.<mac>@<domain> (VERP), so that a bounce names
+	// the notice; the domain's MX must lead to Addr.
+	Domain string `yaml:"domain"`
+	// Addr is where the worker takes bounces by SMTP (e.g. ":2526"); off
+	// when empty.
+	Addr string `yaml:"addr"`
+	// SecretFile holds the secret that authenticates the bounce
+	// addresses (HMAC) and signs bounce reports posted to /hooks/bounce
+	// (as the SMS webhook signs: X-Notifier-Signature); without it the
+	// endpoint refuses every report.
 	SecretFile string `yaml:"secret_file"`
 }
 
@@ -385,6 +393,12 @@ func (c *Config) Validate() error {
 	var errs []error
 	if len(c.Facilities) == 0 {
 		errs = append(errs, errors.New("facilities: at least one facility is required"))
+	}
+	if (c.Bounces.Domain != "" || c.Bounces.Addr != "") && c.Bounces.SecretFile == "" {
+		errs = append(errs, errors.New("bounces.secret_file: required with bounces.domain and bounces.addr: it authenticates the bounce addresses"))
+	}
+	if c.Bounces.Addr != "" && c.Bounces.Domain == "" {
+		errs = append(errs, errors.New("bounces.domain: required with bounces.addr: without it no bounce can name its notice"))
 	}
 	for id, f := range c.Facilities {
 		if !notifier.ValidID(id) {

@@ -103,11 +103,15 @@ func (c *Channel) Send(ctx context.Context, m *notifier.Message) error {
 	}
 	defer func() { <-c.slots }()
 
+	envelope := c.from.Address
+	if c.cfg.EnvelopeFrom != nil {
+		envelope = c.cfg.EnvelopeFrom(m.NoticeID)
+	}
 	cn, err := c.get(ctx)
 	if err != nil {
 		return c.fail(ctx, m, err)
 	}
-	err = cn.send(ctx, c.from.Address, m.To.Email, body.Bytes())
+	err = cn.send(ctx, envelope, m.To.Email, body.Bytes())
 	if err != nil && cn.reused && ctx.Err() == nil && retryable(err) {
 		cn.close()
 		c.cfg.Logger.Debug("smtp: reused connection failed, redialling",
@@ -115,7 +119,7 @@ func (c *Channel) Send(ctx context.Context, m *notifier.Message) error {
 		if cn, err = c.dial(ctx); err != nil {
 			return c.fail(ctx, m, err)
 		}
-		err = cn.send(ctx, c.from.Address, m.To.Email, body.Bytes())
+		err = cn.send(ctx, envelope, m.To.Email, body.Bytes())
 	}
 	if err != nil {
 		c.recycle(ctx, cn, err)

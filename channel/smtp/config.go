@@ -58,6 +58,10 @@ type Config struct {
 	// CommandTimeout bounds each command's reply, including the reply to
 	// the end of the message data.
 	CommandTimeout time.Duration
+	// EnvelopeFrom, when set, gives each notice's envelope sender (MAIL
+	// FROM), so that bounces name the notice (VERP); else the From
+	// address is used.
+	EnvelopeFrom func(noticeID string) string
 	// HelloName is the name sent with EHLO.
 	HelloName string
 	// Logger receives debug events about connections; slog.Default() if nil.

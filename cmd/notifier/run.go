@@ -52,6 +52,11 @@ On SIGINT or SIGTERM it stops taking work, finishes the sends in flight
 				return err
 			}
 			defer stopHTTP()
+			_, stopBounces, err := app.ServeBounces(cfg, w, conn, log)
+			if err != nil {
+				return err
+			}
+			defer stopBounces()
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			log.Info("notifier started", "data_dir", cfg.DataDir, "db", w.DB.Path())

@@ -1,0 +1,173 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-smtp"
+	"golang.org/x/time/rate"
+
+	"github.com/postponement/notifier/config"
+	"github.com/postponement/notifier/notifier"
+)
+
+// Limits of the bounce listener.
+const (
+	maxBounceBytes      = 1 << 20
+	maxBounceRecipients = 10
+	bounceRate          = 50 // messages per second, with as large a burst
+)
+
+// ServeBounces takes bounces by SMTP on bounces.addr (when set) until the
+// returned stop is called. It accepts mail only for the bounce addresses
+// this worker's notices were sent from (bounce+<notice>.<mac>@<domain>),
+// refuses every other recipient with 550 and never relays. A delivery
+// status notification (RFC 3464 multipart/report) gives the action and
+// status; a plain bounce that only carries the address counts as failed
+// (5.0.0). Each becomes bounce feedback, as POST /hooks/bounce does.
+func ServeBounces(cfg *config.Config, w *Worker, conn *Conn, log *slog.Logger) (addr string, stop func(), err error) {
+	if cfg.Bounces.Addr == "" {
+		return "", func() {}, nil
+	}
+	hooks, err := newHooks(cfg, w.DB, conn.JS, log)
+	if err != nil {
+		return "", nil, err
+	}
+	secret, err := readSecret(cfg.Bounces.SecretFile)
+	if err != nil {
+		return "", nil, fmt.Errorf("bounces.secret_file: %w", err)
+	}
+	b := &bounceBackend{hook: hooks[BouncePath].(*feedbackHook), domain: cfg.Bounces.Domain, secret: []byte(secret),
+		limit: rate.NewLimiter(bounceRate, bounceRate), log: log}
+	s := smtp.NewServer(b)
+	s.Domain = cfg.Bounces.Domain
+	s.MaxMessageBytes = maxBounceBytes
+	s.MaxRecipients = maxBounceRecipients
+	s.ReadTimeout, s.WriteTimeout = 30*time.Second, 30*time.Second
+	ln, err := net.Listen("tcp", cfg.Bounces.Addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("bounces.addr: %w", err)
+	}
+	go func() {
+		if err := s.Serve(ln); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
+			log.Error("bounce listener stopped", "err", err)
+		}
+	}()
+	log.Info("bounce listener", "addr", ln.Addr().String(), "domain", cfg.Bounces.Domain)
+	return ln.Addr().String(), func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	}, nil
+}
+
+type bounceBackend struct {
+	hook   *feedbackHook
+	domain string
+	secret []byte
+	limit  *rate.Limiter
+	log    *slog.Logger
+}
+
+func (b *bounceBackend) NewSession(*smtp.Conn) (smtp.Session, error) {
+	return &bounceSession{b: b}, nil
+}
+
+type bounceSession struct {
+	b       *bounceBackend
+	notices []string
+}
+
+func (s *bounceSession) Reset()        { s.notices = nil }
+func (s *bounceSession) Logout() error { return nil }
+
+// Mail takes any sender: bounces come from the null sender <>.
+func (s *bounceSession) Mail(string, *smtp.MailOptions) error { return nil }
+
+// Rcpt takes only this worker's bounce addresses.
+func (s *bounceSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	id, err := notifier.ParseVERP(to, s.b.domain, s.b.secret)
+	if err != nil {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such bounce address here; this server does not relay"}
+	}
+	s.notices = append(s.notices, id)
+	return nil
+}
+
+func (s *bounceSession) Data(r io.Reader) error {
+	if !s.b.limit.Allow() {
+		io.Copy(io.Discard, r)
+		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "too many bounces at once; try again later"}
+	}
+	action, status, reason := readDSN(r)
+	for _, id := range s.notices {
+		f := &notifier.Feedback{NoticeID: id, Status: status, Action: action, Reason: reason}
+		if code, err := s.b.hook.record(context.Background(), f, ""); err != nil {
+			if code >= 500 {
+				return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "not stored; try again later"}
+			}
+			s.b.log.Info("bounce for a notice this worker does not know", "notice", id)
+		}
+	}
+	return nil
+}
+
+// readDSN reads the action, status and diagnostic of a delivery status
+// notification's first recipient; a message that is none is a plain
+// bounce: failed, 5.0.0. The diagnostic may hold the recipient's address,
+// so only its status words are kept.
+func readDSN(r io.Reader) (action, status, reason string) {
+	action, status = notifier.BounceFailed, "5.0.0"
+	e, err := message.Read(r)
+	if err != nil && !message.IsUnknownCharset(err) {
+		io.Copy(io.Discard, r)
+		return action, status, "a bounce that is no delivery status notification"
+	}
+	mr := e.MultipartReader()
+	if mr == nil {
+		io.Copy(io.Discard, e.Body)
+		return action, status, "a bounce that is no delivery status notification"
+	}
+	for {
+		p, err := mr.NextPart()
+		if err != nil {
+			return action, status, "a bounce without a delivery status"
+		}
+		if ct, _, _ := p.Header.ContentType(); !strings.EqualFold(ct, "message/delivery-status") {
+			continue
+		}
+		sc := bufio.NewScanner(io.LimitReader(p.Body, 64<<10))
+		gotStatus := false
+		for sc.Scan() {
+			k, v, ok := strings.Cut(sc.Text(), ":")
+			if !ok {
+				continue
+			}
+			v = strings.TrimSpace(v)
+			switch strings.ToLower(strings.TrimSpace(k)) {
+			case "action":
+				action = strings.ToLower(v)
+			case "status":
+				if !gotStatus && enhancedPattern.MatchString(v) {
+					status, gotStatus = v, true
+				}
+			case "diagnostic-code":
+				if m := diagnosticWords.FindString(v); m != "" {
+					reason = m
+				}
+			}
+		}
+		if action != notifier.BounceFailed && action != notifier.BounceDelayed {
+			action = "" // relayed, delivered, expanded: the status decides
+		}
+		return action, status, reason
+	}
+}
