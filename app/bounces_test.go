@@ -11,23 +11,36 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/postponement/notifier/config"
 	"github.com/postponement/notifier/notifier"
 	"github.com/postponement/notifier/relay"
 )
+
+// bounceEnv is a running worker with an e-mail relay, then an SMS
+// gateway, and a bounce secret (returned); change sets the rest of the
+// bounces configuration first.
+func bounceEnv(t *testing.T, change func(*config.Bounces)) (*env, *relay.Relay, []byte) {
+	t.Helper()
+	e := newEnv(t)
+	gw := e.startGateway(accept)
+	rec := e.startRelay(relay.Options{})
+	secret := []byte("bounce-secret-of-some-length")
+	e.cfg.Bounces.SecretFile = filepath.Join(t.TempDir(), "bounce-secret")
+	if err := os.WriteFile(e.cfg.Bounces.SecretFile, secret, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	change(&e.cfg.Bounces)
+	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()), gw.channel(t, "sms"))
+	e.startWorker()
+	return e, rec, secret
+}
 
 // TestBouncesBySMTP: with bounces.domain set, every e-mail leaves with the
 // notice's own envelope sender; a delivery status notification mailed
 // back to it makes the notice bounced and sends it on by SMS; mail for any
 // other address, or a forged bounce address, is refused with 550.
 func TestBouncesBySMTP(t *testing.T) {
-	e := newEnv(t)
-	gw := e.startGateway(accept)
-	rec := e.startRelay(relay.Options{})
-	secretFile := filepath.Join(t.TempDir(), "bounce-secret")
-	os.WriteFile(secretFile, []byte("bounce-secret-of-some-length"), 0o600)
-	e.cfg.Bounces.SecretFile, e.cfg.Bounces.Domain, e.cfg.Bounces.Addr = secretFile, "bounces.example.org", "127.0.0.1:0"
-	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()), gw.channel(t, "sms"))
-	e.startWorker()
+	e, rec, _ := bounceEnv(t, func(b *config.Bounces) { b.Domain, b.Addr = "bounces.example.org", "127.0.0.1:0" })
 	addr, stop, err := ServeBounces(e.cfg, e.w, e.conn, testLogger(t))
 	if err != nil {
 		t.Fatal(err)

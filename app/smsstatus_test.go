@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/postponement/notifier/channel/webhook"
+	"github.com/postponement/notifier/config"
 	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/notifier"
 	"github.com/postponement/notifier/relay"
@@ -139,15 +138,7 @@ func TestSMSReceipts(t *testing.T) {
 // soft bounce changes nothing; a bounce must be signed with
 // bounces.secret_file and may name the notice by its Message-ID.
 func TestBounces(t *testing.T) {
-	e := newEnv(t)
-	gw := e.startGateway(accept)
-	rec := e.startRelay(relay.Options{})
-	secretFile := filepath.Join(t.TempDir(), "bounce-secret")
-	secret := []byte("bounce-secret-of-some-length")
-	os.WriteFile(secretFile, secret, 0o600)
-	e.cfg.Bounces.SecretFile = secretFile
-	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()), gw.channel(t, "sms"))
-	e.startWorker()
+	e, rec, secret := bounceEnv(t, func(*config.Bounces) {})
 	h := e.handler()
 	e.importCSV(smsFixture)
 	e.declare(sampleOutage(t, "evt-1"))
