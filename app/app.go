@@ -137,13 +137,13 @@ func natsAuth(c config.NATS) ([]nats.Option, error) {
 		}
 		opts = append(opts, o)
 	case c.User != "":
-		password, err := readSecret(c.PasswordFile)
+		password, err := ReadSecret(c.PasswordFile)
 		if err != nil {
 			return nil, fmt.Errorf("nats.password_file: %w", err)
 		}
 		opts = append(opts, nats.UserInfo(c.User, password))
 	case c.TokenFile != "":
-		token, err := readSecret(c.TokenFile)
+		token, err := ReadSecret(c.TokenFile)
 		if err != nil {
 			return nil, fmt.Errorf("nats.token_file: %w", err)
 		}
@@ -161,9 +161,9 @@ func natsAuth(c config.NATS) ([]nats.Option, error) {
 	return opts, nil
 }
 
-// readSecret reads a secret from a file, without the line end an editor
+// ReadSecret reads a secret from a file, without the line end an editor
 // adds.
-func readSecret(path string) (string, error) {
+func ReadSecret(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return "", err
@@ -236,12 +236,12 @@ func verpSender(cfg *config.Config) (func(string) string, error) {
 	if cfg.Bounces.Domain == "" {
 		return nil, nil
 	}
-	secret, err := readSecret(cfg.Bounces.SecretFile)
+	secret, err := ReadSecret(cfg.Bounces.SecretFile)
 	if err != nil {
 		return nil, fmt.Errorf("bounces.secret_file: %w", err)
 	}
-	domain := cfg.Bounces.Domain
-	return func(noticeID string) string { return notifier.VERPAddress(noticeID, domain, []byte(secret)) }, nil
+	domain, key := cfg.Bounces.Domain, []byte(secret)
+	return func(noticeID string) string { return notifier.VERPAddress(noticeID, domain, key) }, nil
 }
 
 func newSender(cfg *config.Config, ch config.Channel) (notifier.Sender, error) {
@@ -280,7 +280,7 @@ func newSender(cfg *config.Config, ch config.Channel) (notifier.Sender, error) {
 			EnvelopeFrom: envelope,
 		})
 	case config.TypeWebhook:
-		secret, err := readSecret(ch.SecretFile)
+		secret, err := ReadSecret(ch.SecretFile)
 		if err != nil {
 			return nil, fmt.Errorf("secret_file: %w", err)
 		}

@@ -37,15 +37,14 @@ func ServeBounces(cfg *config.Config, w *Worker, conn *Conn, log *slog.Logger) (
 	if cfg.Bounces.Addr == "" {
 		return "", func() {}, nil
 	}
-	hooks, err := newHooks(cfg, w.DB, conn.JS, log)
+	hook, err := newBounceHook(cfg, w.DB, conn.JS, log)
 	if err != nil {
 		return "", nil, err
 	}
-	secret, err := readSecret(cfg.Bounces.SecretFile)
-	if err != nil {
-		return "", nil, fmt.Errorf("bounces.secret_file: %w", err)
+	if len(hook.secrets) == 0 {
+		return "", nil, fmt.Errorf("bounces.secret_file: required with bounces.addr: it authenticates the bounce addresses")
 	}
-	b := &bounceBackend{hook: hooks[BouncePath].(*feedbackHook), domain: cfg.Bounces.Domain, secret: []byte(secret),
+	b := &bounceBackend{hook: hook, domain: cfg.Bounces.Domain, secret: hook.secrets[0].secret,
 		limit: rate.NewLimiter(bounceRate, bounceRate), log: log}
 	s := smtp.NewServer(b)
 	s.Domain = cfg.Bounces.Domain

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -64,7 +65,7 @@ func (p *FHIRPoll) Poll(ctx context.Context, cfg *config.Config, conn *Conn) (FH
 		return res, err
 	}
 	base, err := url.Parse(strings.TrimRight(p.Base, "/"))
-	if err != nil || base.Host == "" || (base.Scheme != "https" && !(base.Scheme == "http" && IsLoopback(base.Hostname()))) {
+	if err != nil || base.Host == "" || (base.Scheme != "https" && !(base.Scheme == "http" && isLoopback(base.Hostname()))) {
 		return res, fmt.Errorf("--base %q: an https URL of a FHIR server (http only on loopback)", p.Base)
 	}
 	client := p.HTTP
@@ -206,9 +207,10 @@ func clientCredentials(ctx context.Context, client *http.Client, tokenURL, id, s
 	return t.AccessToken, nil
 }
 
-// IsLoopback reports whether a host name or address stays on this machine.
-func IsLoopback(h string) bool {
-	return h == "localhost" || strings.HasPrefix(h, "127.") || h == "::1"
+// isLoopback reports whether a host name or address stays on this machine.
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // urlKey names a base URL in a file name.

@@ -27,7 +27,7 @@ func Handler(cfg *config.Config, w *Worker, conn *Conn, m *metrics.Metrics, log 
 		Ready: newReadiness(cfg, w, conn).check,
 	})
 	if cfg.HTTP.TokenFile != "" {
-		token, err := readSecret(cfg.HTTP.TokenFile)
+		token, err := ReadSecret(cfg.HTTP.TokenFile)
 		if err != nil {
 			return nil, fmt.Errorf("http.token_file: %w", err)
 		}

@@ -39,7 +39,7 @@ func WriteKeyPair(id, prefix string) (notifier.PublicKey, error) {
 
 // SignWith signs an event with the private key in keyFile.
 func SignWith(ev *notifier.Event, keyFile string) (*notifier.Event, error) {
-	text, err := readSecret(keyFile)
+	text, err := ReadSecret(keyFile)
 	if err != nil {
 		return nil, fmt.Errorf("sign key: %w", err)
 	}

@@ -11,6 +11,7 @@ package hl7
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"strconv"
@@ -136,7 +137,7 @@ func decode(raw []byte, enc encoding) (string, error) {
 	switch charset {
 	case "", "ASCII", "UNICODE UTF-8", "UTF-8", "UNICODE":
 		if !utf8.Valid(raw) {
-			return "", fmt.Errorf("MSH-18: the message is not valid %s", cmpOr(charset, "ASCII or UTF-8"))
+			return "", fmt.Errorf("MSH-18: the message is not valid %s", cmp.Or(charset, "ASCII or UTF-8"))
 		}
 		return string(raw), nil
 	case "8859/1":
@@ -153,13 +154,6 @@ func decode(raw []byte, enc encoding) (string, error) {
 		return string(out), nil
 	}
 	return "", fmt.Errorf("MSH-18: character set %q is not supported (ASCII, 8859/1, 8859/15, UNICODE UTF-8)", truncate(charset, 20))
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func isSegmentName(s string) bool {

@@ -3,11 +3,8 @@ package notifier
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"strings"
-	"unicode"
 )
 
 // jsonMarshal encodes v without HTML escaping, so that names such as
@@ -28,69 +25,82 @@ const maxJSONDepth = 32
 
 // uniqueKeys refuses a JSON text in which an object has two members whose
 // names are equal or differ only in case. encoding/json matches names
-// without regard to case and keeps the last, while a verifier in another
-// language may keep the first: a signature must cover exactly what the
-// worker reads, so such a text is ambiguous and refused. Syntax errors are
+// without regard to case (Unicode simple folding: K, k and the Kelvin sign)
+// and keeps the last, while a verifier in another language may keep the
+// first: a signature must cover exactly what the worker reads, so such a
+// text is ambiguous and refused. It scans the bytes once without decoding
+// them (it runs on every record the replica applies); syntax errors are
 // left to the decoder that follows.
 func uniqueKeys(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	// Each open container: nil for an array, else the names seen so far.
-	var stack []map[string]bool
-	expectKey := false
-	for {
-		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return nil // the decoder reports it
-		}
-		switch t := tok.(type) {
-		case json.Delim:
-			switch t {
-			case '{', '[':
-				if len(stack) >= maxJSONDepth {
-					return fmt.Errorf("nested deeper than %d levels", maxJSONDepth)
-				}
-				var names map[string]bool
-				if t == '{' {
-					names = map[string]bool{}
-				}
-				stack = append(stack, names)
-				expectKey = t == '{'
-				continue
-			default:
-				stack = stack[:len(stack)-1]
-			}
-		case string:
-			if expectKey {
-				top := stack[len(stack)-1]
-				k := foldKey(t)
-				if top[k] {
-					return fmt.Errorf("the member %q appears twice (names are compared without regard to case)", t)
-				}
-				top[k] = true
-				expectKey = false
-				continue
-			}
-		}
-		// After a value: inside an object the next token is a name.
-		expectKey = len(stack) > 0 && stack[len(stack)-1] != nil
+	type frame struct {
+		object bool
+		first  int // the first of its names in names
 	}
+	var stack [maxJSONDepth]frame
+	depth := 0
+	names := make([][]byte, 0, 32) // the names of the open objects, as written
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; c {
+		case '{', '[':
+			if depth == maxJSONDepth {
+				return fmt.Errorf("nested deeper than %d levels", maxJSONDepth)
+			}
+			stack[depth] = frame{object: c == '{', first: len(names)}
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return nil
+			}
+			depth--
+			names = names[:stack[depth].first]
+		case '"':
+			end := i + 1
+			for end < len(data) && data[end] != '"' {
+				if data[end] == '\\' {
+					end++
+				}
+				end++
+			}
+			if end >= len(data) {
+				return nil
+			}
+			name := data[i+1 : end]
+			i = end
+			if depth == 0 || !stack[depth-1].object {
+				continue
+			}
+			next := end + 1
+			for next < len(data) && (data[next] == ' ' || data[next] == '\t' || data[next] == '\n' || data[next] == '\r') {
+				next++
+			}
+			if next == len(data) || data[next] != ':' {
+				continue // a value, not a name
+			}
+			for _, prev := range names[stack[depth-1].first:] {
+				if sameName(prev, name) {
+					return fmt.Errorf("the member %q appears twice (names are compared without regard to case)", unquoteName(name))
+				}
+			}
+			names = append(names, name)
+		}
+	}
+	return nil
 }
 
-// foldKey maps a name to the smallest rune of each rune's case-folding
-// orbit, so that every spelling encoding/json would match (K, k and the
-// Kelvin sign K; s and the long ſ) gives the same key.
-func foldKey(s string) string {
-	return strings.Map(func(r rune) rune {
-		min := r
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			if f < min {
-				min = f
-			}
-		}
-		return min
-	}, s)
+// sameName compares two member names as written, under simple Unicode case
+// folding, as encoding/json matches them.
+func sameName(a, b []byte) bool {
+	if bytes.IndexByte(a, '\\') < 0 && bytes.IndexByte(b, '\\') < 0 {
+		return bytes.EqualFold(a, b)
+	}
+	return strings.EqualFold(unquoteName(a), unquoteName(b))
+}
+
+// unquoteName decodes the escapes of a member name.
+func unquoteName(raw []byte) string {
+	var s string
+	if json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &s) != nil {
+		return string(raw)
+	}
+	return s
 }

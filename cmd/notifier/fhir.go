@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -133,13 +132,13 @@ func pollLoop(ctx context.Context, cmd *cobra.Command, p *app.FHIRPoll, cfg *con
 	return nil
 }
 
-// readOptional reads a secret file, "" when no file is named.
+// readOptional reads a secret file as the worker reads its own, "" when no
+// file is named.
 func readOptional(path string) (string, error) {
 	if path == "" {
 		return "", nil
 	}
-	b, err := os.ReadFile(path)
-	return strings.TrimSpace(string(b)), err
+	return app.ReadSecret(path)
 }
 
 func newFHIRListenCmd() *cobra.Command {
@@ -170,7 +169,7 @@ secret, 400 for a body that is not a notification Bundle.`,
 			if _, err := cfg.Facility(facility); err != nil {
 				return err
 			}
-			if host, _, err := net.SplitHostPort(addr); err != nil || (certFile == "" && !app.IsLoopback(host)) {
+			if host, _, err := net.SplitHostPort(addr); err != nil || (certFile == "" && !isLoopback(host)) {
 				return fmt.Errorf("--addr %q: off loopback the endpoint needs --tls-cert and --tls-key", addr)
 			}
 			secret, err := readOptional(secretFile)

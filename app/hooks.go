@@ -74,12 +74,22 @@ func newHooks(cfg *config.Config, db *store.DB, js jetstream.JetStream, log *slo
 		if ch.Type != config.TypeWebhook {
 			continue
 		}
-		secret, err := readSecret(ch.SecretFile)
+		secret, err := ReadSecret(ch.SecretFile)
 		if err != nil {
 			return nil, fmt.Errorf("channel %s: secret_file: %w", ch.Name, err)
 		}
 		sms.secrets = append(sms.secrets, hookSecret{ch.Name, []byte(secret)})
 	}
+	bounce, err := newBounceHook(cfg, db, js, log)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]http.Handler{SMSStatusPath: sms, BouncePath: bounce}, nil
+}
+
+// newBounceHook takes bounces, by POST /hooks/bounce or from the SMTP
+// bounce listener; its one secret is bounces.secret_file, when set.
+func newBounceHook(cfg *config.Config, db *store.DB, js jetstream.JetStream, log *slog.Logger) (*feedbackHook, error) {
 	bounce := &feedbackHook{kind: notifier.FeedbackBounce, db: db, js: js, parse: parseBounce, now: time.Now, log: log, email: map[string]bool{}}
 	for _, ch := range cfg.Senders() {
 		if md, ok := ch.Medium(); ok && md == notifier.MediumEmail {
@@ -87,7 +97,7 @@ func newHooks(cfg *config.Config, db *store.DB, js jetstream.JetStream, log *slo
 		}
 	}
 	if cfg.Bounces.SecretFile != "" {
-		secret, err := readSecret(cfg.Bounces.SecretFile)
+		secret, err := ReadSecret(cfg.Bounces.SecretFile)
 		if err != nil {
 			return nil, fmt.Errorf("bounces.secret_file: %w", err)
 		}
@@ -96,7 +106,7 @@ func newHooks(cfg *config.Config, db *store.DB, js jetstream.JetStream, log *slo
 		}
 		bounce.secrets = []hookSecret{{"", []byte(secret)}}
 	}
-	return map[string]http.Handler{SMSStatusPath: sms, BouncePath: bounce}, nil
+	return bounce, nil
 }
 
 func (h *feedbackHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
