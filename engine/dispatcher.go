@@ -166,7 +166,7 @@ func (d *dispatcher) handle(ctx context.Context, m jetstream.Msg) {
 func (d *dispatcher) deliver(ctx context.Context, n *notifier.Notice) (*notifier.Delivery, error) {
 	del := &notifier.Delivery{
 		NoticeID: n.ID, OutageID: n.OutageID, Facility: n.Facility, PatientID: n.Patient.ID,
-		AppointmentIDs: n.AppointmentIDs(), Kind: n.Kind,
+		AppointmentIDs: n.AppointmentIDs(), Kind: n.Kind, Revision: 1,
 	}
 	msg, err := d.renderer.Render(n)
 	if err != nil {

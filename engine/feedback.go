@@ -68,8 +68,7 @@ func (d *dispatcher) applyFeedback(ctx context.Context, f *notifier.Feedback) er
 		d.log.Info("feedback changes nothing: the notice went further", "notice", f.NoticeID, "status", f.Status)
 		return nil
 	}
-	rev := *prev
-	rev.Trail = append(append([]notifier.Attempt(nil), prev.Trail...), *a)
+	rev := f.Revised(prev, a, ChannelCallList)
 	if f.Failed() {
 		// An urgent notice went out on every medium at once: when another
 		// channel took it too, the patient has it from that one.

@@ -37,6 +37,10 @@ type Delivery struct {
 	// Trail lists every attempt on every channel, in order: why each
 	// channel before the one that worked (or all of them) failed.
 	Trail []Attempt `json:"trail,omitempty"`
+	// Revision is 1 for a notice's first outcome and one higher for every
+	// revision of it (a bounce, a receipt, a confirmation): the highest
+	// revision is the current outcome. Absent means 1.
+	Revision int `json:"revision,omitempty"`
 }
 
 // Attempt is one try of one channel. Reason never holds patient data.

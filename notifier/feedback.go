@@ -1,9 +1,11 @@
 package notifier
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -15,6 +17,25 @@ const (
 	// it could not (action failed, a 5.x.x status) or not yet (delayed,
 	// 4.x.x) deliver a message the relay had accepted.
 	FeedbackBounce = "bounce"
+	// FeedbackConfirmation is the patient's confirmation, through the
+	// notice's personal link, that they read it.
+	FeedbackConfirmation = "confirmation"
+	// FeedbackUnconfirmed says that an urgent notice was delivered but
+	// not confirmed in time (dispatch.confirm_within): staff must call.
+	FeedbackUnconfirmed = "unconfirmed"
+)
+
+// ChannelConfirmLink is the channel of a patient's confirmation, and of
+// its absence, in a notice's trail.
+const ChannelConfirmLink = "confirmation-link"
+
+// Results of the confirmation link in a trail.
+const (
+	// ResultReached: the patient confirmed they read the notice.
+	ResultReached = "reached"
+	// ResultNotConfirmed: the notice was delivered, but the patient did not
+	// confirm it in time; it went on the call list.
+	ResultNotConfirmed = "not-confirmed"
 )
 
 // Bounce actions (RFC 3464 Action).
@@ -83,10 +104,29 @@ const ResultConfirmed = "confirmed"
 const ResultReported = "reported-failed"
 
 // Revise is the delivery's trail entry for the feedback: confirmed, or
-// reported failed (then the notice is to be sent on), or nil when it
-// changes nothing (the notice already went further than that channel).
+// reported failed (then the notice is to be sent on), the patient's
+// confirmation or its absence, or nil when it changes nothing (the notice
+// already went further than that channel, or the patient confirmed it
+// already).
 func (f *Feedback) Revise(d *Delivery) *Attempt {
-	if d == nil || d.Outcome != OutcomeDelivered || d.Channel != f.Channel {
+	if d == nil || d.Outcome == "" {
+		return nil
+	}
+	switch f.Kind {
+	case FeedbackConfirmation:
+		if d.Confirmed() {
+			return nil
+		}
+		return &Attempt{Channel: ChannelConfirmLink, At: f.Received, Result: ResultReached,
+			Reason: "the patient confirmed reading the notice"}
+	case FeedbackUnconfirmed:
+		if d.Outcome != OutcomeDelivered || d.Confirmed() {
+			return nil
+		}
+		return &Attempt{Channel: ChannelConfirmLink, At: f.Received, Result: ResultNotConfirmed,
+			Reason: cmp.Or(f.Reason, "not confirmed")}
+	}
+	if d.Outcome != OutcomeDelivered || d.Channel != f.Channel {
 		return nil
 	}
 	a := &Attempt{Channel: f.Channel, At: f.Received, Result: ResultConfirmed, Reason: "delivered (carrier receipt)"}
@@ -109,4 +149,54 @@ func (f *Feedback) Revise(d *Delivery) *Attempt {
 		return nil
 	}
 	return a
+}
+
+// Confirmed reports whether the patient confirmed the notice through its
+// link.
+func (d *Delivery) Confirmed() bool { return !d.ConfirmedAt().IsZero() }
+
+// ConfirmedAt is when the patient confirmed the notice, or zero.
+func (d *Delivery) ConfirmedAt() time.Time {
+	for _, a := range d.Trail {
+		if a.Channel == ChannelConfirmLink && a.Result == ResultReached {
+			return a.At
+		}
+	}
+	return time.Time{}
+}
+
+// FailedAfterAcceptance reports whether a channel accepted the notice and
+// then reported that it did not reach the patient (a bounce, a failed SMS).
+func (d *Delivery) FailedAfterAcceptance() bool {
+	for _, a := range d.Trail {
+		if a.Result == ResultBounced || a.Result == ResultReported {
+			return true
+		}
+	}
+	return false
+}
+
+// Revised is d with the feedback's trail entry a applied: a confirmed
+// notice counts as delivered (on the channel that last accepted it), an
+// unconfirmed one goes on the call list; other feedback changes the trail
+// only (the caller sends a failed notice on). The revision is one higher.
+func (f *Feedback) Revised(d *Delivery, a *Attempt, callList string) Delivery {
+	rev := *d
+	rev.Trail = append(slices.Clone(d.Trail), *a)
+	rev.Revision = max(d.Revision, 1) + 1
+	switch a.Result {
+	case ResultReached:
+		if rev.Outcome != OutcomeDelivered {
+			rev.Outcome, rev.Channel = OutcomeDelivered, ChannelConfirmLink
+			for _, t := range slices.Backward(d.Trail) {
+				if t.Result == ResultAccepted || t.Result == ResultConfirmed {
+					rev.Channel = t.Channel
+					break
+				}
+			}
+		}
+	case ResultNotConfirmed:
+		rev.Outcome, rev.Channel = OutcomeManual, callList
+	}
+	return rev
 }

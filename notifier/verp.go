@@ -20,7 +20,7 @@ var ErrForgedVERP = errors.New("not a bounce address of this worker (unknown or 
 // notice, and the HMAC (with secret) shows the worker made it. It holds no
 // patient data.
 func VERPAddress(noticeID, domain string, secret []byte) string {
-	return verpPrefix + noticeID + "." + verpMAC(noticeID, secret) + "@" + domain
+	return verpPrefix + noticeID + "." + tokenMAC("verp", noticeID, secret, 20) + "@" + domain
 }
 
 // ParseVERP returns the notice a bounce address names, or ErrForgedVERP.
@@ -31,14 +31,17 @@ func ParseVERP(addr, domain string, secret []byte) (string, error) {
 	}
 	token := local[len(verpPrefix):]
 	id, mac, ok := strings.Cut(token, ".")
-	if !ok || !hmac.Equal([]byte(strings.ToLower(mac)), []byte(verpMAC(id, secret))) {
+	if !ok || !hmac.Equal([]byte(strings.ToLower(mac)), []byte(tokenMAC("verp", id, secret, 20))) {
 		return "", ErrForgedVERP
 	}
 	return id, nil
 }
 
-func verpMAC(noticeID string, secret []byte) string {
+// tokenMAC is the HMAC-SHA256 with secret of a notice id for one purpose
+// (a bounce address, a confirmation link), as n hex digits: a token made for
+// one purpose is no good for another.
+func tokenMAC(purpose, noticeID string, secret []byte, n int) string {
 	h := hmac.New(sha256.New, secret)
-	h.Write([]byte("notifier verp\x00" + noticeID))
-	return hex.EncodeToString(h.Sum(nil))[:20]
+	h.Write([]byte("notifier " + purpose + "\x00" + noticeID))
+	return hex.EncodeToString(h.Sum(nil))[:n]
 }

@@ -52,10 +52,13 @@ func prepareDeliveries(ctx context.Context, tx *sql.Tx) (*deliveryStatements, er
 	var st deliveryStatements
 	var err error
 	if st.notice, err = tx.PrepareContext(ctx, `INSERT INTO notices
-		(id, outage_id, facility, patient_id, kind, language, earliest_ms, appointment_ids, planned_at, outcome, channel, attempts, outcome_at, trail)
-		VALUES (?, ?, ?, ?, ?, '', 0, ?, ?, ?, ?, ?, ?, ?)
+		(id, outage_id, facility, patient_id, kind, language, earliest_ms, appointment_ids, planned_at, outcome, channel, attempts, outcome_at, trail,
+		 revision, confirmed_at, failed_after_accept)
+		VALUES (?, ?, ?, ?, ?, '', 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET outcome = excluded.outcome, channel = excluded.channel,
-		 attempts = excluded.attempts, outcome_at = excluded.outcome_at, trail = excluded.trail`); err != nil {
+		 attempts = excluded.attempts, outcome_at = excluded.outcome_at, trail = excluded.trail,
+		 revision = excluded.revision, confirmed_at = excluded.confirmed_at, failed_after_accept = excluded.failed_after_accept
+		WHERE excluded.revision >= notices.revision`); err != nil {
 		return nil, err
 	}
 	return &st, nil
@@ -73,8 +76,12 @@ func (st *deliveryStatements) apply(ctx context.Context, d *notifier.Delivery) e
 		}
 	}
 	at := d.At.UTC().Format(time.RFC3339Nano)
+	var confirmed any
+	if t := d.ConfirmedAt(); !t.IsZero() {
+		confirmed = t.UTC().Format(time.RFC3339Nano)
+	}
 	_, err = st.notice.ExecContext(ctx, d.NoticeID, d.OutageID, d.Facility, d.PatientID, d.Kind, string(ids), at,
-		d.Outcome, d.Channel, d.Attempts, at, string(trail))
+		d.Outcome, d.Channel, d.Attempts, at, string(trail), max(d.Revision, 1), confirmed, d.FailedAfterAcceptance())
 	return err
 }
 
@@ -88,13 +95,23 @@ type Summary struct {
 	Pending      int
 	// ByChannel counts delivered notices per channel.
 	ByChannel map[string]int
+	// Confirmed counts the notices whose patient confirmed reading them
+	// (reached); FailedAfterAccept those a channel accepted and then
+	// reported failed (a bounce, a failed SMS), whatever became of them.
+	Confirmed         int
+	FailedAfterAccept int
+	// SoonestUnreached is the soonest appointment of a patient not yet
+	// reached, that is who has not confirmed reading the notice (zero when
+	// there is none): the patient most at risk of coming in.
+	SoonestUnreached time.Time
 }
 
 // Summarize counts the notices of an outage.
 func (db *DB) Summarize(ctx context.Context, outageID string) (Summary, error) {
 	s := Summary{ByChannel: map[string]int{}}
 	rows, err := db.r.QueryContext(ctx, `SELECT coalesce(outcome, ''), coalesce(channel, ''), count(*),
-		coalesce(sum(json_array_length(appointment_ids)), 0)
+		coalesce(sum(json_array_length(appointment_ids)), 0), count(confirmed_at), sum(failed_after_accept),
+		min(CASE WHEN confirmed_at IS NULL AND earliest_ms > 0 THEN earliest_ms END)
 		FROM notices WHERE outage_id = ? GROUP BY 1, 2`, outageID)
 	if err != nil {
 		return s, err
@@ -102,9 +119,15 @@ func (db *DB) Summarize(ctx context.Context, outageID string) (Summary, error) {
 	defer rows.Close()
 	for rows.Next() {
 		var outcome, channel string
-		var n, appointments int
-		if err := rows.Scan(&outcome, &channel, &n, &appointments); err != nil {
+		var n, appointments, confirmed, failed int
+		var soonest sql.NullInt64
+		if err := rows.Scan(&outcome, &channel, &n, &appointments, &confirmed, &failed, &soonest); err != nil {
 			return s, err
+		}
+		s.Confirmed += confirmed
+		s.FailedAfterAccept += failed
+		if t := time.UnixMilli(soonest.Int64).UTC(); soonest.Valid && (s.SoonestUnreached.IsZero() || t.Before(s.SoonestUnreached)) {
+			s.SoonestUnreached = t
 		}
 		s.Planned += n
 		s.Appointments += appointments
@@ -184,11 +207,11 @@ func decodeTrail(trail string) ([]notifier.Attempt, error) {
 func (db *DB) NoticeOutcome(ctx context.Context, id string) (p notifier.PlannedNotice, d *notifier.Delivery, ok bool, err error) {
 	var ids, plannedAt string
 	var outcome, channel, outcomeAt, trail sql.NullString
-	var attempts int
+	var attempts, revision int
 	err = db.r.QueryRowContext(ctx, `SELECT id, outage_id, facility, patient_id, kind, language, appointment_ids, planned_at, event_key,
-		outcome, channel, attempts, outcome_at, trail FROM notices WHERE id = ?`, id).Scan(
+		outcome, channel, attempts, outcome_at, trail, revision FROM notices WHERE id = ?`, id).Scan(
 		&p.ID, &p.OutageID, &p.Facility, &p.PatientID, &p.Kind, &p.Language, &ids, &plannedAt, &p.EventKey,
-		&outcome, &channel, &attempts, &outcomeAt, &trail)
+		&outcome, &channel, &attempts, &outcomeAt, &trail, &revision)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, nil, false, nil
 	}
@@ -203,7 +226,8 @@ func (db *DB) NoticeOutcome(ctx context.Context, id string) (p notifier.PlannedN
 		return p, nil, true, nil
 	}
 	d = &notifier.Delivery{NoticeID: p.ID, OutageID: p.OutageID, Facility: p.Facility, PatientID: p.PatientID,
-		AppointmentIDs: p.AppointmentIDs, Kind: p.Kind, Outcome: outcome.String, Channel: channel.String, Attempts: attempts}
+		AppointmentIDs: p.AppointmentIDs, Kind: p.Kind, Outcome: outcome.String, Channel: channel.String, Attempts: attempts,
+		Revision: max(revision, 1)}
 	d.At, _ = time.Parse(time.RFC3339Nano, outcomeAt.String)
 	if trail.Valid && trail.String != "" {
 		if d.Trail, err = decodeTrail(trail.String); err != nil {
