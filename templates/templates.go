@@ -22,6 +22,7 @@ import (
 	"embed"
 	"fmt"
 	htmltemplate "html/template"
+	"io"
 	"io/fs"
 	"maps"
 	"path"
@@ -37,6 +38,7 @@ import (
 	_ "time/tzdata"
 
 	"github.com/postponement/notifier/notifier"
+	"github.com/postponement/notifier/sms"
 )
 
 // Fallback is the language of a notice whose language has no templates.
@@ -53,10 +55,21 @@ var kinds = []string{notifier.KindPostponed, notifier.KindCancelled, notifier.Ki
 // whatever the kind.
 var kindPieces = []string{"subject", "lead", "instruction", "listed", "short"}
 
+// sharedPieces are the pieces every language defines once, whatever the
+// kind: New refuses a language without one of them.
+var sharedPieces = []string{"greeting", "contact", "signoff", "automatic", "unlisted",
+	"confirm-ask", "confirm-button", "confirm-short",
+	"confirm-page/title", "confirm-page/ask", "confirm-page/done", "confirm-page/expired",
+	"confirm-page/invalid", "confirm-page/later"}
+
 // Renderer renders notices with the embedded templates. It is safe for
-// concurrent use.
+// concurrent use once set up.
 type Renderer struct {
 	langs map[string]language
+	// ConfirmURL, when set, is the personal confirmation link of a notice:
+	// every notice then asks its patient to confirm reading it, in the
+	// e-mail and, where it still fits one message, in the SMS.
+	ConfirmURL func(noticeID string) string
 }
 
 var _ notifier.Renderer = (*Renderer)(nil)
@@ -90,7 +103,7 @@ func New() (*Renderer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("templates: %w", err)
 		}
-		html, err := htmltemplate.New(code).Funcs(funcs).ParseFS(files, "layout/html.tmpl", p)
+		html, err := htmltemplate.New(code).Funcs(funcs).ParseFS(files, "layout/html.tmpl", "layout/confirm.tmpl", p)
 		if err != nil {
 			return nil, fmt.Errorf("templates: %w", err)
 		}
@@ -116,6 +129,11 @@ func New() (*Renderer, error) {
 // every notice of that kind.
 func missingPieces(t *texttemplate.Template) []string {
 	var missing []string
+	for _, name := range sharedPieces {
+		if t.Lookup(name) == nil {
+			missing = append(missing, strconv.Quote(name))
+		}
+	}
 	for _, kind := range kinds {
 		for _, piece := range kindPieces {
 			if name := kind + "/" + piece; t.Lookup(name) == nil {
@@ -167,16 +185,7 @@ func (r *Renderer) Render(n *notifier.Notice) (*notifier.Message, error) {
 }
 
 func (r *Renderer) render(n *notifier.Notice) (*notifier.Message, error) {
-	// The worker passes base tags already; "de-DE" or "DE" are read as "de"
-	// all the same, rather than falling back to English.
-	code := strings.ToLower(strings.TrimSpace(n.Language))
-	if i := strings.IndexAny(code, "-_"); i >= 0 {
-		code = code[:i]
-	}
-	lang := r.langs[code]
-	if lang == nil {
-		code, lang = Fallback, r.langs[Fallback]
-	}
+	code, lang := r.language(n.Language)
 	tmpl := lang[n.Kind]
 	if tmpl == nil {
 		return nil, fmt.Errorf("%w: kind %q has no wording", notifier.ErrInvalid, n.Kind)
@@ -184,6 +193,9 @@ func (r *Renderer) render(n *notifier.Notice) (*notifier.Message, error) {
 	v, err := newView(n, code)
 	if err != nil {
 		return nil, err
+	}
+	if r.ConfirmURL != nil {
+		v.ConfirmURL = r.ConfirmURL(n.ID)
 	}
 	var subject, text, html, short strings.Builder
 	if err := tmpl.text.ExecuteTemplate(&subject, "subject", v); err != nil {
@@ -209,9 +221,68 @@ func (r *Renderer) render(n *notifier.Notice) (*notifier.Message, error) {
 		Subject: oneLine(subject.String()),
 		Text:    tidy(text.String()),
 		HTML:    html.String(),
-		Short:   oneLine(short.String()),
+		Short:   withLink(oneLine(short.String()), tmpl, v),
 		Notice:  n,
 	}, nil
+}
+
+// withLink is the SMS with the confirmation link, when there is one and the
+// SMS still takes one message with it; else the SMS as it was.
+func withLink(short string, tmpl *set, v *view) string {
+	if v.ConfirmURL == "" {
+		return short
+	}
+	var ask strings.Builder
+	if err := tmpl.text.ExecuteTemplate(&ask, "confirm-short", v); err != nil {
+		return short
+	}
+	long := short + " " + oneLine(ask.String()) + " " + v.ConfirmURL
+	if _, n := sms.Segments(long); n != 1 {
+		return short
+	}
+	return long
+}
+
+// ConfirmPage is what the page a confirmation link opens shows.
+type ConfirmPage struct {
+	// Lang is the patient's language; the page falls back as notices do.
+	Lang string
+	// Facility, Hotline and InfoURL are the facility's and the outage's.
+	Facility, Hotline, InfoURL string
+	// State is ConfirmAsk, ConfirmDone, ConfirmExpired, ConfirmLater or
+	// ConfirmInvalid.
+	State string
+}
+
+// Confirmation page states.
+const (
+	ConfirmAsk     = "ask"
+	ConfirmDone    = "done"
+	ConfirmExpired = "expired"
+	ConfirmLater   = "later"
+	ConfirmInvalid = "invalid"
+)
+
+// WriteConfirmPage writes the confirmation page in p's language.
+func (r *Renderer) WriteConfirmPage(w io.Writer, p ConfirmPage) error {
+	code, lang := r.language(p.Lang)
+	p.Lang = code
+	return lang[notifier.KindPostponed].html.ExecuteTemplate(w, "confirm.tmpl", p)
+}
+
+// language is the code and templates of the language tag, or of Fallback
+// when there are none for it. The worker passes base tags already; "de-DE"
+// or "DE" are read as "de" all the same, rather than falling back to
+// English.
+func (r *Renderer) language(tag string) (string, language) {
+	code := strings.ToLower(strings.TrimSpace(tag))
+	if i := strings.IndexAny(code, "-_"); i >= 0 {
+		code = code[:i]
+	}
+	if lang := r.langs[code]; lang != nil {
+		return code, lang
+	}
+	return Fallback, r.langs[Fallback]
 }
 
 // view is what the templates see of a notice: only what a patient may read,
@@ -236,6 +307,8 @@ type view struct {
 	Hotline       string
 	InfoURL       string
 	Note          string
+	// ConfirmURL is the notice's confirmation link, if any.
+	ConfirmURL string
 }
 
 // appointment is one line of a notice's list.

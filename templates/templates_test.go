@@ -97,6 +97,9 @@ func TestMissingPieces(t *testing.T) {
 		return tmpl
 	}
 	var all strings.Builder
+	for _, piece := range sharedPieces {
+		fmt.Fprintf(&all, "{{define %q}}%s{{end}}", piece, piece)
+	}
 	for _, kind := range kinds {
 		for _, piece := range kindPieces {
 			fmt.Fprintf(&all, "{{define %q}}%s{{end}}", kind+"/"+piece, piece)
@@ -111,6 +114,12 @@ func TestMissingPieces(t *testing.T) {
 	t.Run("a piece defined for no kind", func(t *testing.T) {
 		src := strings.Replace(all.String(), `{{define "resumed/short"}}`, `{{define "resumd/short"}}`, 1)
 		if got, want := missingPieces(parse(t, src)), []string{`"resumed/short"`}; !slices.Equal(got, want) {
+			t.Errorf("missingPieces = %q, want %q", got, want)
+		}
+	})
+	t.Run("a shared piece missing", func(t *testing.T) {
+		src := strings.Replace(all.String(), `{{define "confirm-button"}}`, `{{define "confirm-buton"}}`, 1)
+		if got, want := missingPieces(parse(t, src)), []string{`"confirm-button"`}; !slices.Equal(got, want) {
 			t.Errorf("missingPieces = %q, want %q", got, want)
 		}
 	})
