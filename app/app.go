@@ -28,7 +28,6 @@ import (
 	"github.com/postponement/notifier/natsd"
 	"github.com/postponement/notifier/notifier"
 	"github.com/postponement/notifier/store"
-	"github.com/postponement/notifier/templates"
 )
 
 // NewLogger returns the logger the configuration asks for, writing to w.
@@ -306,7 +305,7 @@ func (w *Worker) Close() error {
 
 // NewWorker builds a worker from the configuration on an open connection.
 func NewWorker(cfg *config.Config, js jetstream.JetStream, log *slog.Logger) (*Worker, error) {
-	r, err := templates.New()
+	r, err := NewRenderer(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +325,7 @@ func NewWorker(cfg *config.Config, js jetstream.JetStream, log *slog.Logger) (*W
 			Parallel: cfg.Dispatch.Parallel, Replicas: cfg.NATS.Replicas,
 			ShutdownGrace: cfg.Dispatch.ShutdownGrace, AckWait: cfg.Dispatch.AckWait, Logger: log,
 			PlanAckWait: cfg.Plan.AckWait, PlanAttempts: cfg.Plan.MaxAttempts,
-			CallList: NewCallList(cfg, db),
+			CallList: NewCallList(cfg, db), ConfirmWithin: confirmWithin(cfg),
 		},
 		DB: db, Chain: chain,
 	}, nil

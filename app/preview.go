@@ -12,7 +12,6 @@ import (
 	"github.com/postponement/notifier/config"
 	"github.com/postponement/notifier/notifier"
 	"github.com/postponement/notifier/store"
-	"github.com/postponement/notifier/templates"
 )
 
 // previewProgressEvery is how many appointments are read between two calls
@@ -123,7 +122,7 @@ func PreviewEvent(ctx context.Context, db *store.DB, cfg *config.Config, ev *not
 	if err != nil {
 		return nil, err
 	}
-	r, err := templates.New()
+	r, err := NewRenderer(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -46,6 +46,14 @@ func Handler(cfg *config.Config, w *Worker, conn *Conn, m *metrics.Metrics, log 
 	for path, hook := range hooks {
 		mux.Handle(path, hook)
 	}
+	// Patients open their confirmation links without the page's token.
+	if cfg.Confirm.Enabled() {
+		page, err := newConfirmPage(cfg, w.DB, conn.JS, log)
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle(ConfirmPath, page)
+	}
 	mux.Handle("/", h)
 	return mux, nil
 }

@@ -42,6 +42,7 @@ type Config struct {
 	Plan     Plan      `yaml:"plan"`
 	HL7      HL7       `yaml:"hl7"`
 	Bounces  Bounces   `yaml:"bounces"`
+	Confirm  Confirm   `yaml:"confirm"`
 	HTTP     HTTP      `yaml:"http"`
 	Log      Log       `yaml:"log"`
 }
@@ -198,6 +199,26 @@ type Bounces struct {
 	SecretFile string `yaml:"secret_file"`
 }
 
+// Confirm configures the notices' confirmation links: with both keys set,
+// every notice asks its patient to confirm reading it through a personal
+// link, <public_url>/c/<token>, which the worker serves outside the status
+// page's token (a reverse proxy should pass /c/ alone to the worker).
+type Confirm struct {
+	// PublicURL is the address patients reach the worker's /c/ pages at,
+	// such as https://notice.example.org (https, or http on loopback).
+	PublicURL string `yaml:"public_url"`
+	// SecretFile holds the secret (at least 16 characters) that signs the
+	// links (HMAC): nobody can make or guess a link to another notice.
+	SecretFile string `yaml:"secret_file"`
+}
+
+// Enabled reports whether notices carry confirmation links.
+func (c Confirm) Enabled() bool { return c.PublicURL != "" && c.SecretFile != "" }
+
+// DefaultConfirmWithin is how long an urgent notice may stay delivered but
+// unconfirmed before it goes on the call list, unless configured.
+const DefaultConfirmWithin = 2 * time.Hour
+
 // HL7 configures `notifier hl7 listen`, the MLLP listener for HL7 v2
 // scheduling messages.
 type HL7 struct {
@@ -257,6 +278,25 @@ type Dispatch struct {
 	// silent waits before another worker (or the same one, restarted)
 	// takes it over (default 30s).
 	AckWait time.Duration `yaml:"ack_wait"`
+	// ConfirmWithin is, per urgency (urgent, normal), how long a delivered
+	// notice may go unconfirmed before it goes on the call list with the
+	// reason "not confirmed". Only with confirmation links (confirm); the
+	// default is 2h for urgent notices and never for the others; 0 turns
+	// it off.
+	ConfirmWithin map[string]time.Duration `yaml:"confirm_within"`
+}
+
+// ConfirmDeadline is how long a delivered notice of the urgency may go
+// unconfirmed, or 0 for as long as it likes.
+func (d Dispatch) ConfirmDeadline(urgent bool) time.Duration {
+	key := "normal"
+	if urgent {
+		key = "urgent"
+	}
+	if v, ok := d.ConfirmWithin[key]; ok || !urgent {
+		return v
+	}
+	return DefaultConfirmWithin
 }
 
 // Log configures logging.
@@ -388,6 +428,36 @@ func (c *Config) applyDefaults() {
 	}
 }
 
+// validateConfirm checks the confirmation links' keys.
+func (c *Config) validateConfirm() []error {
+	var errs []error
+	if (c.Confirm.PublicURL == "") != (c.Confirm.SecretFile == "") {
+		errs = append(errs, errors.New("confirm: public_url and secret_file go together: the links need both"))
+	}
+	if c.Confirm.PublicURL != "" {
+		u, err := url.Parse(c.Confirm.PublicURL)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("confirm.public_url: %w", err))
+		case u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+			errs = append(errs, fmt.Errorf("confirm.public_url: %q is not an absolute https:// address", c.Confirm.PublicURL))
+		case u.Scheme == "http" && !loopback(u.Hostname()):
+			errs = append(errs, fmt.Errorf("confirm.public_url: %q: patients' links must use https (http only on loopback, for trying it out)", c.Confirm.PublicURL))
+		case u.RawQuery != "" || u.Fragment != "":
+			errs = append(errs, fmt.Errorf("confirm.public_url: %q: no query or fragment, please", c.Confirm.PublicURL))
+		}
+	}
+	for k, v := range c.Dispatch.ConfirmWithin {
+		if k != "urgent" && k != "normal" {
+			errs = append(errs, fmt.Errorf("dispatch.confirm_within: %q is not urgent or normal", k))
+		}
+		if v < 0 {
+			errs = append(errs, fmt.Errorf("dispatch.confirm_within.%s: negative", k))
+		}
+	}
+	return errs
+}
+
 // Validate checks the configuration and says what is wrong, key by key.
 func (c *Config) Validate() error {
 	var errs []error
@@ -400,6 +470,7 @@ func (c *Config) Validate() error {
 	if c.Bounces.Addr != "" && c.Bounces.Domain == "" {
 		errs = append(errs, errors.New("bounces.domain: required with bounces.addr: without it no bounce can name its notice"))
 	}
+	errs = append(errs, c.validateConfirm()...)
 	for id, f := range c.Facilities {
 		if !notifier.ValidID(id) {
 			errs = append(errs, fmt.Errorf("facilities: %q is not of the form [A-Za-z0-9_-]+", id))

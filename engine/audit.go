@@ -17,7 +17,8 @@ type audit struct {
 	js    jetstream.JetStream
 	store notifier.Store
 	log   *slog.Logger
-	// manual, when set, is told of every outage with a new manual outcome.
+	// manual, when set, is told of every outage with a new manual outcome
+	// or a revised one (it may have left the call list).
 	manual func(outageID string)
 }
 
@@ -56,7 +57,7 @@ func (a *audit) apply(batch []jetstream.Msg) func(ctx context.Context) error {
 		}
 		if a.manual != nil {
 			for _, c := range changes {
-				if c.Delivery != nil && c.Delivery.Outcome == notifier.OutcomeManual {
+				if c.Delivery != nil && (c.Delivery.Outcome == notifier.OutcomeManual || c.Delivery.Revision > 1) {
 					a.manual(c.Delivery.OutageID)
 				}
 			}

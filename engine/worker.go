@@ -53,6 +53,11 @@ type Worker struct {
 	// shutdown begins (default 30s).
 	ShutdownGrace time.Duration
 	Logger        *slog.Logger
+	// ConfirmWithin, when set, is how long a delivered notice of each
+	// urgency may go unconfirmed by its patient before it goes on the call
+	// list (0: as long as it likes). Set it only when notices carry
+	// confirmation links.
+	ConfirmWithin func(urgent bool) time.Duration
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
 
@@ -139,6 +144,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	loops := map[string]func(context.Context) error{
 		"replica": w.replica.run, "plans": w.plans.run, "planner": p.run, "dispatcher": d.run, "audit": a.run,
 		"feedback": d.runFeedback,
+	}
+	if w.ConfirmWithin != nil {
+		loops["confirm-deadlines"] = func(ctx context.Context) error { return d.runConfirmDeadlines(ctx, w.ConfirmWithin) }
 	}
 	if w.CallList != nil {
 		r := newRefresher(w.CallList, log.With("loop", "calllist"))

@@ -139,6 +139,9 @@ func NewChain(p Policy, links ...Link) *Chain {
 	return &Chain{links: links, policy: p.withDefaults(), Now: time.Now, Observer: NopObserver{}}
 }
 
+// Policy is the chain's urgency policy, with its defaults.
+func (c *Chain) Policy() Policy { return c.policy }
+
 // Links returns the chain's channels in order.
 func (c *Chain) Links() []Link { return c.links }
 

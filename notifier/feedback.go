@@ -84,6 +84,13 @@ func FeedbackID(kind, noticeID, channel, status, code string, at time.Time) stri
 	return "fb-" + hex.EncodeToString(h.Sum(nil)[:12])
 }
 
+// NewFeedback is feedback of the kind on a notice, received now and named
+// by what it says without a time, so that the same report twice counts once.
+func NewFeedback(kind, noticeID, facility, channel, status, code string, now time.Time) *Feedback {
+	return &Feedback{ID: FeedbackID(kind, noticeID, channel, status, code, time.Time{}), Kind: kind, NoticeID: noticeID,
+		Facility: facility, Channel: channel, Status: status, Code: code, Received: now.UTC()}
+}
+
 // Failed reports whether the feedback says the channel did not reach the
 // patient after all: the notice must go on down the patient's route.
 func (f *Feedback) Failed() bool {

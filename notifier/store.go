@@ -38,6 +38,17 @@ type Store interface {
 	// AppointmentsByID calls fn for the facility's appointments with these
 	// ids, grouped and ordered like Affected.
 	AppointmentsByID(ctx context.Context, facility string, ids []string, fn func(AffectedAppointment) error) error
+	// Unconfirmed lists the notices that tell a patient not to come
+	// (postponed, cancelled), were delivered and are not confirmed, whose
+	// outage is not resolved and whose earliest appointment is after now.
+	Unconfirmed(ctx context.Context, now time.Time) ([]UnconfirmedNotice, error)
+}
+
+// UnconfirmedNotice is a delivered notice its patient has not confirmed.
+type UnconfirmedNotice struct {
+	ID, Facility string
+	Earliest     time.Time
+	DeliveredAt  time.Time
 }
 
 // PlannedNotice is what the store, and the PLANS stream, keep of a planned

@@ -236,3 +236,32 @@ func (db *DB) NoticeOutcome(ctx context.Context, id string) (p notifier.PlannedN
 	}
 	return p, d, true, nil
 }
+
+// Unconfirmed lists the delivered notices of kinds postponed and cancelled
+// that their patient has not confirmed, of outages not resolved, whose
+// earliest appointment is after now.
+func (db *DB) Unconfirmed(ctx context.Context, now time.Time) ([]notifier.UnconfirmedNotice, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT n.id, n.facility, n.earliest_ms, n.outcome_at FROM notices n
+		JOIN outages o ON o.outage_id = n.outage_id
+		WHERE n.outcome = ? AND n.confirmed_at IS NULL AND n.earliest_ms > ? AND n.kind IN (?, ?) AND o.state != ?`,
+		notifier.OutcomeDelivered, now.UnixMilli(), notifier.KindPostponed, notifier.KindCancelled, notifier.OutageResolved)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []notifier.UnconfirmedNotice
+	for rows.Next() {
+		var u notifier.UnconfirmedNotice
+		var earliest int64
+		var at string
+		if err := rows.Scan(&u.ID, &u.Facility, &earliest, &at); err != nil {
+			return nil, err
+		}
+		u.Earliest = time.UnixMilli(earliest).UTC()
+		if u.DeliveredAt, err = time.Parse(time.RFC3339Nano, at); err != nil {
+			return nil, fmt.Errorf("notice %s: outcome time %q: %w", u.ID, at, err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}

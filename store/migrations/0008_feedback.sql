@@ -5,3 +5,8 @@
 ALTER TABLE notices ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE notices ADD COLUMN confirmed_at TEXT;
 ALTER TABLE notices ADD COLUMN failed_after_accept INTEGER NOT NULL DEFAULT 0;
+
+-- The notices delivered and not yet confirmed, which dispatch.confirm_within
+-- looks through.
+CREATE INDEX notices_unconfirmed ON notices (earliest_ms)
+    WHERE outcome = 'delivered' AND confirmed_at IS NULL;
