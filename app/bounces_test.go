@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/postponement/notifier/config"
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/notifier"
 	"github.com/postponement/notifier/relay"
 )
@@ -57,7 +58,7 @@ func TestBouncesBySMTP(t *testing.T) {
 		}
 		if m.To[0] == "jana@example.org" {
 			verp = m.From
-			jana = strings.SplitN(strings.TrimPrefix(m.From, "bounce+"), ".", 2)[0]
+			jana = noticeOfVERP(m.From)
 		}
 	}
 	if verp == "" {
@@ -88,28 +89,11 @@ func TestBouncesBySMTP(t *testing.T) {
 			t.Errorf("mail for %s: %v, want 550", bad, err)
 		}
 	}
-	dsn := strings.ReplaceAll(`From: MAILER-DAEMON@mx.example.org
-To: `+verp+`
-Subject: Undelivered Mail Returned to Sender
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary="b1"
-
---b1
-Content-Type: text/plain
-
-Your message could not be delivered.
---b1
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mx.example.org
-
-Final-Recipient: rfc822; jana@example.org
-Action: failed
-Status: 5.1.1
-Diagnostic-Code: smtp; 550 5.1.1 <jana@example.org>: Recipient address rejected
-
---b1--
-`, "\n", "\r\n")
+	byRecipient := map[string]string{}
+	for _, m := range rec.Messages() {
+		byRecipient[m.To[0]] = m.From
+	}
+	dsn := postfixBounce(t, verp, "jana@example.org", jana, "failed", "5.1.1")
 	if err := send(verp, dsn); err != nil {
 		t.Fatalf("the DSN: %v", err)
 	}
@@ -130,4 +114,50 @@ Diagnostic-Code: smtp; 550 5.1.1 <jana@example.org>: Recipient address rejected
 	if bounced != 1 {
 		t.Errorf("trail %+v: want one bounced attempt", d.Trail)
 	}
+
+	// Emily has no phone: her bounced notice goes on the call list. Tom's
+	// mail is only delayed: his notice stays as it was.
+	emilyVERP, tomVERP := byRecipient["emily@example.org"], byRecipient["tom@example.org"]
+	emily, tom := noticeOfVERP(emilyVERP), noticeOfVERP(tomVERP)
+	if err := send(emilyVERP, postfixBounce(t, emilyVERP, "emily@example.org", emily, "failed", "5.1.1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := send(tomVERP, postfixBounce(t, tomVERP, "tom@example.org", tom, "delayed", "4.4.1")); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "Emily's bounced notice on the call list", func() bool {
+		_, d, _, _ := e.w.DB.NoticeOutcome(ctx, emily)
+		return d != nil && d.Outcome == notifier.OutcomeManual
+	})
+	e.settled()
+	waitUntil(t, "the delayed bounce applied", func() bool {
+		cons, err := e.conn.JS.Consumer(ctx, engine.StreamFeedback, engine.ConsumerFeedback)
+		if err != nil {
+			return false
+		}
+		info, err := cons.Info(ctx)
+		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
+	})
+	if _, d, _, _ := e.w.DB.NoticeOutcome(ctx, tom); d.Outcome != notifier.OutcomeDelivered || d.Channel != "relay" || d.Revision != 1 {
+		t.Errorf("Tom's notice after a delayed bounce: %s via %s, revision %d; want delivered via the relay, unrevised", d.Outcome, d.Channel, d.Revision)
+	}
+}
+
+// postfixBounce is the delivery status notification Postfix writes when a
+// receiving server refuses the notice's recipient, mailed to the notice's
+// bounce address, with the action and status given.
+func postfixBounce(t *testing.T, verp, recipient, noticeID, action, status string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "postfix-bounce.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsn := strings.NewReplacer("VERP_ADDRESS", verp, "RECIPIENT", recipient, "NOTICE_ID", noticeID,
+		"Action: failed", "Action: "+action, "Status: 5.1.1", "Status: "+status).Replace(string(b))
+	return strings.ReplaceAll(dsn, "\n", "\r\n")
+}
+
+// noticeOfVERP is the notice a bounce address names.
+func noticeOfVERP(addr string) string {
+	return strings.SplitN(strings.TrimPrefix(addr, "bounce+"), ".", 2)[0]
 }

@@ -32,3 +32,34 @@ func TestVERP(t *testing.T) {
 		t.Error("an address made with another secret accepted")
 	}
 }
+
+// FuzzTokens decodes arbitrary strings as bounce addresses and confirmation
+// tokens. Only what the worker itself made is accepted: an accepted input
+// names a valid notice id and is, up to case and brackets where those do
+// not matter, the address or token made for that id.
+func FuzzTokens(f *testing.F) {
+	secret := []byte("a secret of some length")
+	const id = "n-0123456789abcdef0123456789abcdef"
+	f.Add(VERPAddress(id, "bounces.example.org", secret))
+	f.Add(ConfirmToken(id, secret))
+	f.Add("bounce+" + id + ".@bounces.example.org")
+	f.Add(id + "." + strings.Repeat("0", 32))
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, err := ParseVERP(s, "bounces.example.org", secret); err == nil {
+			want := VERPAddress(got, "bounces.example.org", secret)
+			if !strings.EqualFold(strings.Trim(strings.TrimSpace(s), "<>"), want) {
+				t.Errorf("ParseVERP(%q) accepted notice %q; the worker makes %q", s, got, want)
+			}
+		} else if !errors.Is(err, ErrForgedVERP) {
+			t.Errorf("ParseVERP(%q): %v", s, err)
+		}
+		if got, err := ParseConfirmToken(s, secret); err == nil {
+			if want := ConfirmToken(got, secret); s != want || !ValidID(got) {
+				t.Errorf("ParseConfirmToken(%q) accepted notice %q; the worker makes %q", s, got, want)
+			}
+		} else if !errors.Is(err, ErrBadConfirmToken) {
+			t.Errorf("ParseConfirmToken(%q): %v", s, err)
+		}
+	})
+}
