@@ -32,6 +32,8 @@ import (
 type outcomes struct {
 	mu   sync.Mutex
 	seen map[string]int
+	// last is each notice's latest outcome (its highest revision).
+	last map[string]notifier.Delivery
 }
 
 func (o *outcomes) count() (distinct, total int) {
@@ -43,6 +45,13 @@ func (o *outcomes) count() (distinct, total int) {
 	return len(o.seen), total
 }
 
+// latest is the notice's latest outcome and how many were published.
+func (o *outcomes) latest(id string) (notifier.Delivery, int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.last[id], o.seen[id]
+}
+
 func (o *outcomes) has(id string) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -51,7 +60,7 @@ func (o *outcomes) has(id string) bool {
 
 func followOutcomes(t *testing.T, js jetstream.JetStream) *outcomes {
 	t.Helper()
-	o := &outcomes{seen: map[string]int{}}
+	o := &outcomes{seen: map[string]int{}, last: map[string]notifier.Delivery{}}
 	cons, err := js.OrderedConsumer(context.Background(), engine.StreamDeliveries, jetstream.OrderedConsumerConfig{})
 	if err != nil {
 		t.Fatal(err)
@@ -61,6 +70,9 @@ func followOutcomes(t *testing.T, js jetstream.JetStream) *outcomes {
 		if json.Unmarshal(m.Data(), &d) == nil {
 			o.mu.Lock()
 			o.seen[d.NoticeID]++
+			if d.Revision >= o.last[d.NoticeID].Revision {
+				o.last[d.NoticeID] = d
+			}
 			o.mu.Unlock()
 		}
 	})
