@@ -54,6 +54,11 @@ type OutageReport struct {
 	// Held counts the notices waiting for approval (state held); they
 	// are not counted as pending.
 	Held int `json:"held"`
+	// Confirmed counts the notices their patient confirmed reading;
+	// FailedAfterAcceptance those a channel accepted, then reported failed
+	// (bounced, SMS not delivered), which were sent on.
+	Confirmed             int `json:"confirmed"`
+	FailedAfterAcceptance int `json:"failed_after_acceptance"`
 	// ApprovalScope is the digest an approval of the held outage names
 	// (notifier approve --scope).
 	ApprovalScope string `json:"approval_scope,omitempty"`
@@ -144,6 +149,7 @@ func outageReport(ctx context.Context, db *store.DB, o store.OutageRecord, fac n
 		OutageID: o.Outage.OutageID, Facility: o.Outage.Facility, State: cmp.Or(o.State, statePlanning),
 		Planning: o.Planning, Notices: s.Planned, Appointments: s.Appointments,
 		Delivered: s.Delivered, Manual: s.Manual, Pending: s.Pending,
+		Confirmed: s.Confirmed, FailedAfterAcceptance: s.FailedAfterAccept,
 		ByChannel: []ChannelTotal{}, ManualNotices: []ManualEntry{}, loc: loc,
 	}
 	if o.State == notifier.OutageHeld {

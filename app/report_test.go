@@ -180,7 +180,7 @@ func TestReport(t *testing.T) {
 		for _, rec := range recs[1:] {
 			kinds = append(kinds, rec[0]+" "+rec[3])
 		}
-		want := []string{"total delivered", "total manual", "total pending", "manual manual", "reject "}
+		want := []string{"total delivered", "total manual", "total pending", "total confirmed", "total failed-after-acceptance", "manual manual", "reject "}
 		if !slices.Equal(recs[0], ReportCSVHeader) || !slices.Equal(kinds, want) {
 			t.Errorf("CSV records %q, want %q", kinds, want)
 		}

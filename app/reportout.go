@@ -57,6 +57,8 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		}
 		total("manual", "", o.Manual)
 		total("pending", "", o.Pending)
+		total("confirmed", "", o.Confirmed)
+		total("failed-after-acceptance", "", o.FailedAfterAcceptance)
 		if o.State == notifier.OutageHeld {
 			total("held", "", o.Held)
 		}
@@ -100,6 +102,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 		fmt.Fprintf(tw, "  manual\t%d\t(staff must phone)\n", o.Manual)
 		fmt.Fprintf(tw, "  pending\t%d\n", o.Pending)
+		fmt.Fprintf(tw, "  confirmed\t%d\t(by the patient, through the notice's link)\n", o.Confirmed)
+		fmt.Fprintf(tw, "  failed after acceptance\t%d\t(bounced or SMS not delivered; sent on)\n", o.FailedAfterAcceptance)
 		if o.State == notifier.OutageHeld {
 			fmt.Fprintf(tw, "  held\t%d\t(for approval: notifier approve %s --facility %s --scope %s)\n", o.Held, o.OutageID, o.Facility, o.ApprovalScope)
 		}

@@ -46,6 +46,15 @@ type OutageStatus struct {
 	// EarliestManual is the start of the soonest appointment on the call
 	// list: the first patient staff must phone. Zero when the list is empty.
 	EarliestManual time.Time
+
+	// Confirmed counts the notices whose patient confirmed reading them
+	// (reached); FailedAfterAccept those a channel accepted and then
+	// reported failed (a bounce, a failed SMS), wherever they went next.
+	Confirmed, FailedAfterAccept int
+	// EarliestUnreached is the start of the soonest appointment of a
+	// patient not yet reached (who has not confirmed): zero when everyone
+	// has.
+	EarliestUnreached time.Time
 }
 
 // StatePlanning is the state of an outage whose first event is still being
@@ -161,7 +170,9 @@ func (db *DB) countNotices(ctx context.Context, s *OutageStatus, since time.Time
 // countOutcomesQuery groups an outage's notices; its one parameter is the
 // outage id.
 const countOutcomesQuery = `SELECT outcome, channel, kind, count(*),
-	coalesce(min(CASE WHEN earliest_ms > 0 THEN earliest_ms END), 0)
+	coalesce(min(CASE WHEN earliest_ms > 0 THEN earliest_ms END), 0),
+	count(confirmed_at), coalesce(sum(failed_after_accept), 0),
+	coalesce(min(CASE WHEN earliest_ms > 0 AND confirmed_at IS NULL THEN earliest_ms END), 0)
 	FROM notices WHERE outage_id = ?1 GROUP BY outcome, channel, kind`
 
 // outcomeTimesQuery bounds an outage's outcomes and counts the recent ones;
@@ -186,13 +197,20 @@ func (db *DB) countOutcomes(ctx context.Context, s *OutageStatus) error {
 		var (
 			outcome, channel sql.NullString
 			kind             string
-			n                int
+			n, confirmed     int
+			failed           int
 			earliestMS       int64
+			unreachedMS      int64
 		)
-		if err := rows.Scan(&outcome, &channel, &kind, &n, &earliestMS); err != nil {
+		if err := rows.Scan(&outcome, &channel, &kind, &n, &earliestMS, &confirmed, &failed, &unreachedMS); err != nil {
 			return err
 		}
 		s.Planned += n
+		s.Confirmed += confirmed
+		s.FailedAfterAccept += failed
+		if unreachedMS > 0 {
+			s.EarliestUnreached = earliest(s.EarliestUnreached, time.UnixMilli(unreachedMS).UTC())
+		}
 		s.ByKind[kind] += n
 		var start time.Time
 		if earliestMS > 0 {

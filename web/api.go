@@ -58,6 +58,12 @@ type apiOutage struct {
 
 	EarliestPendingAppointment *time.Time `json:"earliest_pending_appointment"`
 	EarliestManualAppointment  *time.Time `json:"earliest_manual_appointment"`
+	// Confirmed counts notices their patient confirmed (reached);
+	// FailedAfterAcceptance those a channel accepted, then reported failed
+	// (bounced, SMS not delivered), which were sent on.
+	Confirmed                    int        `json:"confirmed"`
+	FailedAfterAcceptance        int        `json:"failed_after_acceptance"`
+	EarliestUnreachedAppointment *time.Time `json:"earliest_unreached_appointment"`
 
 	Links apiLinks `json:"links"`
 }
@@ -125,6 +131,7 @@ func (s *server) apiOutage(o store.OutageStatus, now time.Time) apiOutage {
 		Phase: p.Phase, FirstOutcomeAt: optional(o.FirstOutcome), LastOutcomeAt: optional(o.LastOutcome),
 		RatePerMinute: math.Round(p.PerMinute*10) / 10, RateWindowSeconds: int(rateWindow.Seconds()),
 		EarliestPendingAppointment: optional(o.EarliestPending), EarliestManualAppointment: optional(o.EarliestManual),
+		Confirmed: o.Confirmed, FailedAfterAcceptance: o.FailedAfterAccept, EarliestUnreachedAppointment: optional(o.EarliestUnreached),
 		Links: outageLinks(o.Outage.OutageID),
 	}
 	if o.State == notifier.OutageHeld {

@@ -72,7 +72,12 @@ type pageOutage struct {
 	EarliestPending string
 	PendingOverdue  bool
 	EarliestManual  string
-	Links           apiLinks
+	// Confirmed and FailedAfterAccept are what patients and channels said
+	// after the notices went out; EarliestUnreached is the soonest
+	// appointment of a patient who has not confirmed.
+	Confirmed, FailedAfterAccept string
+	EarliestUnreached            string
+	Links                        apiLinks
 }
 
 // barPart is one coloured stretch of the progress bar, in a 0–1000 wide
@@ -170,14 +175,20 @@ func (s *server) pageOutage(o store.OutageStatus, now time.Time) pageOutage {
 	if p.Remaining > 0 {
 		out.Finish = fmt.Sprintf("about %s to go, around %s", duration(p.Remaining), now.Add(p.Remaining).In(loc).Format(clockLayout))
 	}
-	if !o.EarliestPending.IsZero() {
-		out.EarliestPending = o.EarliestPending.In(loc).Format(dateTimeLayout) + " (" + relative(o.EarliestPending, now) + ")"
-		out.PendingOverdue = o.EarliestPending.Before(now)
-	}
-	if !o.EarliestManual.IsZero() {
-		out.EarliestManual = o.EarliestManual.In(loc).Format(dateTimeLayout) + " (" + relative(o.EarliestManual, now) + ")"
-	}
+	out.EarliestPending = when(o.EarliestPending, loc, now)
+	out.PendingOverdue = !o.EarliestPending.IsZero() && o.EarliestPending.Before(now)
+	out.EarliestManual = when(o.EarliestManual, loc, now)
+	out.Confirmed, out.FailedAfterAccept = count(o.Confirmed), count(o.FailedAfterAccept)
+	out.EarliestUnreached = when(o.EarliestUnreached, loc, now)
 	return out
+}
+
+// when is t in the facility's time and relative to now, or "" for zero.
+func when(t time.Time, loc *time.Location, now time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(loc).Format(dateTimeLayout) + " (" + relative(t, now) + ")"
 }
 
 func (s *server) pageChannel(h notifier.ChannelHealth, now time.Time) pageChannel {

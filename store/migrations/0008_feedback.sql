@@ -10,3 +10,8 @@ ALTER TABLE notices ADD COLUMN failed_after_accept INTEGER NOT NULL DEFAULT 0;
 -- looks through.
 CREATE INDEX notices_unconfirmed ON notices (earliest_ms)
     WHERE outcome = 'delivered' AND confirmed_at IS NULL;
+
+-- The status page counts confirmed notices and those failed after
+-- acceptance from the index alone, as it counts outcomes.
+DROP INDEX notices_outage_progress;
+CREATE INDEX notices_outage_progress ON notices (outage_id, outcome, channel, kind, earliest_ms, confirmed_at, failed_after_accept);
