@@ -37,6 +37,7 @@ type planner struct {
 	js         jetstream.JetStream
 	store      notifier.Store
 	replica    *replica
+	contacts   *contacts
 	plans      *plansView
 	log        *slog.Logger
 	facilities map[string]notifier.Facility
@@ -533,16 +534,17 @@ func (b *batch) close(ctx context.Context) error {
 }
 
 // waitForViews waits until the replica has applied every appointment
-// record, and the plans view every plan record, that were in their streams
-// when the event is planned: an appointment booked just before the outage
-// is never missed, and what other workers planned is known.
+// record and contact record, and the plans view every plan record, that
+// were in their streams when the event is planned: an appointment booked,
+// or an address changed, just before the outage is never missed, and what
+// other workers planned is known.
 func (p *planner) waitForViews(ctx context.Context) error {
 	wctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
 	defer cancel()
 	for _, v := range []struct {
 		stream string
 		pos    *position
-	}{{StreamAppointments, p.replica.position}, {StreamPlans, p.plans.position}} {
+	}{{StreamAppointments, p.replica.position}, {StreamPatients, p.contacts.position}, {StreamPlans, p.plans.position}} {
 		s, err := p.js.Stream(ctx, v.stream)
 		if err != nil {
 			return fmt.Errorf("look up stream %s: %w", v.stream, err)
