@@ -28,6 +28,28 @@ func siu(trigger, control, id, patient, family, given, start, charset string, ex
 	return strings.Join(append(segs, extra...), "\r") + "\r"
 }
 
+// startHL7 serves facility ukd's MLLP listener on a loopback port until
+// the test ends and returns its address; wrap, when set, wraps its handler.
+func (e *env) startHL7(wrap func(handle func(context.Context, []byte) []byte) func(context.Context, []byte) []byte) string {
+	e.t.Helper()
+	srv, err := HL7Server(e.cfg, "ukd", e.conn, testLogger(e.t))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if wrap != nil {
+		srv.Handle = wrap(srv.Handle)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	e.t.Cleanup(func() { cancel(); <-done })
+	return ln.Addr().String()
+}
+
 // TestHL7FeedsTheReplica: SIU messages over a real MLLP connection become
 // the replica's appointments: new bookings (one in 8859/1 with umlauts, one
 // with a Z-segment), a cancellation, a reschedule out of the outage's
@@ -38,18 +60,7 @@ func TestHL7FeedsTheReplica(t *testing.T) {
 	rec := e.startRelay(relay.Options{})
 	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()))
 	e.startWorker()
-	srv, err := HL7Server(e.cfg, "ukd", e.conn, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done })
+	addr := e.startHL7(nil)
 
 	latin1, _ := charmap.ISO8859_1.NewEncoder().String(siu("S12", "M2", "H-2", "P-2", "Größe", "Jürgen", "20201023100000", "8859/1"))
 	msgs := []string{
@@ -65,7 +76,7 @@ func TestHL7FeedsTheReplica(t *testing.T) {
 	for i, m := range msgs {
 		raw[i] = []byte(m)
 	}
-	acks, err := hl7.Send(context.Background(), ln.Addr().String(), nil, raw, 10*time.Second)
+	acks, err := hl7.Send(context.Background(), addr, nil, raw, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
