@@ -72,23 +72,9 @@ func TestHL7FeedsTheReplica(t *testing.T) {
 		siu("S15", "M6", "H-1", "P-1", "Müller", "Jana", "20201022093000", ""),
 		siu("S13", "M7", "H-2", "P-2", "Grosse", "Juergen", "20201110100000", ""),
 	}
-	raw := make([][]byte, len(msgs))
-	for i, m := range msgs {
-		raw[i] = []byte(m)
-	}
-	acks, err := hl7.Send(context.Background(), addr, nil, raw, 10*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{hl7.AA, hl7.AA, hl7.AA, hl7.AE, hl7.AR, hl7.AA, hl7.AA}
-	for i, a := range acks {
-		code, text, err := hl7.AckCode(a)
-		if err != nil || code != want[i] {
-			t.Errorf("message %d: %s %q (%v), want %s", i+1, code, text, err, want[i])
-		}
-		if i == 3 && !strings.Contains(text, "SCH-11.4") {
-			t.Errorf("the AE does not name the field: %q", text)
-		}
+	acks := sendHL7(t, addr, msgs, hl7.AA, hl7.AA, hl7.AA, hl7.AE, hl7.AR, hl7.AA, hl7.AA)
+	if _, text, _ := hl7.AckCode(acks[3]); !strings.Contains(text, "SCH-11.4") {
+		t.Errorf("the AE does not name the field: %q", text)
 	}
 
 	got := map[string]notifier.AffectedAppointment{}

@@ -26,8 +26,9 @@ func adt(trigger, control, patient, family, given, email string) string {
 	}, "\r") + "\r"
 }
 
-// sendHL7 sends messages on one connection and checks their ACK codes.
-func sendHL7(t *testing.T, addr string, msgs []string, want ...string) {
+// sendHL7 sends messages on one connection, checks their ACK codes and
+// returns the ACKs.
+func sendHL7(t *testing.T, addr string, msgs []string, want ...string) [][]byte {
 	t.Helper()
 	raw := make([][]byte, len(msgs))
 	for i, m := range msgs {
@@ -42,6 +43,10 @@ func sendHL7(t *testing.T, addr string, msgs []string, want ...string) {
 			t.Errorf("message %d: %s %q (%v), want %s", i+1, code, text, err, want[i])
 		}
 	}
+	if len(acks) != len(want) {
+		t.Fatalf("%d ACKs, want %d", len(acks), len(want))
+	}
+	return acks
 }
 
 // patientsOf reads the replica's patient data of the facility's

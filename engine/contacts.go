@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"strconv"
 
@@ -57,32 +56,24 @@ func (c *contacts) apply(batch []jetstream.Msg) func(ctx context.Context) error 
 		changes = append(changes, ch)
 	}
 	return func(ctx context.Context) error {
-		s, err := c.js.Stream(ctx, StreamAppointments)
+		last, err := lastSeq(ctx, c.js, StreamAppointments)
 		if err != nil {
-			return fmt.Errorf("look up stream %s: %w", StreamAppointments, err)
+			return err
 		}
-		info, err := s.Info(ctx)
-		if err != nil {
-			return fmt.Errorf("stream %s: %w", StreamAppointments, err)
-		}
-		if err := c.replica.waitFor(ctx, info.State.LastSeq); err != nil {
+		if err := c.replica.waitFor(ctx, last); err != nil {
 			return err
 		}
 		for _, i := range unstamped {
-			changes[i].Before = info.State.LastSeq
+			changes[i].Before = last
 		}
 		return c.store.ApplyContacts(ctx, changes)
 	}
 }
 
 func (c *contacts) decode(m jetstream.Msg) (notifier.ContactRecord, error) {
-	tokens, err := subjectTokens(m.Subject(), SubjectPatients, 2)
+	f, tokens, err := recordFacility(c.facilities, m.Subject(), SubjectPatients)
 	if err != nil {
-		return notifier.ContactRecord{}, notifier.Invalid(err)
-	}
-	f, ok := c.facilities[tokens[0]]
-	if !ok {
-		return notifier.ContactRecord{}, notifier.Invalid(notifier.ErrUnknownFacility(tokens[0]))
+		return notifier.ContactRecord{}, err
 	}
 	r, err := notifier.DecodeContact(m.Data(), tokens[0], tokens[1])
 	if err != nil {

@@ -545,16 +545,12 @@ func (p *planner) waitForViews(ctx context.Context) error {
 		stream string
 		pos    *position
 	}{{StreamAppointments, p.replica.position}, {StreamPatients, p.contacts.position}, {StreamPlans, p.plans.position}} {
-		s, err := p.js.Stream(ctx, v.stream)
+		last, err := lastSeq(ctx, p.js, v.stream)
 		if err != nil {
-			return fmt.Errorf("look up stream %s: %w", v.stream, err)
+			return err
 		}
-		info, err := s.Info(ctx)
-		if err != nil {
-			return fmt.Errorf("stream %s: %w", v.stream, err)
-		}
-		if err := v.pos.waitFor(wctx, info.State.LastSeq); err != nil {
-			return fmt.Errorf("%w: the view of %s did not reach sequence %d (at %d): %w", errViewsBehind, v.stream, info.State.LastSeq, v.pos.Applied(), err)
+		if err := v.pos.waitFor(wctx, last); err != nil {
+			return fmt.Errorf("%w: the view of %s did not reach sequence %d (at %d): %w", errViewsBehind, v.stream, last, v.pos.Applied(), err)
 		}
 	}
 	return nil

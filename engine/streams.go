@@ -149,6 +149,19 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, replicas int, na
 	return nil
 }
 
+// lastSeq is the sequence of the last message a stream holds.
+func lastSeq(ctx context.Context, js jetstream.JetStream, stream string) (uint64, error) {
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		return 0, fmt.Errorf("look up stream %s: %w", stream, err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("stream %s: %w", stream, err)
+	}
+	return info.State.LastSeq, nil
+}
+
 // AppointmentSubject is the subject an appointment record is published on.
 func AppointmentSubject(facility, id string) string {
 	return SubjectAppointments + "." + facility + "." + id
@@ -156,6 +169,21 @@ func AppointmentSubject(facility, id string) string {
 
 // OutageSubject is the subject a facility's outage events are published on.
 func OutageSubject(facility string) string { return SubjectOutages + "." + facility }
+
+// recordFacility reads a record subject <prefix>.<facility>.<id> and
+// returns its configured facility and the two tokens. Errors wrap
+// ErrInvalid.
+func recordFacility(facilities map[string]notifier.Facility, subject, prefix string) (notifier.Facility, []string, error) {
+	tokens, err := subjectTokens(subject, prefix, 2)
+	if err != nil {
+		return notifier.Facility{}, nil, notifier.Invalid(err)
+	}
+	f, ok := facilities[tokens[0]]
+	if !ok {
+		return f, nil, notifier.Invalid(notifier.ErrUnknownFacility(tokens[0]))
+	}
+	return f, tokens, nil
+}
 
 // subjectTokens splits a subject and checks it has n tokens after prefix.
 func subjectTokens(subject, prefix string, n int) ([]string, error) {
@@ -207,16 +235,12 @@ func PublishContact(ctx context.Context, js jetstream.JetStream, r *notifier.Con
 	if err != nil {
 		return err
 	}
-	s, err := js.Stream(ctx, StreamAppointments)
+	before, err := lastSeq(ctx, js, StreamAppointments)
 	if err != nil {
-		return fmt.Errorf("look up stream %s: %w", StreamAppointments, err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		return fmt.Errorf("stream %s: %w", StreamAppointments, err)
+		return err
 	}
 	msg := newMsg(ContactSubject(r.Facility, r.Patient.ID), msgID, data)
-	msg.Header.Set(HeaderAppointmentsSeq, strconv.FormatUint(info.State.LastSeq, 10))
+	msg.Header.Set(HeaderAppointmentsSeq, strconv.FormatUint(before, 10))
 	_, err = js.PublishMsg(ctx, msg)
 	return err
 }

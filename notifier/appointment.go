@@ -80,14 +80,8 @@ var (
 // with the record. Errors wrap ErrInvalid.
 func DecodeAppointment(data []byte, facility, id string) (Appointment, error) {
 	var a Appointment
-	if len(data) > MaxRecordSize {
-		return a, Invalid(fmt.Errorf("record is %d bytes, at most %d allowed", len(data), MaxRecordSize))
-	}
-	if err := uniqueKeys(data); err != nil {
-		return a, Invalid(fmt.Errorf("not a JSON appointment record: %w", err))
-	}
-	if err := json.Unmarshal(data, &a); err != nil {
-		return a, Invalid(fmt.Errorf("not a JSON appointment record: %w", JSONError(err)))
+	if err := decodeRecord(data, "appointment", &a); err != nil {
+		return a, err
 	}
 	// The tokens are compared with the record as normalized, so that a
 	// record can never land under an id other than its subject's.
@@ -101,6 +95,21 @@ func DecodeAppointment(data []byte, facility, id string) (Appointment, error) {
 		return a, Invalid(fmt.Errorf("id: %q does not match the subject's id %q", a.ID, id))
 	}
 	return a, nil
+}
+
+// decodeRecord decodes a record of at most MaxRecordSize bytes whose
+// members are unique. Errors wrap ErrInvalid.
+func decodeRecord(data []byte, what string, v any) error {
+	if len(data) > MaxRecordSize {
+		return Invalid(fmt.Errorf("record is %d bytes, at most %d allowed", len(data), MaxRecordSize))
+	}
+	if err := uniqueKeys(data); err != nil {
+		return Invalid(fmt.Errorf("not a JSON %s record: %w", what, err))
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return Invalid(fmt.Errorf("not a JSON %s record: %w", what, JSONError(err)))
+	}
+	return nil
 }
 
 // Normalize fills defaults (an empty status is "booked"; languages are

@@ -1,7 +1,6 @@
 package notifier
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -34,14 +33,8 @@ var ContactFields = []string{"name", "language", "email", "phone"}
 // with the record. Errors wrap ErrInvalid.
 func DecodeContact(data []byte, facility, patientID string) (ContactRecord, error) {
 	var r ContactRecord
-	if len(data) > MaxRecordSize {
-		return r, Invalid(fmt.Errorf("record is %d bytes, at most %d allowed", len(data), MaxRecordSize))
-	}
-	if err := uniqueKeys(data); err != nil {
-		return r, Invalid(fmt.Errorf("not a JSON contact record: %w", err))
-	}
-	if err := json.Unmarshal(data, &r); err != nil {
-		return r, Invalid(fmt.Errorf("not a JSON contact record: %w", JSONError(err)))
+	if err := decodeRecord(data, "contact", &r); err != nil {
+		return r, err
 	}
 	if err := r.Normalize(); err != nil {
 		return r, err
