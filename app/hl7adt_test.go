@@ -168,3 +168,32 @@ func TestHL7ResendAfterLostAck(t *testing.T) {
 		t.Errorf("%d appointments, want 1", n)
 	}
 }
+
+// TestContactsAfterARebuild: an appointment record published after a
+// contact change keeps its own contact data, in the live replica and in one
+// rebuilt from the streams by a worker with an empty data folder.
+func TestContactsAfterARebuild(t *testing.T) {
+	e := newEnv(t)
+	e.startWorker()
+	addr := e.startHL7(nil)
+	sendHL7(t, addr, []string{
+		siu("S12", "M1", "H-1", "P-1", "Müller", "Jana", "20201022093000", ""),
+		siu("S12", "M2", "H-2", "P-1", "Müller", "Jana", "20201023093000", ""),
+		adt("A08", "M3", "P-1", "Müller", "Jana", "jana.neu@example.org"),
+		siu("S14", "M4", "H-2", "P-1", "Müller", "Jana", "20201023100000", ""),
+	}, hl7.AA, hl7.AA, hl7.AA, hl7.AA)
+	for _, name := range []string{"live", "rebuilt"} {
+		if name == "rebuilt" {
+			cfg := *e.cfg
+			cfg.DataDir = t.TempDir()
+			e.cfg = &cfg
+			e.startWorker()
+		}
+		waitUntil(t, "the "+name+" replica has applied both streams", func() bool {
+			return e.w.ReplicaApplied() == 3 && e.patientsOf("H-1")["H-1"].Email == "jana.neu@example.org"
+		})
+		if got := e.patientsOf("H-2")["H-2"].Email; got != "jana@example.org" {
+			t.Errorf("%s: H-2, booked again after the change, has %q; want its own record's", name, got)
+		}
+	}
+}
