@@ -13,18 +13,37 @@ import (
 
 	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/examples"
+	"github.com/postponement/notifier/hl7"
 	"github.com/postponement/notifier/relay"
 )
+
+// schemaBase is the $id prefix of the schemas: they refer to each other by
+// it, so each is added under its $id before any is compiled.
+const schemaBase = "https://github.com/postponement/notifier/docs/schemas/"
 
 // schemas compiles the JSON Schemas of docs/schemas, formats asserted.
 func schemas(t *testing.T) map[string]*jsonschema.Schema {
 	t.Helper()
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
+	names := []string{"appointment", "patient", "outage-event", "delivery", "feedback"}
+	for _, name := range names {
+		f, err := os.Open(filepath.Join("..", "docs", "schemas", name+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := jsonschema.UnmarshalJSON(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("schema %s: %v", name, err)
+		}
+		if err := c.AddResource(schemaBase+name+".json", doc); err != nil {
+			t.Fatalf("schema %s: %v", name, err)
+		}
+	}
 	out := map[string]*jsonschema.Schema{}
-	for _, name := range []string{"appointment", "outage-event", "delivery", "feedback"} {
-		path, _ := filepath.Abs(filepath.Join("..", "docs", "schemas", name+".json"))
-		s, err := c.Compile(path)
+	for _, name := range names {
+		s, err := c.Compile(schemaBase + name + ".json")
 		if err != nil {
 			t.Fatalf("schema %s: %v", name, err)
 		}
@@ -43,7 +62,8 @@ func validate(t *testing.T, s *jsonschema.Schema, what string, data []byte) erro
 }
 
 // TestMessagesMatchTheSchemas: the shipped example event, and every
-// appointment record, outage event and delivery outcome a run produces,
+// appointment record, contact record (from HL7 ADT), outage event and
+// delivery outcome a run produces,
 // are valid against docs/schemas; input the worker refuses is refused by
 // the schemas too; docs/asyncapi.yaml names every subject.
 func TestMessagesMatchTheSchemas(t *testing.T) {
@@ -57,6 +77,10 @@ func TestMessagesMatchTheSchemas(t *testing.T) {
 	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()))
 	e.startWorker()
 	e.importCSV(fixture)
+	sendHL7(t, e.startHL7(nil), []string{
+		adt("A08", "M1", "P-1", "Müller", "Jana", "jana.neu@example.org"),
+		strings.Replace(adt("A31", "M2", "P-2", "Clarke", "Emily", "emily@example.org"), "Clarke^Emily", `""`, 1),
+	}, hl7.AA, hl7.AA)
 	ev := sampleOutage(t, "evt-1")
 	e.declare(ev)
 	resolved, err := BuildEvent(EventOptions{Type: "outage.resolved", Facility: "ukd", OutageID: ev.Outage.OutageID, EventID: "evt-2", Notify: true})
@@ -69,7 +93,7 @@ func TestMessagesMatchTheSchemas(t *testing.T) {
 	e.settled()
 
 	counts := map[string]int{}
-	for stream, schema := range map[string]string{engine.StreamAppointments: "appointment", engine.StreamOutages: "outage-event", engine.StreamDeliveries: "delivery"} {
+	for stream, schema := range map[string]string{engine.StreamAppointments: "appointment", engine.StreamPatients: "patient", engine.StreamOutages: "outage-event", engine.StreamDeliveries: "delivery"} {
 		s, err := e.conn.JS.Stream(context.Background(), stream)
 		if err != nil {
 			t.Fatal(err)
@@ -89,19 +113,23 @@ func TestMessagesMatchTheSchemas(t *testing.T) {
 			}
 		}
 	}
-	if counts["appointment"] == 0 || counts["outage-event"] != 2 || counts["delivery"] < 4 {
+	if counts["appointment"] == 0 || counts["patient"] != 2 || counts["outage-event"] != 2 || counts["delivery"] < 4 {
 		t.Errorf("validated %v: want the records, both events and every outcome", counts)
 	}
 
 	for name, c := range map[string]struct{ schema, doc string }{
-		"unknown status":           {"appointment", `{"id":"A-1","facility":"ukd","start":"2020-10-22T09:00:00Z","status":"maybe","patient":{"id":"P-1"}}`},
-		"no patient":               {"appointment", `{"id":"A-1","facility":"ukd","start":"2020-10-22T09:00:00Z"}`},
-		"start without offset":     {"appointment", `{"id":"A-1","facility":"ukd","start":"2020-10-22T09:00:00","patient":{"id":"P-1"}}`},
-		"bidi override in a name":  {"appointment", `{"id":"A-1","facility":"ukd","start":"2020-10-22T09:00:00Z","patient":{"id":"P-1","name":"Jana \u202eM"}}`},
-		"declaration without data": {"outage-event", `{"specversion":"1.0","id":"e","source":"/s","type":"outage.declared","data":{"outage_id":"o","facility":"ukd"}}`},
-		"scope in a declaration":   {"outage-event", strings.Replace(string(examples.OutageJSON), `"action"`, `"scope":"0123456789abcdef","action"`, 1)},
-		"bad scope in an approval": {"outage-event", `{"specversion":"1.0","id":"e","source":"/s","type":"outage.approved","data":{"outage_id":"o","facility":"ukd","scope":"xyz"}}`},
-		"unknown type":             {"outage-event", `{"specversion":"1.0","id":"e","source":"/s","type":"outage.maybe","data":{}}`},
+		"unknown status":            {"appointment", `{"id":"A-1","facility":"ukd","start":"2020-10-22T09:00:00Z","status":"maybe","patient":{"id":"P-1"}}`},
+		"no patient":                {"appointment", `{"id":"A-1","facility":"ukd","start":"2020-10-22T09:00:00Z"}`},
+		"start without offset":      {"appointment", `{"id":"A-1","facility":"ukd","start":"2020-10-22T09:00:00","patient":{"id":"P-1"}}`},
+		"bidi override in a name":   {"appointment", `{"id":"A-1","facility":"ukd","start":"2020-10-22T09:00:00Z","patient":{"id":"P-1","name":"Jana \u202eM"}}`},
+		"contact without a patient": {"patient", `{"facility":"ukd"}`},
+		"contact id not a token":    {"patient", `{"facility":"ukd","patient":{"id":"P/1"}}`},
+		"contact clears a channel":  {"patient", `{"facility":"ukd","patient":{"id":"P-1"},"clear":["channels"]}`},
+		"contact with a bad phone":  {"patient", `{"facility":"ukd","patient":{"id":"P-1","phone":"call me"}}`},
+		"declaration without data":  {"outage-event", `{"specversion":"1.0","id":"e","source":"/s","type":"outage.declared","data":{"outage_id":"o","facility":"ukd"}}`},
+		"scope in a declaration":    {"outage-event", strings.Replace(string(examples.OutageJSON), `"action"`, `"scope":"0123456789abcdef","action"`, 1)},
+		"bad scope in an approval":  {"outage-event", `{"specversion":"1.0","id":"e","source":"/s","type":"outage.approved","data":{"outage_id":"o","facility":"ukd","scope":"xyz"}}`},
+		"unknown type":              {"outage-event", `{"specversion":"1.0","id":"e","source":"/s","type":"outage.maybe","data":{}}`},
 	} {
 		if validate(t, sc[c.schema], name, []byte(c.doc)) == nil {
 			t.Errorf("%s: valid against %s, but the worker refuses it", name, c.schema)
@@ -124,7 +152,7 @@ func TestMessagesMatchTheSchemas(t *testing.T) {
 	if !strings.HasPrefix(doc.AsyncAPI, "3.") {
 		t.Errorf("asyncapi %q, want 3.x", doc.AsyncAPI)
 	}
-	for _, subject := range []string{engine.SubjectAppointments, engine.SubjectOutages, engine.SubjectNotices, engine.SubjectDeliveries, engine.SubjectPlans} {
+	for _, subject := range []string{engine.SubjectAppointments, engine.SubjectPatients, engine.SubjectOutages, engine.SubjectNotices, engine.SubjectDeliveries, engine.SubjectPlans} {
 		found := false
 		for _, ch := range doc.Channels {
 			found = found || strings.HasPrefix(ch.Address, subject+".")

@@ -12,13 +12,14 @@ import (
 	"time"
 )
 
-// fhirServer is an in-process FHIR R4 server of Appointment searches: two
-// pages of a searchset, Patients included, behind a bearer token. It
-// records the _lastUpdated of each first-page request.
+// fhirServer is an in-process FHIR R4 server of Appointment searches: the
+// pages of a searchset (their entries), behind a bearer token. It records
+// the _lastUpdated of each first-page request.
 type fhirServer struct {
 	*httptest.Server
 	mu    sync.Mutex
 	since []string
+	pages [][]string
 }
 
 func appointment(id, patient, start, updated string) string {
@@ -32,41 +33,53 @@ func patient(id, family, given, email string) string {
 		"telecom": [{"system": "email", "value": %q}], "communication": [{"language": {"coding": [{"code": "de"}]}}]}}`, id, family, given, email)
 }
 
-func newFHIRServer(t *testing.T) *fhirServer {
-	f := &fhirServer{}
-	page := func(next string, entries ...string) string {
-		link := `[{"relation": "self", "url": "x"}]`
-		if next != "" {
-			link = fmt.Sprintf(`[{"relation": "self", "url": "x"}, {"relation": "next", "url": %q}]`, next)
-		}
-		return `{"resourceType": "Bundle", "type": "searchset", "link": ` + link + `, "entry": [` + strings.Join(entries, ",") + `]}`
-	}
+// samplePages are two pages: two appointments and a third whose id the
+// subjects cannot take, with their Patients.
+func samplePages() [][]string {
+	return [][]string{{
+		appointment("F-1", "p1", "2020-10-22T09:30:00+02:00", "2020-10-19T08:00:00Z"),
+		patient("p1", "Müller", "Jana", "jana@example.org"),
+	}, {
+		appointment("F-2", "p2", "2020-10-23T11:00:00+02:00", "2020-10-19T09:15:00Z"),
+		appointment("F.3", "p2", "2020-10-23T12:00:00+02:00", "2020-10-19T09:00:00Z"),
+		patient("p2", "Clarke", "Emily", "emily@example.org"),
+	}}
+}
+
+func newFHIRServer(t *testing.T, pages [][]string) *fhirServer {
+	f := &fhirServer{pages: pages}
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer s3cret-token" {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
-		w.Header().Set("Content-Type", "application/fhir+json")
-		switch {
-		case r.URL.Path == "/fhir/Appointment" && r.URL.Query().Get("page") == "":
-			f.mu.Lock()
+		if r.URL.Path != "/fhir/Appointment" {
+			http.NotFound(w, r)
+			return
+		}
+		page := 1
+		if p := r.URL.Query().Get("page"); p != "" {
+			fmt.Sscan(p, &page)
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if page == 1 {
 			f.since = append(f.since, r.URL.Query().Get("_lastUpdated"))
-			f.mu.Unlock()
 			if !strings.Contains(strings.Join(r.URL.Query()["_include"], ","), "Appointment:patient") {
 				http.Error(w, "no _include", http.StatusBadRequest)
 				return
 			}
-			fmt.Fprint(w, page(f.URL+"/fhir/Appointment?page=2",
-				appointment("F-1", "p1", "2020-10-22T09:30:00+02:00", "2020-10-19T08:00:00Z"),
-				patient("p1", "Müller", "Jana", "jana@example.org")))
-		case r.URL.Path == "/fhir/Appointment" && r.URL.Query().Get("page") == "2":
-			fmt.Fprint(w, page("",
-				appointment("F-2", "p2", "2020-10-23T11:00:00+02:00", "2020-10-19T09:15:00Z"),
-				appointment("F.3", "p2", "2020-10-23T12:00:00+02:00", "2020-10-19T09:00:00Z"), // an id the subjects cannot take
-				patient("p2", "Clarke", "Emily", "emily@example.org")))
-		default:
-			http.NotFound(w, r)
 		}
+		if page < 1 || page > len(f.pages) {
+			http.NotFound(w, r)
+			return
+		}
+		link := `[{"relation": "self", "url": "x"}]`
+		if page < len(f.pages) {
+			link = fmt.Sprintf(`[{"relation": "self", "url": "x"}, {"relation": "next", "url": "%s/fhir/Appointment?page=%d"}]`, f.URL, page+1)
+		}
+		w.Header().Set("Content-Type", "application/fhir+json")
+		fmt.Fprint(w, `{"resourceType": "Bundle", "type": "searchset", "link": `+link+`, "entry": [`+strings.Join(f.pages[page-1], ",")+`]}`)
 	}))
 	t.Cleanup(f.Close)
 	return f
@@ -79,7 +92,7 @@ func newFHIRServer(t *testing.T) *fhirServer {
 func TestFHIRPoll(t *testing.T) {
 	e := newEnv(t)
 	e.startWorker()
-	srv := newFHIRServer(t)
+	srv := newFHIRServer(t, samplePages())
 	ctx := context.Background()
 
 	bad := &FHIRPoll{Base: srv.URL + "/fhir", Facility: "ukd", Token: "wrong"}
@@ -121,7 +134,7 @@ func TestFHIRPoll(t *testing.T) {
 func TestFHIRSubscriptionHook(t *testing.T) {
 	e := newEnv(t)
 	e.startWorker()
-	fhir := newFHIRServer(t)
+	fhir := newFHIRServer(t, samplePages())
 	hook := httptest.NewServer(&FHIRHook{Cfg: e.cfg, Conn: e.conn, Facility: "ukd", Secret: "hook-secret", Log: testLogger(t),
 		Poll: &FHIRPoll{Base: fhir.URL + "/fhir", Token: "s3cret-token"}})
 	t.Cleanup(hook.Close)

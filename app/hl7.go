@@ -44,7 +44,8 @@ func HL7Mapping(c config.HL7) (hl7.Mapping, error) {
 
 // HL7Server is the MLLP listener of one facility, as `notifier hl7 listen`
 // runs it: every SIU message becomes an appointment record on
-// appointments.<facility>.<id>, as the CSV import publishes it, and is
+// appointments.<facility>.<id>, as the CSV import publishes it, every ADT
+// A08 or A31 a contact record on patients.<facility>.<patient id>; each is
 // answered AA once JetStream stored it; an unusable message is answered AE
 // naming the field and recorded as refused; another message type AR.
 func HL7Server(cfg *config.Config, facility string, conn *Conn, log *slog.Logger) (*hl7.Server, error) {
@@ -90,20 +91,17 @@ func HL7Server(cfg *config.Config, facility string, conn *Conn, log *slog.Logger
 			refuse(ctx, conn, facility, raw, err, log)
 			return hl7.Ack(nil, hl7.AE, err, now)
 		}
-		a, err := m.Appointment(facility, loc, mp)
+		publish, err := hl7Record(m, fac, loc, mp, conn, "hl7:"+facility+":"+digest(raw))
 		if errors.Is(err, hl7.ErrUnsupported) {
 			log.Info("hl7: message type not taken", "control_id", m.Field("MSH", 10), "reason", err.Error())
 			return hl7.Ack(m, hl7.AR, err, now)
-		}
-		if err == nil {
-			err = fac.Admit(&a)
 		}
 		if err != nil {
 			log.Warn("hl7: message refused", "control_id", m.Field("MSH", 10), "reason", err.Error())
 			refuse(ctx, conn, facility, raw, err, log)
 			return hl7.Ack(m, hl7.AE, err, now)
 		}
-		if err := publishOne(ctx, conn, &a); err != nil {
+		if err := publish(ctx); err != nil {
 			log.Error("hl7: record not stored; the sender should send it again", "control_id", m.Field("MSH", 10), "err", err)
 			return hl7.Ack(m, hl7.AE, fmt.Errorf("not stored, send again: %w", err), now)
 		}
@@ -112,13 +110,39 @@ func HL7Server(cfg *config.Config, facility string, conn *Conn, log *slog.Logger
 	return s, nil
 }
 
+// hl7Record maps a message to the record it stands for, checked as the
+// workers will: a SIU message to an appointment record, an ADT A08 or A31
+// to a contact record. It returns how to publish it, with msgID as its
+// message id, so that a resend of the same message is stored once.
+func hl7Record(m *hl7.Message, fac notifier.Facility, loc *time.Location, mp hl7.Mapping, conn *Conn, msgID string) (func(context.Context) error, error) {
+	if m.IsContact() {
+		r, err := m.Contact(fac.ID, loc)
+		if err == nil {
+			err = fac.AdmitContact(&r)
+		}
+		return func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, publishTimeout)
+			defer cancel()
+			return engine.PublishContact(ctx, conn.JS, &r, msgID)
+		}, err
+	}
+	a, err := m.Appointment(fac.ID, loc, mp)
+	if err == nil {
+		err = fac.Admit(&a)
+	}
+	return func(ctx context.Context) error { return publishOne(ctx, conn, &a, msgID) }, err
+}
+
+// publishTimeout bounds the wait for JetStream to store one record.
+const publishTimeout = 10 * time.Second
+
 // publishOne publishes a record and waits for JetStream to store it.
-func publishOne(ctx context.Context, conn *Conn, a *notifier.Appointment) error {
-	f, err := engine.PublishAppointment(conn.JS, a)
+func publishOne(ctx context.Context, conn *Conn, a *notifier.Appointment, msgID string) error {
+	f, err := engine.PublishAppointmentMsg(conn.JS, a, msgID)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, publishTimeout)
 	defer cancel()
 	select {
 	case <-f.Ok():
@@ -130,12 +154,18 @@ func publishOne(ctx context.Context, conn *Conn, a *notifier.Appointment) error 
 	}
 }
 
+// digest names a message by its content: an interface engine's resend is
+// byte for byte the message it sent before.
+func digest(raw []byte) string {
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:16])
+}
+
 // refuse records a refused message with the workers' refusals; its id is
 // the message's digest, so a message sent again is recorded once.
 func refuse(ctx context.Context, conn *Conn, facility string, raw []byte, why error, log *slog.Logger) {
-	sum := sha256.Sum256(raw)
 	r := &notifier.Reject{At: time.Now().UTC(), Stream: "HL7", Subject: "hl7." + facility, Reason: why.Error()}
-	if err := engine.RecordReject(ctx, conn.JS, "hl7:"+hex.EncodeToString(sum[:16]), r); err != nil {
+	if err := engine.RecordReject(ctx, conn.JS, "hl7:"+digest(raw), r); err != nil {
 		log.Error("hl7: recording the refusal", "err", err)
 	}
 }

@@ -28,6 +28,28 @@ func siu(trigger, control, id, patient, family, given, start, charset string, ex
 	return strings.Join(append(segs, extra...), "\r") + "\r"
 }
 
+// startHL7 serves facility ukd's MLLP listener on a loopback port until
+// the test ends and returns its address; wrap, when set, wraps its handler.
+func (e *env) startHL7(wrap func(handle func(context.Context, []byte) []byte) func(context.Context, []byte) []byte) string {
+	e.t.Helper()
+	srv, err := HL7Server(e.cfg, "ukd", e.conn, testLogger(e.t))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if wrap != nil {
+		srv.Handle = wrap(srv.Handle)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	e.t.Cleanup(func() { cancel(); <-done })
+	return ln.Addr().String()
+}
+
 // TestHL7FeedsTheReplica: SIU messages over a real MLLP connection become
 // the replica's appointments: new bookings (one in 8859/1 with umlauts, one
 // with a Z-segment), a cancellation, a reschedule out of the outage's
@@ -38,18 +60,7 @@ func TestHL7FeedsTheReplica(t *testing.T) {
 	rec := e.startRelay(relay.Options{})
 	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()))
 	e.startWorker()
-	srv, err := HL7Server(e.cfg, "ukd", e.conn, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done })
+	addr := e.startHL7(nil)
 
 	latin1, _ := charmap.ISO8859_1.NewEncoder().String(siu("S12", "M2", "H-2", "P-2", "Größe", "Jürgen", "20201023100000", "8859/1"))
 	msgs := []string{
@@ -61,23 +72,9 @@ func TestHL7FeedsTheReplica(t *testing.T) {
 		siu("S15", "M6", "H-1", "P-1", "Müller", "Jana", "20201022093000", ""),
 		siu("S13", "M7", "H-2", "P-2", "Grosse", "Juergen", "20201110100000", ""),
 	}
-	raw := make([][]byte, len(msgs))
-	for i, m := range msgs {
-		raw[i] = []byte(m)
-	}
-	acks, err := hl7.Send(context.Background(), ln.Addr().String(), nil, raw, 10*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{hl7.AA, hl7.AA, hl7.AA, hl7.AE, hl7.AR, hl7.AA, hl7.AA}
-	for i, a := range acks {
-		code, text, err := hl7.AckCode(a)
-		if err != nil || code != want[i] {
-			t.Errorf("message %d: %s %q (%v), want %s", i+1, code, text, err, want[i])
-		}
-		if i == 3 && !strings.Contains(text, "SCH-11.4") {
-			t.Errorf("the AE does not name the field: %q", text)
-		}
+	acks := sendHL7(t, addr, msgs, hl7.AA, hl7.AA, hl7.AA, hl7.AE, hl7.AR, hl7.AA, hl7.AA)
+	if _, text, _ := hl7.AckCode(acks[3]); !strings.Contains(text, "SCH-11.4") {
+		t.Errorf("the AE does not name the field: %q", text)
 	}
 
 	got := map[string]notifier.AffectedAppointment{}

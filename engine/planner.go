@@ -37,6 +37,7 @@ type planner struct {
 	js         jetstream.JetStream
 	store      notifier.Store
 	replica    *replica
+	contacts   *contacts
 	plans      *plansView
 	log        *slog.Logger
 	facilities map[string]notifier.Facility
@@ -533,26 +534,23 @@ func (b *batch) close(ctx context.Context) error {
 }
 
 // waitForViews waits until the replica has applied every appointment
-// record, and the plans view every plan record, that were in their streams
-// when the event is planned: an appointment booked just before the outage
-// is never missed, and what other workers planned is known.
+// record and contact record, and the plans view every plan record, that
+// were in their streams when the event is planned: an appointment booked,
+// or an address changed, just before the outage is never missed, and what
+// other workers planned is known.
 func (p *planner) waitForViews(ctx context.Context) error {
 	wctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
 	defer cancel()
 	for _, v := range []struct {
 		stream string
 		pos    *position
-	}{{StreamAppointments, p.replica.position}, {StreamPlans, p.plans.position}} {
-		s, err := p.js.Stream(ctx, v.stream)
+	}{{StreamAppointments, p.replica.position}, {StreamPatients, p.contacts.position}, {StreamPlans, p.plans.position}} {
+		last, err := lastSeq(ctx, p.js, v.stream)
 		if err != nil {
-			return fmt.Errorf("look up stream %s: %w", v.stream, err)
+			return err
 		}
-		info, err := s.Info(ctx)
-		if err != nil {
-			return fmt.Errorf("stream %s: %w", v.stream, err)
-		}
-		if err := v.pos.waitFor(wctx, info.State.LastSeq); err != nil {
-			return fmt.Errorf("%w: the view of %s did not reach sequence %d (at %d): %w", errViewsBehind, v.stream, info.State.LastSeq, v.pos.Applied(), err)
+		if err := v.pos.waitFor(wctx, last); err != nil {
+			return fmt.Errorf("%w: the view of %s did not reach sequence %d (at %d): %w", errViewsBehind, v.stream, last, v.pos.Applied(), err)
 		}
 	}
 	return nil

@@ -63,13 +63,9 @@ func (r *replica) apply(batch []jetstream.Msg) func(ctx context.Context) error {
 }
 
 func (r *replica) decode(m jetstream.Msg) (notifier.Appointment, error) {
-	tokens, err := subjectTokens(m.Subject(), SubjectAppointments, 2)
+	f, tokens, err := recordFacility(r.facilities, m.Subject(), SubjectAppointments)
 	if err != nil {
-		return notifier.Appointment{}, notifier.Invalid(err)
-	}
-	f, ok := r.facilities[tokens[0]]
-	if !ok {
-		return notifier.Appointment{}, notifier.Invalid(notifier.ErrUnknownFacility(tokens[0]))
+		return notifier.Appointment{}, err
 	}
 	a, err := notifier.DecodeAppointment(m.Data(), tokens[0], tokens[1])
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,12 +23,14 @@ const (
 	StreamDeliveries   = "DELIVERIES"
 	StreamPlans        = "PLANS"
 	StreamFeedback     = "FEEDBACK"
+	StreamPatients     = "PATIENTS"
 )
 
 // Subject prefixes: appointments.<facility>.<id>, outages.<facility>,
 // notices.<facility>.urgent|normal (and notices.<facility>.held.<outage in
 // hex> while held for approval), deliveries.<facility>, plans.<facility>
-// (plans._ for refusals that name no facility).
+// (plans._ for refusals that name no facility), patients.<facility>.<patient
+// id>.
 const (
 	SubjectAppointments = "appointments"
 	SubjectOutages      = "outages"
@@ -35,6 +38,7 @@ const (
 	SubjectDeliveries   = "deliveries"
 	SubjectPlans        = "plans"
 	SubjectFeedback     = "feedback"
+	SubjectPatients     = "patients"
 )
 
 // Consumer names shared by every worker.
@@ -69,6 +73,14 @@ func streamConfigs(replicas int) []jetstream.StreamConfig {
 			Name:              StreamAppointments,
 			Description:       "Appointment records; the latest per subject wins.",
 			Subjects:          []string{SubjectAppointments + ".>"},
+			MaxMsgsPerSubject: 1,
+			Storage:           jetstream.FileStorage,
+			Replicas:          replicas,
+		},
+		{
+			Name:              StreamPatients,
+			Description:       "Patient contact records (HL7 ADT A08/A31); the latest per patient wins.",
+			Subjects:          []string{SubjectPatients + ".>"},
 			MaxMsgsPerSubject: 1,
 			Storage:           jetstream.FileStorage,
 			Replicas:          replicas,
@@ -137,6 +149,19 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, replicas int, na
 	return nil
 }
 
+// lastSeq is the sequence of the last message a stream holds.
+func lastSeq(ctx context.Context, js jetstream.JetStream, stream string) (uint64, error) {
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		return 0, fmt.Errorf("look up stream %s: %w", stream, err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("stream %s: %w", stream, err)
+	}
+	return info.State.LastSeq, nil
+}
+
 // AppointmentSubject is the subject an appointment record is published on.
 func AppointmentSubject(facility, id string) string {
 	return SubjectAppointments + "." + facility + "." + id
@@ -144,6 +169,21 @@ func AppointmentSubject(facility, id string) string {
 
 // OutageSubject is the subject a facility's outage events are published on.
 func OutageSubject(facility string) string { return SubjectOutages + "." + facility }
+
+// recordFacility reads a record subject <prefix>.<facility>.<id> and
+// returns its configured facility and the two tokens. Errors wrap
+// ErrInvalid.
+func recordFacility(facilities map[string]notifier.Facility, subject, prefix string) (notifier.Facility, []string, error) {
+	tokens, err := subjectTokens(subject, prefix, 2)
+	if err != nil {
+		return notifier.Facility{}, nil, notifier.Invalid(err)
+	}
+	f, ok := facilities[tokens[0]]
+	if !ok {
+		return f, nil, notifier.Invalid(notifier.ErrUnknownFacility(tokens[0]))
+	}
+	return f, tokens, nil
+}
 
 // subjectTokens splits a subject and checks it has n tokens after prefix.
 func subjectTokens(subject, prefix string, n int) ([]string, error) {
@@ -162,11 +202,47 @@ func subjectTokens(subject, prefix string, n int) ([]string, error) {
 // PublishAppointment publishes an appointment record asynchronously; wait
 // for the returned future's acknowledgement.
 func PublishAppointment(js jetstream.JetStream, a *notifier.Appointment) (jetstream.PubAckFuture, error) {
+	return PublishAppointmentMsg(js, a, "")
+}
+
+// PublishAppointmentMsg is PublishAppointment with a message id: the same
+// message sent again within the stream's duplicate window (an interface
+// engine's resend after a lost acknowledgement) is stored once.
+func PublishAppointmentMsg(js jetstream.JetStream, a *notifier.Appointment, msgID string) (jetstream.PubAckFuture, error) {
 	data, err := notifier.EncodeJSON(a)
 	if err != nil {
 		return nil, err
 	}
-	return js.PublishAsync(AppointmentSubject(a.Facility, a.ID), data)
+	return js.PublishMsgAsync(newMsg(AppointmentSubject(a.Facility, a.ID), msgID, data))
+}
+
+// HeaderAppointmentsSeq, on a contact record, is the last sequence of the
+// APPOINTMENTS stream when it was published: the record is applied only to
+// appointments whose record is not newer, so a replica rebuilt from the
+// streams ends as the live one did. Without it the record applies to every
+// appointment of the patient.
+const HeaderAppointmentsSeq = "Notifier-Appointments-Seq"
+
+// ContactSubject is the subject a patient's contact record is published on.
+func ContactSubject(facility, patientID string) string {
+	return SubjectPatients + "." + facility + "." + patientID
+}
+
+// PublishContact publishes a contact record and waits for the stream to
+// store it; msgID makes a resend within the duplicate window a duplicate.
+func PublishContact(ctx context.Context, js jetstream.JetStream, r *notifier.ContactRecord, msgID string) error {
+	data, err := notifier.EncodeJSON(r)
+	if err != nil {
+		return err
+	}
+	before, err := lastSeq(ctx, js, StreamAppointments)
+	if err != nil {
+		return err
+	}
+	msg := newMsg(ContactSubject(r.Facility, r.Patient.ID), msgID, data)
+	msg.Header.Set(HeaderAppointmentsSeq, strconv.FormatUint(before, 10))
+	_, err = js.PublishMsg(ctx, msg)
+	return err
 }
 
 // PublishEvent publishes an outage event and waits for the stream's
@@ -200,11 +276,13 @@ func PublishFeedback(ctx context.Context, js jetstream.JetStream, f *notifier.Fe
 	return err
 }
 
-// newMsg is a message with a JetStream message id for deduplication: every
-// message the engine publishes is built by it.
+// newMsg is a message with a JetStream message id for deduplication (none
+// when id is empty): every message the engine publishes is built by it.
 func newMsg(subject, id string, data []byte) *nats.Msg {
 	msg := nats.NewMsg(subject)
 	msg.Data = data
-	msg.Header.Set(jetstream.MsgIDHeader, id)
+	if id != "" {
+		msg.Header.Set(jetstream.MsgIDHeader, id)
+	}
 	return msg
 }

@@ -17,8 +17,8 @@ import (
 	"github.com/postponement/notifier/notifier"
 )
 
-// Worker runs the loops of one notifier process: the appointment replica,
-// the planner, the dispatcher and the audit view. Several workers may share
+// Worker runs the loops of one notifier process: the appointment replica
+// and the contact records applied to it, the planner, the dispatcher and the audit view. Several workers may share
 // one NATS JetStream; each keeps its own store.
 type Worker struct {
 	JS       jetstream.JetStream
@@ -118,7 +118,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.replica = newReplica(w.JS, w.Store, log.With("loop", "replica"), w.Facilities)
 	w.replica.obs = obs
 	w.plans = &plansView{position: newPosition(), js: w.JS, store: w.Store, log: log.With("loop", "plans")}
-	p := &planner{js: w.JS, store: w.Store, replica: w.replica, log: log.With("loop", "planner"),
+	c := &contacts{position: newPosition(), js: w.JS, store: w.Store, log: log.With("loop", "contacts"),
+		facilities: w.Facilities, replica: w.replica, obs: obs}
+	p := &planner{js: w.JS, store: w.Store, replica: w.replica, contacts: c, log: log.With("loop", "planner"),
 		facilities: w.Facilities, languages: w.Languages, urgent: w.Chain.Urgent, now: now, obs: obs, plans: w.plans,
 		ackWait: cmp.Or(w.PlanAckWait, DefaultPlanAckWait), maxAttempts: cmp.Or(w.PlanAttempts, DefaultPlanAttempts)}
 	d := &dispatcher{js: w.JS, store: w.Store, renderer: w.Renderer, chain: w.Chain,
@@ -136,13 +138,14 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	d.claims = &claims{kv: kv, worker: workerID(), ttl: d.ackWait, now: now}
 	a := &audit{position: newPosition(), js: w.JS, store: w.Store, log: log.With("loop", "audit")}
-	w.views = []view{{StreamAppointments, w.replica.position}, {StreamPlans, w.plans.position}, {StreamDeliveries, a.position}}
+	w.views = []view{{StreamAppointments, w.replica.position}, {StreamPlans, w.plans.position}, {StreamDeliveries, a.position},
+		{StreamPatients, c.position}}
 	for _, v := range w.views {
 		v.pos.report = func(err error) { w.troubles.set("the store's view of "+v.stream, err, now()) }
 	}
 	p.report = func(facility string, err error) { w.troubles.set("planning of facility "+facility, err, now()) }
 	loops := map[string]func(context.Context) error{
-		"replica": w.replica.run, "plans": w.plans.run, "planner": p.run, "dispatcher": d.run, "audit": a.run,
+		"replica": w.replica.run, "contacts": c.run, "plans": w.plans.run, "planner": p.run, "dispatcher": d.run, "audit": a.run,
 		"feedback": d.runFeedback,
 	}
 	if w.ConfirmWithin != nil {
@@ -236,7 +239,7 @@ func (w *Worker) catchUp(ctx context.Context, log *slog.Logger) {
 	}
 	w.caughtUp.Store(true)
 	log.Info("caught up with the streams", "took", time.Since(start).Round(time.Millisecond),
-		"appointments_seq", w.views[0].pos.Applied(), "plans_seq", w.views[1].pos.Applied(), "deliveries_seq", w.views[2].pos.Applied())
+		"appointments_seq", w.views[0].pos.Applied(), "plans_seq", w.views[1].pos.Applied(), "deliveries_seq", w.views[2].pos.Applied(), "patients_seq", w.views[3].pos.Applied())
 }
 
 // Troubles lists what is failing now: planning, and the views that write

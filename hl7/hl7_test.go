@@ -241,9 +241,22 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(s12("S12", "")))
 	f.Add([]byte(s12("S15", "8859/1")))
 	f.Add([]byte(`MSH|^~\&|a|b` + "\rSCH|\\X\\|\\F"))
+	f.Add([]byte(a08("A08", nil)))
+	f.Add([]byte(a08("A31", map[int]string{5: `""`, 13: `""~^NET^^x@y`, 14: "^^^^+49^^1"})))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		m, err := Parse(raw)
 		if err != nil {
+			return
+		}
+		if m.IsContact() {
+			r, err := m.Contact("ukd", berlin)
+			if err == nil && r.Patient.ID == "" {
+				t.Errorf("a contact record without a patient: %+v", r)
+			}
+			if err == nil && r.Normalize() != nil {
+				t.Errorf("a contact record that does not validate: %+v", r)
+			}
+			Ack(m, AE, err, time.Now())
 			return
 		}
 		a, err := m.Appointment("ukd", berlin, DefaultMapping())

@@ -79,7 +79,9 @@ func WriteFrame(w io.Writer, msg []byte) error {
 // Server accepts MLLP connections and answers every message with the
 // acknowledgement Handle returns, one message at a time per connection.
 type Server struct {
-	// Handle answers one message (the bytes inside its frame).
+	// Handle answers one message (the bytes inside its frame). A nil
+	// answer closes the connection unanswered: the sender sends the
+	// message again.
 	Handle func(ctx context.Context, msg []byte) []byte
 	// MaxMessage bounds a message (default MaxMessageSize); a larger one
 	// ends the connection.
@@ -209,6 +211,9 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn, log *slog.Logger) {
 			return
 		}
 		ack := s.Handle(ctx, msg)
+		if ack == nil {
+			return
+		}
 		c.SetWriteDeadline(time.Now().Add(read))
 		if err := WriteFrame(c, ack); err != nil {
 			return

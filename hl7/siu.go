@@ -138,22 +138,33 @@ func (m *Message) Appointment(facility string, loc *time.Location, mp Mapping) (
 	return a, nil
 }
 
+// null is HL7 v2's explicit "delete the value you hold" (""), as opposed
+// to an empty field, which changes nothing.
+const null = `""`
+
 // patient reads PID: the first identifier of PID-3, the name of PID-5
 // (given then family name), the language of PID-15, the e-mail address and
-// phone numbers of PID-13 and PID-14 (a mobile number first).
+// phone numbers of PID-13 and PID-14 (a mobile number first). A field or
+// repetition that is null ("") gives nothing.
 func (m *Message) patient() notifier.Patient {
 	p := notifier.Patient{
 		ID:       m.Value(Path{Segment: "PID", Field: 3, Component: 1}),
 		Language: m.Value(Path{Segment: "PID", Field: 15, Component: 1}),
 	}
+	if p.Language == null {
+		p.Language = ""
+	}
 	name := m.Field("PID", 5)
-	if reps := m.Repetitions(name); len(reps) > 0 {
+	if reps := m.Repetitions(name); len(reps) > 0 && reps[0] != null {
 		family, given := m.Sub(reps[0], 1, 1), m.Component(reps[0], 2)
 		p.Name = strings.TrimSpace(given + " " + family)
 	}
 	var phones []string
 	for _, f := range []int{13, 14} {
 		for _, rep := range m.Repetitions(m.Field("PID", f)) {
+			if rep == null {
+				continue
+			}
 			use, equip := strings.ToUpper(m.Component(rep, 2)), strings.ToUpper(m.Component(rep, 3))
 			if email := m.Component(rep, 4); email != "" && (use == "NET" || equip == "INTERNET" || equip == "X.400" || strings.Contains(email, "@")) {
 				if p.Email == "" {
@@ -164,6 +175,9 @@ func (m *Message) patient() notifier.Patient {
 			number := m.Component(rep, 12) // XTN-12, unformatted (v2.5)
 			if number == "" {
 				number = m.Component(rep, 1)
+			}
+			if number == "" {
+				number = composedNumber(m.Component(rep, 5), m.Component(rep, 6), m.Component(rep, 7))
 			}
 			if number == "" {
 				continue
@@ -179,6 +193,23 @@ func (m *Message) patient() notifier.Patient {
 		p.Phone = phones[0]
 	}
 	return p
+}
+
+// composedNumber writes a number given in parts (XTN-5 country code, XTN-6
+// area code, XTN-7 local number) as one: "+49 211 5550101".
+func composedNumber(country, area, local string) string {
+	if local == "" {
+		return ""
+	}
+	var parts []string
+	if country = strings.TrimLeft(country, "+0"); country != "" {
+		parts = append(parts, "+"+country)
+		area = strings.TrimLeft(area, "0") // the trunk prefix is not dialled from abroad
+	}
+	if area != "" {
+		parts = append(parts, area)
+	}
+	return strings.Join(append(parts, local), " ")
 }
 
 // placeOf names where a record's validation error points, as far as the

@@ -80,14 +80,8 @@ var (
 // with the record. Errors wrap ErrInvalid.
 func DecodeAppointment(data []byte, facility, id string) (Appointment, error) {
 	var a Appointment
-	if len(data) > MaxRecordSize {
-		return a, Invalid(fmt.Errorf("record is %d bytes, at most %d allowed", len(data), MaxRecordSize))
-	}
-	if err := uniqueKeys(data); err != nil {
-		return a, Invalid(fmt.Errorf("not a JSON appointment record: %w", err))
-	}
-	if err := json.Unmarshal(data, &a); err != nil {
-		return a, Invalid(fmt.Errorf("not a JSON appointment record: %w", JSONError(err)))
+	if err := decodeRecord(data, "appointment", &a); err != nil {
+		return a, err
 	}
 	// The tokens are compared with the record as normalized, so that a
 	// record can never land under an id other than its subject's.
@@ -103,12 +97,26 @@ func DecodeAppointment(data []byte, facility, id string) (Appointment, error) {
 	return a, nil
 }
 
+// decodeRecord decodes a record of at most MaxRecordSize bytes whose
+// members are unique. Errors wrap ErrInvalid.
+func decodeRecord(data []byte, what string, v any) error {
+	if len(data) > MaxRecordSize {
+		return Invalid(fmt.Errorf("record is %d bytes, at most %d allowed", len(data), MaxRecordSize))
+	}
+	if err := uniqueKeys(data); err != nil {
+		return Invalid(fmt.Errorf("not a JSON %s record: %w", what, err))
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return Invalid(fmt.Errorf("not a JSON %s record: %w", what, JSONError(err)))
+	}
+	return nil
+}
+
 // Normalize fills defaults (an empty status is "booked"; languages are
 // lower-cased base tags) and validates every field. Errors wrap ErrInvalid
 // and name the field, never its value when it is patient data.
 func (a *Appointment) Normalize() error {
 	a.ID = strings.TrimSpace(a.ID)
-	a.Patient.ID = strings.TrimSpace(a.Patient.ID)
 	a.Status = strings.ToLower(strings.TrimSpace(a.Status))
 	if a.Status == "" {
 		a.Status = StatusBooked
@@ -116,11 +124,6 @@ func (a *Appointment) Normalize() error {
 	a.Kind = strings.ToLower(strings.TrimSpace(a.Kind))
 	a.Department = strings.TrimSpace(a.Department)
 	a.Location = strings.TrimSpace(a.Location)
-	p := &a.Patient
-	p.Name = strings.TrimSpace(p.Name)
-	p.Email = strings.TrimSpace(p.Email)
-	p.Phone = strings.TrimSpace(p.Phone)
-	p.Language = baseLanguage(p.Language)
 
 	errs := []error{
 		checkID("facility", a.Facility),
@@ -128,12 +131,8 @@ func (a *Appointment) Normalize() error {
 		checkText("department", a.Department, 200),
 		checkText("location", a.Location, 200),
 		checkText("kind", a.Kind, 64),
-		checkText("patient.id", p.ID, maxIDLen),
-		checkText("patient.name", p.Name, 200),
 	}
-	if p.ID == "" {
-		errs = append(errs, errors.New("patient.id: required"))
-	}
+	errs = append(errs, a.Patient.normalize()...)
 	if a.Start.IsZero() {
 		errs = append(errs, errors.New("start: required"))
 	}
@@ -142,6 +141,21 @@ func (a *Appointment) Normalize() error {
 	}
 	if !fhirStatuses[a.Status] {
 		errs = append(errs, fmt.Errorf("status: %q is not a FHIR appointment status", a.Status))
+	}
+	return Invalid(errors.Join(errs...))
+}
+
+// normalize trims and lower-cases the patient's fields as Normalize does
+// and returns what is wrong with them, each error naming its field.
+func (p *Patient) normalize() []error {
+	p.ID = strings.TrimSpace(p.ID)
+	p.Name = strings.TrimSpace(p.Name)
+	p.Email = strings.TrimSpace(p.Email)
+	p.Phone = strings.TrimSpace(p.Phone)
+	p.Language = baseLanguage(p.Language)
+	errs := []error{checkText("patient.id", p.ID, maxIDLen), checkText("patient.name", p.Name, 200)}
+	if p.ID == "" {
+		errs = append(errs, errors.New("patient.id: required"))
 	}
 	if p.Language != "" && !languagePattern.MatchString(p.Language) {
 		errs = append(errs, errors.New("patient.language: not a language code such as de, en or tr"))
@@ -157,7 +171,7 @@ func (a *Appointment) Normalize() error {
 			errs = append(errs, fmt.Errorf("patient.channels: %q is not one of email, sms", c))
 		}
 	}
-	return Invalid(errors.Join(errs...))
+	return errs
 }
 
 // validPhone accepts what people write as a phone number: digits (at least
@@ -207,7 +221,11 @@ func AddressLiteral(email string) bool {
 // of the patient's mail provider, is refused unless the facility allows it.
 // Errors wrap ErrInvalid.
 func (f Facility) Admit(a *Appointment) error {
-	if AddressLiteral(a.Patient.Email) && !f.AllowAddressLiterals {
+	return f.admitEmail(a.Patient.Email)
+}
+
+func (f Facility) admitEmail(email string) error {
+	if AddressLiteral(email) && !f.AllowAddressLiterals {
 		return Invalid(fmt.Errorf("patient.email: an address literal (x@[192.0.2.1]) is not accepted; facilities.%s.allow_address_literals allows it", f.ID))
 	}
 	return nil

@@ -19,6 +19,9 @@ type Store interface {
 	// ApplyPlans records planned notices, handled events and refused
 	// events from the PLANS stream.
 	ApplyPlans(ctx context.Context, changes []PlanChange) error
+	// ApplyContacts applies contact records from the PATIENTS stream to
+	// the appointments of their patients.
+	ApplyContacts(ctx context.Context, changes []ContactChange) error
 	AddReject(ctx context.Context, r Reject) error
 	// HasEvent reports whether an event of this facility with this source
 	// and id was handled.

@@ -23,7 +23,8 @@ func newHL7Cmd() *cobra.Command {
 		Use:   "hl7",
 		Short: "Feed the replica from HL7 v2 scheduling messages over MLLP",
 		Long: `HL7 v2 (2.3 to 2.5.1) scheduling messages, as an interface engine sends them
-over MLLP, become appointment records: "hl7 listen" takes them, "hl7 send"
+over MLLP, become appointment records, and ADT A08/A31 contact records: "hl7
+listen" takes them, "hl7 send"
 sends messages from a file to a listener (to test an interface engine's feed).`,
 	}
 	cmd.AddCommand(newHL7ListenCmd(), newHL7SendCmd())
@@ -38,7 +39,7 @@ func newHL7ListenCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "listen --facility ID [--addr :2575] [--config FILE]",
-		Short: "Take HL7 v2 SIU messages over MLLP and publish them as appointment records",
+		Short: "Take HL7 v2 SIU and ADT A08/A31 messages over MLLP and publish them as records",
 		Long: `Listen for MLLP connections (frames 0x0B ... 0x1C 0x0D) and turn every SIU
 message into an appointment record on appointments.<facility>.<id>, exactly
 as "notifier import" publishes a CSV row:
@@ -52,10 +53,17 @@ as "notifier import" publishes a CSV row:
       department AIL-3.1, location AIL-3.9, kind SCH-8.1, or the places
       under hl7.fields in the configuration.
 
+Every ADT A08 (update patient) or A31 (update person) becomes a contact
+record on patients.<facility>.<patient id> (PID-3.1): the name, language,
+e-mail and phone read from PID as above update every appointment of that
+patient the workers hold. An empty field changes nothing; HL7's null ("")
+clears it.
+
 Each message is answered: AA once JetStream has stored the record; AE with
 an ERR segment naming the field when the message cannot be used (also
 recorded as refused, shown by "notifier report"), or when it could not be
-stored (send it again); AR for message types other than these SIU ones.
+stored (send it again); AR for message types other than these. A message
+sent again byte for byte (after a lost ACK) is stored once.
 Escapes, repetitions, the separators of MSH-1/MSH-2 and the character sets
 of MSH-18 (ASCII, 8859/1, UNICODE UTF-8) are handled. hl7.tls_cert and
 hl7.tls_key require TLS, hl7.allow limits the source addresses, and
@@ -80,7 +88,7 @@ hl7.max_message_bytes and hl7.max_conns bound what one sender can take.`,
 			defer conn.Close()
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			if err := engine.EnsureStreams(ctx, conn.JS, cfg.NATS.Replicas, engine.StreamAppointments, engine.StreamPlans); err != nil {
+			if err := engine.EnsureStreams(ctx, conn.JS, cfg.NATS.Replicas, engine.StreamAppointments, engine.StreamPatients, engine.StreamPlans); err != nil {
 				return err
 			}
 			srv, err := app.HL7Server(cfg, facility, conn, log.With("facility", facility))
