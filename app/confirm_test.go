@@ -155,6 +155,14 @@ func TestConfirmationLink(t *testing.T) {
 	if err != nil || s.Confirmed != 1 || s.Delivered != 1 || !s.SoonestUnreached.IsZero() {
 		t.Errorf("summary %+v, %v; want one delivered and confirmed, nobody unreached", s, err)
 	}
+	// The API and the metrics say the same.
+	if w := do(http.MethodGet, "/api/outages/ukd-now"); !strings.Contains(w.Body.String(), `"confirmed": 1,`) ||
+		!strings.Contains(w.Body.String(), `"earliest_unreached_appointment": null`) {
+		t.Errorf("the API does not count the confirmation:\n%s", w.Body)
+	}
+	if w := do(http.MethodGet, "/metrics"); !strings.Contains(w.Body.String(), `notifier_outage_notices{facility="ukd",outage="ukd-now",state="confirmed"} 1`) {
+		t.Errorf("the metrics do not count the confirmation:\n%s", w.Body)
+	}
 	sc := schemas(t)
 	for stream, schema := range map[string]string{engine.StreamFeedback: "feedback", engine.StreamDeliveries: "delivery"} {
 		for _, m := range streamMsgs(t, e.conn.JS, stream) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/postponement/notifier/config"
 	"github.com/postponement/notifier/metrics"
+	"github.com/postponement/notifier/store"
 	"github.com/postponement/notifier/web"
 )
 
@@ -89,7 +90,28 @@ func ServeHook(ctx context.Context, addr, certFile, keyFile string, h http.Handl
 func Instrument(w *Worker) *metrics.Metrics {
 	m := metrics.New(w.Chain.Health)
 	w.Observer = m
+	m.Outages(func() []metrics.OutageFigures { return outageFigures(w.DB) })
 	return m
+}
+
+// outageFigures are the outages' counts the status page shows, for the
+// metrics; none when the store cannot be read (the scrape says nothing
+// rather than something false).
+func outageFigures(db *store.DB) []metrics.OutageFigures {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	list, err := db.OutageStatuses(ctx, time.Now())
+	if err != nil {
+		return nil
+	}
+	out := make([]metrics.OutageFigures, 0, len(list))
+	for _, o := range list {
+		out = append(out, metrics.OutageFigures{ID: o.Outage.OutageID, Facility: o.Outage.Facility, Counts: map[string]int{
+			"planned": o.Planned, "delivered": o.Delivered, "manual": o.Manual, "pending": o.Pending,
+			"confirmed": o.Confirmed, "failed_after_acceptance": o.FailedAfterAccept,
+		}})
+	}
+	return out
 }
 
 // Serve serves the status page, the call lists, the API, the metrics and

@@ -1,0 +1,41 @@
+package metrics
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+var outageNoticesDesc = prometheus.NewDesc("notifier_outage_notices",
+	"An outage's notices by state: planned, delivered, manual (on the call list), pending, confirmed (by the patient), "+
+		"failed_after_acceptance (bounced or SMS not delivered, then sent on), and the call list's states.",
+	[]string{"outage", "facility", "state"}, nil)
+
+// OutageFigures are one outage's notice counts by state, as the status page
+// shows them.
+type OutageFigures struct {
+	ID, Facility string
+	Counts       map[string]int
+}
+
+// outageCollector reads the outages' figures from the store at scrape
+// time, so that every worker of a cluster reports the same.
+type outageCollector struct {
+	figures func() []OutageFigures
+}
+
+func (c outageCollector) Describe(ch chan<- *prometheus.Desc) { ch <- outageNoticesDesc }
+
+func (c outageCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, o := range c.figures() {
+		for _, state := range slices.Sorted(maps.Keys(o.Counts)) {
+			ch <- prometheus.MustNewConstMetric(outageNoticesDesc, prometheus.GaugeValue, float64(o.Counts[state]), o.ID, o.Facility, state)
+		}
+	}
+}
+
+// Outages reports the outages' figures that fn reads at every scrape.
+func (m *Metrics) Outages(fn func() []OutageFigures) {
+	m.reg.MustRegister(outageCollector{figures: fn})
+}
