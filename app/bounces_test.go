@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,25 +63,7 @@ func TestBouncesBySMTP(t *testing.T) {
 	if verp == "" {
 		t.Fatal("no e-mail to Jana")
 	}
-	send := func(rcpt, body string) error {
-		c, err := smtp.Dial(addr)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		if err := c.Mail("", nil); err != nil {
-			return err
-		}
-		if err := c.Rcpt(rcpt, nil); err != nil {
-			return err
-		}
-		w, err := c.Data()
-		if err != nil {
-			return err
-		}
-		io.WriteString(w, body)
-		return w.Close()
-	}
+	send := func(rcpt, body string) error { return relay.Send(addr, "", []string{rcpt}, body) }
 	for _, bad := range []string{"postmaster@bounces.example.org", "someone@example.org", "bounce+" + jana + ".0123456789abcdef0123@bounces.example.org"} {
 		var se *smtp.SMTPError
 		if err := send(bad, "Subject: x\r\n\r\nx\r\n"); !errors.As(err, &se) || se.Code != 550 {

@@ -177,3 +177,33 @@ func (s *session) Reset() {
 }
 
 func (s *session) Logout() error { return nil }
+
+// Send mails body to addr as a plain SMTP client, from from (the null
+// sender when empty) to each of to: what a receiving server does when it
+// returns a bounce. The error is the server's refusal, if any.
+func Send(addr, from string, to []string, body string) error {
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.Mail(from, nil); err != nil {
+		return err
+	}
+	for _, rcpt := range to {
+		if err := c.Rcpt(rcpt, nil); err != nil {
+			return err
+		}
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, body); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return c.Quit()
+}

@@ -28,6 +28,23 @@ import (
 	"github.com/postponement/notifier/relay"
 )
 
+// startEmbeddedNATS starts a NATS server with JetStream in dir/nats, and a
+// connection to it, until the test ends.
+func startEmbeddedNATS(t *testing.T, dir string) (*natsd.Server, *app.Conn) {
+	t.Helper()
+	srv, err := natsd.Start(natsd.Options{Port: -1, StoreDir: filepath.Join(dir, "nats")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	conn, err := app.Connect(srv.ClientURL(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(conn.Close)
+	return srv, conn
+}
+
 // outcomes follows the DELIVERIES stream: notice id → outcomes seen.
 type outcomes struct {
 	mu   sync.Mutex
@@ -105,16 +122,7 @@ func TestCrashesLoseNothing(t *testing.T) {
 	}
 	const n, kills = 2000, 5
 	dir := t.TempDir()
-	srv, err := natsd.Start(natsd.Options{Port: -1, StoreDir: filepath.Join(dir, "nats")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	conn, err := app.Connect(srv.ClientURL(), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(conn.Close)
+	srv, conn := startEmbeddedNATS(t, dir)
 	rec, err := relay.Start(relay.Options{Data: func([]string, []byte) error {
 		time.Sleep(2 * time.Millisecond) // a relay of realistic speed, so kills land mid-run
 		return nil

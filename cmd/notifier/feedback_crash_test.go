@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,12 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
-
 	"github.com/postponement/notifier/app"
 	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/importer"
-	"github.com/postponement/notifier/natsd"
 	"github.com/postponement/notifier/notifier"
 	"github.com/postponement/notifier/relay"
 )
@@ -33,16 +29,7 @@ import (
 // applied twice.
 func TestKilledBetweenBounceAndReroute(t *testing.T) {
 	dir := t.TempDir()
-	srv, err := natsd.Start(natsd.Options{Port: -1, StoreDir: filepath.Join(dir, "nats")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	conn, err := app.Connect(srv.ClientURL(), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(conn.Close)
+	srv, conn := startEmbeddedNATS(t, dir)
 	rec, err := relay.Start(relay.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +119,7 @@ A-1,cardiology,2020-10-22T09:00:00+02:00,P-1,Jana Müller,de,jana@example.org,+4
 		t.Fatal(err)
 	}
 	body := strings.NewReplacer("VERP_ADDRESS", verp, "RECIPIENT", "jana@example.org", "NOTICE_ID", id, "\n", "\r\n").Replace(string(dsn))
-	if err := mailBounce(bounceAddr, verp, body); err != nil {
+	if err := relay.Send(bounceAddr, "", []string{verp}, body); err != nil {
 		t.Fatalf("mailing the bounce: %v", err)
 	}
 	select {
@@ -165,29 +152,3 @@ A-1,cardiology,2020-10-22T09:00:00+02:00,P-1,Jana Müller,de,jana@example.org,+4
 	}
 }
 
-// mailBounce mails a bounce to addr as a receiving server does: from the
-// null sender, over plain SMTP.
-func mailBounce(addr, to, body string) error {
-	c, err := smtp.Dial(addr)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if err := c.Mail("", nil); err != nil {
-		return err
-	}
-	if err := c.Rcpt(to, nil); err != nil {
-		return err
-	}
-	w, err := c.Data()
-	if err != nil {
-		return err
-	}
-	if _, err := io.WriteString(w, body); err != nil {
-		return err
-	}
-	if err := w.Close(); err != nil {
-		return err
-	}
-	return c.Quit()
-}
