@@ -151,4 +151,3 @@ A-1,cardiology,2020-10-22T09:00:00+02:00,P-1,Jana Müller,de,jana@example.org,+4
 		t.Errorf("the gateway got %d requests, want 2: the one cut off by the kill and the one that took the SMS", got)
 	}
 }
-
