@@ -109,11 +109,12 @@ func (s *bounceSession) Data(r io.Reader) error {
 	action, status, reason := readDSN(r)
 	for _, id := range s.notices {
 		f := &notifier.Feedback{NoticeID: id, Status: status, Action: action, Reason: reason}
-		if code, err := s.b.hook.record(context.Background(), f, ""); err != nil {
-			if code >= 500 {
-				return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "not stored; try again later"}
-			}
-			s.b.log.Info("bounce for a notice this worker does not know", "notice", id)
+		if _, err := s.b.hook.record(context.Background(), f, ""); err != nil {
+			// The address is genuine (its mac checked out), so the notice
+			// exists: this worker's store has not caught up with it yet,
+			// or NATS is away. The sender tries again later.
+			s.b.log.Info("bounce not taken yet; the sender will try again", "notice", id, "why", err)
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "not stored; try again later"}
 		}
 	}
 	return nil

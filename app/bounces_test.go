@@ -40,7 +40,7 @@ func bounceEnv(t *testing.T, change func(*config.Bounces)) (*env, *relay.Relay, 
 // back to it makes the notice bounced and sends it on by SMS; mail for any
 // other address, or a forged bounce address, is refused with 550.
 func TestBouncesBySMTP(t *testing.T) {
-	e, rec, _ := bounceEnv(t, func(b *config.Bounces) { b.Domain, b.Addr = "bounces.example.org", "127.0.0.1:0" })
+	e, rec, secret := bounceEnv(t, func(b *config.Bounces) { b.Domain, b.Addr = "bounces.example.org", "127.0.0.1:0" })
 	addr, stop, err := ServeBounces(e.cfg, e.w, e.conn, testLogger(t))
 	if err != nil {
 		t.Fatal(err)
@@ -69,6 +69,13 @@ func TestBouncesBySMTP(t *testing.T) {
 		if err := send(bad, "Subject: x\r\n\r\nx\r\n"); !errors.As(err, &se) || se.Code != 550 {
 			t.Errorf("mail for %s: %v, want 550", bad, err)
 		}
+	}
+	// A genuine bounce address of a notice this worker's store does not
+	// know (yet): 451, so the sender tries again rather than the bounce
+	// being lost.
+	unknown := notifier.VERPAddress("n-00000000000000000000000000000000", "bounces.example.org", secret)
+	if err := send(unknown, "Subject: x\r\n\r\nx\r\n"); !errors.As(err, new(*smtp.SMTPError)) || err.(*smtp.SMTPError).Code != 451 {
+		t.Errorf("a bounce for a notice not in the store: %v, want 451", err)
 	}
 	byRecipient := map[string]string{}
 	for _, m := range rec.Messages() {

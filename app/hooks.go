@@ -164,7 +164,12 @@ func (h *feedbackHook) record(ctx context.Context, f *notifier.Feedback, channel
 		return http.StatusNotFound, errors.New("notice_id: unknown notice")
 	}
 	f.Kind, f.Facility, f.Channel, f.Received = h.kind, p.Facility, channel, h.now().UTC()
-	if f.Channel == "" && d != nil && h.email[d.Channel] {
+	if f.Channel == "" && d == nil {
+		// A bounce names no channel: it is about the e-mail channel that
+		// took the notice, which this worker's store does not know yet.
+		return http.StatusServiceUnavailable, errors.New("the notice's outcome is not known here yet; send it again")
+	}
+	if f.Channel == "" && h.email[d.Channel] {
 		// A bounce is about the e-mail channel that took the notice; when
 		// another channel took it, the bounce changes nothing.
 		f.Channel = d.Channel
