@@ -19,8 +19,10 @@ type CallEntry struct {
 	Appointments []notifier.NoticeAppointment
 	Trail        []notifier.Attempt
 	AddedAt      time.Time
-	// Call is where staff's calls to the patient stand.
-	Call notifier.CallState
+	// Call is where staff's calls to the patient stand; CallSeq is the
+	// CALLS stream sequence of the row's latest event (0 before any).
+	Call    notifier.CallState
+	CallSeq uint64
 }
 
 // CallEntries lists an outage's manual notices, soonest appointment first,
@@ -75,13 +77,13 @@ func (db *DB) CallEntries(ctx context.Context, outageID string) ([]CallEntry, er
 }
 
 func (db *DB) attachTrails(ctx context.Context, outageID string, out []CallEntry, index map[string]int) error {
-	return db.eachManual(ctx, outageID, func(id, trail string, s notifier.CallState) error {
+	return db.eachManual(ctx, outageID, func(id, trail string, s notifier.CallState, seq uint64) error {
 		i, ok := index[id]
 		if !ok {
 			return nil
 		}
 		var err error
-		out[i].Call = s
+		out[i].Call, out[i].CallSeq = s, seq
 		out[i].Trail, err = decodeTrail(trail)
 		return err
 	})

@@ -60,7 +60,7 @@ func applyCall(ctx context.Context, tx *sql.Tx, seq uint64, ev *notifier.CallEve
 func (db *DB) CallCounts(ctx context.Context, outageID string) (CallCounts, error) {
 	var c CallCounts
 	now := db.Now()
-	err := db.eachManual(ctx, outageID, func(_, _ string, s notifier.CallState) error {
+	err := db.eachManual(ctx, outageID, func(_, _ string, s notifier.CallState, _ uint64) error {
 		c.Add(s, now)
 		return nil
 	})
@@ -68,9 +68,10 @@ func (db *DB) CallCounts(ctx context.Context, outageID string) (CallCounts, erro
 }
 
 // eachManual calls fn with every manual notice of the outage: its id, its
-// trail as stored and where its call list row stands.
-func (db *DB) eachManual(ctx context.Context, outageID string, fn func(id, trail string, s notifier.CallState) error) error {
-	rows, err := db.r.QueryContext(ctx, `SELECT n.id, n.trail, coalesce(c.state, '')
+// trail as stored, where its call list row stands and the CALLS sequence
+// of the row's latest event (0 before any).
+func (db *DB) eachManual(ctx context.Context, outageID string, fn func(id, trail string, s notifier.CallState, seq uint64) error) error {
+	rows, err := db.r.QueryContext(ctx, `SELECT n.id, n.trail, coalesce(c.state, ''), coalesce(c.seq, 0)
 		FROM notices n LEFT JOIN calls c ON c.notice_id = n.id
 		WHERE n.outage_id = ? AND n.outcome = ?`, outageID, notifier.OutcomeManual)
 	if err != nil {
@@ -79,7 +80,8 @@ func (db *DB) eachManual(ctx context.Context, outageID string, fn func(id, trail
 	defer rows.Close()
 	for rows.Next() {
 		var id, trail, state string
-		if err := rows.Scan(&id, &trail, &state); err != nil {
+		var seq uint64
+		if err := rows.Scan(&id, &trail, &state, &seq); err != nil {
 			return err
 		}
 		var s notifier.CallState
@@ -88,7 +90,7 @@ func (db *DB) eachManual(ctx context.Context, outageID string, fn func(id, trail
 				return fmt.Errorf("call state of notice %s: %w", id, err)
 			}
 		}
-		if err := fn(id, trail, s); err != nil {
+		if err := fn(id, trail, s, seq); err != nil {
 			return err
 		}
 	}
