@@ -63,7 +63,8 @@ func (c *CallList) Rows(ctx context.Context, outageID string) (calllist.Outage, 
 	rows := make([]calllist.Row, len(entries))
 	for i, e := range entries {
 		r := calllist.Row{NoticeID: e.NoticeID, PatientID: e.PatientID, Name: e.Name, Phone: e.Phone,
-			Language: e.Language, Reasons: e.Trail, AddedAt: e.AddedAt}
+			Language: e.Language, Reasons: e.Trail, AddedAt: e.AddedAt,
+			Call: e.Call, Status: e.Call.Status(now), CallSeq: e.CallSeq}
 		for _, a := range e.Appointments {
 			r.Appointments = append(r.Appointments, calllist.Appointment{ID: a.ID, Department: a.Department, Location: a.Location, Start: a.Start})
 		}

@@ -247,9 +247,10 @@ type CallCounts struct {
 	Attempts int `json:"attempts"`
 }
 
-// Add counts one row in state s at now.
-func (c *CallCounts) Add(s CallState, now time.Time) {
-	switch s.Status(now) {
+// Add counts one row of this status (CallState.Status) with attempts
+// unsuccessful calls.
+func (c *CallCounts) Add(status string, attempts int) {
+	switch status {
 	case CallReached:
 		c.Reached++
 	case CallUnreachable:
@@ -261,7 +262,7 @@ func (c *CallCounts) Add(s CallState, now time.Time) {
 	default:
 		c.ToCall++
 	}
-	c.Attempts += s.Attempts
+	c.Attempts += attempts
 }
 
 // Total is the number of rows counted.

@@ -61,7 +61,7 @@ func (db *DB) CallCounts(ctx context.Context, outageID string) (CallCounts, erro
 	var c CallCounts
 	now := db.Now()
 	err := db.eachManual(ctx, outageID, func(_, _ string, s notifier.CallState, _ uint64) error {
-		c.Add(s, now)
+		c.Add(s.Status(now), s.Attempts)
 		return nil
 	})
 	return c, err
