@@ -103,12 +103,14 @@ func (w *Worker) RecordCall(ctx context.Context, ev notifier.CallEvent, seen uin
 			// Sent before: the same event counts once.
 			return prev, w.calls.wait(ctx, last)
 		}
-		if seen != AnySeq && last != seen {
-			return ev, ErrCallChanged
-		}
 		ev.At = w.clock().UTC()
 		if ev.State, err = w.CallPolicy.Apply(prev.State, ev); err != nil {
 			return ev, err
+		}
+		if seen != AnySeq && last != seen {
+			// A refusal above says more (who holds the row); else the
+			// staff member decided on a row that is no longer so.
+			return ev, ErrCallChanged
 		}
 		data, err := notifier.EncodeJSON(&ev)
 		if err != nil {
