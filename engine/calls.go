@@ -124,7 +124,7 @@ func (w *Worker) RecordCall(ctx context.Context, ev notifier.CallEvent, seen uin
 			return ev, fmt.Errorf("publish the call event: %w", err)
 		}
 		w.calls.log.Info("call list row updated", "notice", ev.NoticeID, "outage", ev.OutageID, "action", ev.Action,
-			"outcome", ev.Outcome, "status", ev.State.Status(ev.At), "attempts", ev.State.Attempts)
+			"outcome", ev.Outcome, "by", ev.By, "status", ev.State.Status(ev.At), "attempts", ev.State.Attempts)
 		return ev, w.calls.wait(ctx, ack.Sequence)
 	}
 	return ev, ErrCallChanged
