@@ -1,9 +1,12 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -79,7 +82,7 @@ func call(t *testing.T, w *Worker, noticeID, action, outcome, by string) (notifi
 }
 
 func TestCallListWorkedFromTwoWorkers(t *testing.T) {
-	_, a, b, clock := callListEnv(t, config.CallList{ClaimFor: time.Minute, RetryAfter: time.Hour, MaxAttempts: 2})
+	e, a, b, clock := callListEnv(t, config.CallList{ClaimFor: time.Minute, RetryAfter: time.Hour, MaxAttempts: 2})
 	entries, err := a.DB.CallEntries(context.Background(), "ukd-it-2020-10")
 	if err != nil || len(entries) != 4 {
 		t.Fatalf("%d entries, %v", len(entries), err)
@@ -203,6 +206,31 @@ func TestCallListWorkedFromTwoWorkers(t *testing.T) {
 			ca, _ := a.DB.CallCounts(context.Background(), "ukd-it-2020-10")
 			cb, _ := b.DB.CallCounts(context.Background(), "ukd-it-2020-10")
 			return ca == want && cb == want
+		})
+	})
+	t.Run("the report and the files show the calls", func(t *testing.T) {
+		rep, err := BuildReport(context.Background(), b.DB, e.cfg, "ukd-it-2020-10")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var table bytes.Buffer
+		if err := rep.WriteTable(&table); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(table.String(), "0 to call, 0 later, 1 being called, 2 reached, 1 unreachable") {
+			t.Errorf("report table:\n%s", table.String())
+		}
+		statuses := map[string]string{}
+		for _, m := range rep.Outages[0].ManualNotices {
+			statuses[m.NoticeID] = m.CallStatus
+		}
+		if statuses[n1] != notifier.CallUnreachable || statuses[n3] != notifier.CallReached {
+			t.Errorf("report statuses %v", statuses)
+		}
+		path := filepath.Join(e.cfg.CallListDir(), "ukd-it-2020-10.csv")
+		waitUntil(t, "the call list file shows the calls", func() bool {
+			data, err := os.ReadFile(path)
+			return err == nil && strings.Count(string(data), ",reached,,,") == 2 && strings.Contains(string(data), ",claimed,")
 		})
 	})
 }
