@@ -208,6 +208,26 @@ func TestCallListWorkedFromTwoWorkers(t *testing.T) {
 			return ca == want && cb == want
 		})
 	})
+	t.Run("every call event keeps to its schema", func(t *testing.T) {
+		s, err := e.conn.JS.Stream(context.Background(), engine.StreamCalls)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := s.Info(context.Background())
+		if err != nil || info.State.Msgs == 0 {
+			t.Fatalf("stream %s: %v, %d messages", engine.StreamCalls, err, info.State.Msgs)
+		}
+		sc := schemas(t)["call-event"]
+		for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
+			m, err := s.GetMsg(context.Background(), seq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := validate(t, sc, m.Subject, m.Data); err != nil {
+				t.Errorf("#%d on %s: %v\n%s", seq, m.Subject, err, m.Data)
+			}
+		}
+	})
 	t.Run("the report and the files show the calls", func(t *testing.T) {
 		rep, err := BuildReport(context.Background(), b.DB, e.cfg, "ukd-it-2020-10")
 		if err != nil {
