@@ -39,10 +39,10 @@ func CallSubject(facility, noticeID string) string {
 	return SubjectCalls + "." + facility + "." + noticeID
 }
 
-// CallEventID names an event made on a page showing the row after its
+// callEventID names an event made on a page showing the row after its
 // event seen (a stream sequence, 0 before any): the same form sent twice,
 // as a double tap does, is the same event and counts once.
-func CallEventID(ev *notifier.CallEvent, seen uint64) string {
+func callEventID(ev *notifier.CallEvent, seen uint64) string {
 	sum := sha256.Sum256([]byte(strings.Join([]string{ev.NoticeID, strconv.FormatUint(seen, 10), ev.Action, ev.Outcome,
 		strings.ToLower(ev.By)}, "\x00")))
 	return hex.EncodeToString(sum[:16])
@@ -56,7 +56,7 @@ func CallEventID(ev *notifier.CallEvent, seen uint64) string {
 // sequence is checked by JetStream). Unless seen is AnySeq, the event is
 // refused with ErrCallChanged when the row's latest event is no longer the
 // one at seen (0: none), as the page showed it. ev.ID, when empty, is
-// CallEventID with seen, else random; ev.At is the clock's now.
+// callEventID with seen, else random; ev.At is the clock's now.
 // RecordCall returns once the worker's store has the event (or after
 // callViewWait).
 func (w *Worker) RecordCall(ctx context.Context, ev notifier.CallEvent, seen uint64) (notifier.CallEvent, error) {
@@ -75,7 +75,7 @@ func (w *Worker) RecordCall(ctx context.Context, ev notifier.CallEvent, seen uin
 	ev.By = by
 	if ev.ID == "" {
 		if seen != AnySeq {
-			ev.ID = CallEventID(&ev, seen)
+			ev.ID = callEventID(&ev, seen)
 		} else {
 			ev.ID = rand.Text()
 		}
