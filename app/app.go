@@ -325,7 +325,7 @@ func NewWorker(cfg *config.Config, js jetstream.JetStream, log *slog.Logger) (*W
 			Parallel: cfg.Dispatch.Parallel, Replicas: cfg.NATS.Replicas,
 			ShutdownGrace: cfg.Dispatch.ShutdownGrace, AckWait: cfg.Dispatch.AckWait, Logger: log,
 			PlanAckWait: cfg.Plan.AckWait, PlanAttempts: cfg.Plan.MaxAttempts,
-			CallList: NewCallList(cfg, db), ConfirmWithin: confirmWithin(cfg),
+			CallList: NewCallList(cfg, db), ConfirmWithin: confirmWithin(cfg), CallPolicy: cfg.CallPolicy(),
 		},
 		DB: db, Chain: chain,
 	}, nil

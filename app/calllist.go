@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/postponement/notifier/calllist"
@@ -10,6 +12,7 @@ import (
 	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/notifier"
 	"github.com/postponement/notifier/store"
+	"github.com/postponement/notifier/web"
 )
 
 // CallList writes every outage's call list (CSV and printable HTML) into a
@@ -63,7 +66,8 @@ func (c *CallList) Rows(ctx context.Context, outageID string) (calllist.Outage, 
 	rows := make([]calllist.Row, len(entries))
 	for i, e := range entries {
 		r := calllist.Row{NoticeID: e.NoticeID, PatientID: e.PatientID, Name: e.Name, Phone: e.Phone,
-			Language: e.Language, Reasons: e.Trail, AddedAt: e.AddedAt}
+			Language: e.Language, Reasons: e.Trail, AddedAt: e.AddedAt,
+			Call: e.Call, Status: e.Call.Status(now), CallSeq: e.CallSeq}
 		for _, a := range e.Appointments {
 			r.Appointments = append(r.Appointments, calllist.Appointment{ID: a.ID, Department: a.Department, Location: a.Location, Start: a.Start})
 		}
@@ -73,4 +77,42 @@ func (c *CallList) Rows(ctx context.Context, outageID string) (calllist.Outage, 
 		rows[i] = r
 	}
 	return o, rows, nil
+}
+
+// ReadStaffTokens reads calllist.staff_token_file: one token per line,
+// blank lines and lines starting with # skipped, each at least
+// web.MinStaffTokenLen characters.
+func ReadStaffTokens(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var tokens []string
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if len(line) < web.MinStaffTokenLen {
+			return nil, fmt.Errorf("%s:%d: the token is shorter than %d characters", path, i+1, web.MinStaffTokenLen)
+		}
+		tokens = append(tokens, line)
+	}
+	if len(tokens) == 0 {
+		return nil, fmt.Errorf("%s holds no token", path)
+	}
+	return tokens, nil
+}
+
+// newStaff is who may work the call list, from calllist.staff_token_file;
+// nobody when it is not set.
+func newStaff(cfg *config.Config) (*web.Staff, error) {
+	if cfg.CallList.StaffTokenFile == "" {
+		return nil, nil
+	}
+	tokens, err := ReadStaffTokens(cfg.CallList.StaffTokenFile)
+	if err != nil {
+		return nil, fmt.Errorf("calllist.staff_token_file: %w", err)
+	}
+	return web.NewStaff(tokens, nil), nil
 }

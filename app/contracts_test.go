@@ -26,7 +26,7 @@ func schemas(t *testing.T) map[string]*jsonschema.Schema {
 	t.Helper()
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
-	names := []string{"appointment", "patient", "outage-event", "delivery", "feedback"}
+	names := []string{"appointment", "patient", "outage-event", "delivery", "feedback", "call-event"}
 	for _, name := range names {
 		f, err := os.Open(filepath.Join("..", "docs", "schemas", name+".json"))
 		if err != nil {
@@ -152,7 +152,7 @@ func TestMessagesMatchTheSchemas(t *testing.T) {
 	if !strings.HasPrefix(doc.AsyncAPI, "3.") {
 		t.Errorf("asyncapi %q, want 3.x", doc.AsyncAPI)
 	}
-	for _, subject := range []string{engine.SubjectAppointments, engine.SubjectPatients, engine.SubjectOutages, engine.SubjectNotices, engine.SubjectDeliveries, engine.SubjectPlans} {
+	for _, subject := range []string{engine.SubjectAppointments, engine.SubjectPatients, engine.SubjectOutages, engine.SubjectNotices, engine.SubjectDeliveries, engine.SubjectPlans, engine.SubjectCalls} {
 		found := false
 		for _, ch := range doc.Channels {
 			found = found || strings.HasPrefix(ch.Address, subject+".")

@@ -84,11 +84,17 @@ func (e *env) startWorker() {
 // startWorkerWith is startWorker with a change to the worker before it runs.
 func (e *env) startWorkerWith(change func(*Worker)) {
 	e.t.Helper()
-	w, err := NewWorker(e.cfg, e.conn.JS, testLogger(e.t))
+	e.w = e.runWorker(e.cfg, change)
+}
+
+// runWorker builds a worker from cfg on the test's NATS and runs it until
+// the test ends.
+func (e *env) runWorker(cfg *config.Config, change func(*Worker)) *Worker {
+	e.t.Helper()
+	w, err := NewWorker(cfg, e.conn.JS, testLogger(e.t))
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	e.w = w
 	w.AckWait = 3 * time.Second // fault tests recover quickly
 	change(w)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -108,6 +114,7 @@ func (e *env) startWorkerWith(change func(*Worker)) {
 	case <-time.After(10 * time.Second):
 		e.t.Fatal("worker did not start")
 	}
+	return w
 }
 
 func (e *env) startRelay(o relay.Options) *relay.Relay {

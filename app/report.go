@@ -66,6 +66,8 @@ type OutageReport struct {
 	ByChannel []ChannelTotal `json:"by_channel"`
 	// ManualNotices lists the patients to phone, soonest first.
 	ManualNotices []ManualEntry `json:"manual_notices"`
+	// Calls counts the manual notices by where staff's calls stand.
+	Calls store.CallCounts `json:"calls"`
 
 	loc *time.Location // the facility's zone, for the text formats
 }
@@ -86,6 +88,11 @@ type ManualEntry struct {
 	AppointmentIDs []string  `json:"appointment_ids"`
 	// Reasons says why each channel failed, once per distinct reason.
 	Reasons []string `json:"reasons"`
+	// CallStatus is where staff's calls stand (notifier.CallState.Status),
+	// CallAttempts how many went unanswered, LastOutcome the latest one.
+	CallStatus   string `json:"call_status"`
+	CallAttempts int    `json:"call_attempts"`
+	LastOutcome  string `json:"last_outcome,omitempty"`
 }
 
 // RejectEntry is input that was refused, with the reason.
@@ -167,8 +174,11 @@ func outageReport(ctx context.Context, db *store.DB, o store.OutageRecord, fac n
 	if err != nil {
 		return or, err
 	}
+	now := db.Now()
 	for _, e := range entries {
-		m := ManualEntry{NoticeID: e.NoticeID, PatientID: e.PatientID, AppointmentIDs: []string{}, Reasons: reasonList(e.Trail)}
+		m := ManualEntry{NoticeID: e.NoticeID, PatientID: e.PatientID, AppointmentIDs: []string{}, Reasons: reasonList(e.Trail),
+			CallStatus: e.Call.Status(now), CallAttempts: e.Call.Attempts, LastOutcome: e.Call.Outcome}
+		or.Calls.Add(m.CallStatus, m.CallAttempts)
 		for _, a := range e.Appointments {
 			m.AppointmentIDs = append(m.AppointmentIDs, a.ID)
 			if !a.Start.IsZero() && (m.Earliest.IsZero() || a.Start.Before(m.Earliest)) {

@@ -101,6 +101,10 @@ func (r *Report) WriteTable(w io.Writer) error {
 			fmt.Fprintf(tw, "    via %s\t%d\n", c.Channel, c.Delivered)
 		}
 		fmt.Fprintf(tw, "  manual\t%d\t(staff must phone)\n", o.Manual)
+		if c := o.Calls; o.Manual > 0 {
+			fmt.Fprintf(tw, "    calls\t%d to call, %d later, %d being called, %d reached, %d unreachable\n",
+				c.ToCall, c.Later, c.Claimed, c.Reached, c.Unreachable)
+		}
 		fmt.Fprintf(tw, "  pending\t%d\n", o.Pending)
 		fmt.Fprintf(tw, "  confirmed\t%d\t(by the patient, through the notice's link)\n", o.Confirmed)
 		fmt.Fprintf(tw, "  failed after acceptance\t%d\t(bounced or SMS not delivered; sent on)\n", o.FailedAfterAcceptance)
@@ -113,13 +117,13 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 		ew.printf("\n")
 		tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "  patient\tearliest appointment\tappointments\treasons\n")
+		fmt.Fprintf(tw, "  patient\tearliest appointment\tappointments\tcall\treasons\n")
 		for _, m := range o.ManualNotices {
 			earliest := "unknown"
 			if !m.Earliest.IsZero() {
 				earliest = m.Earliest.Format(localTime)
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", m.PatientID, earliest, strings.Join(m.AppointmentIDs, " "), strings.Join(m.Reasons, "; "))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", m.PatientID, earliest, strings.Join(m.AppointmentIDs, " "), m.CallStatus, strings.Join(m.Reasons, "; "))
 		}
 		tw.Flush()
 	}

@@ -22,10 +22,14 @@ import (
 // the web package's pages with the worker's readiness, behind the bearer
 // token when http.token_file is set.
 func Handler(cfg *config.Config, w *Worker, conn *Conn, m *metrics.Metrics, log *slog.Logger) (http.Handler, error) {
+	staff, err := newStaff(cfg)
+	if err != nil {
+		return nil, err
+	}
 	var h http.Handler = web.New(web.Options{
 		DB: w.DB, Health: w.Chain.Health, CallList: NewCallList(cfg, w.DB).Rows, Metrics: m.Handler(),
 		Facilities: cfg.FacilityMap(), Hosts: cfg.HTTP.Hosts, Logger: log,
-		Ready: newReadiness(cfg, w, conn).check,
+		Ready: newReadiness(cfg, w, conn).check, Staff: staff, RecordCall: w.RecordCall,
 	})
 	if cfg.HTTP.TokenFile != "" {
 		token, err := ReadSecret(cfg.HTTP.TokenFile)
@@ -35,7 +39,7 @@ func Handler(cfg *config.Config, w *Worker, conn *Conn, m *metrics.Metrics, log 
 		if len(token) < 16 {
 			return nil, errors.New("http.token_file: the token is shorter than 16 characters")
 		}
-		h = requireToken(token, h)
+		h = requireToken(token, h, staff.Admits)
 	}
 	// Receipts are authenticated by the channel's signature, not by the
 	// page's token, which gateways do not have.
@@ -144,12 +148,14 @@ func Serve(cfg *config.Config, w *Worker, conn *Conn, m *metrics.Metrics, log *s
 	}, nil
 }
 
-// requireToken lets through only requests with the bearer token, and
-// /healthz, which says nothing but that the process runs.
-func requireToken(token string, next http.Handler) http.Handler {
+// requireToken lets through only requests with the bearer token, /healthz,
+// which says nothing but that the process runs, and what admit lets
+// through: staff signed in to work the call list, whose browsers cannot
+// send the bearer token.
+func requireToken(token string, next http.Handler, admit func(*http.Request) bool) http.Handler {
 	want := []byte("Bearer " + token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" || subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) == 1 {
+		if r.URL.Path == "/healthz" || subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) == 1 || admit(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

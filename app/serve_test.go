@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/postponement/notifier/config"
+	"github.com/postponement/notifier/web"
 )
 
 // TestStatusPageToken: a page reachable from other machines needs a token;
@@ -21,7 +22,7 @@ func TestStatusPageToken(t *testing.T) {
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "token_file") {
 		t.Errorf("a non-loopback address without a token: %v, want an error naming token_file", err)
 	}
-	h := requireToken("0123456789abcdef", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("page")) }))
+	h := requireToken("0123456789abcdef", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("page")) }), (*web.Staff)(nil).Admits)
 	for _, tc := range []struct {
 		path, auth string
 		want       int

@@ -1,19 +1,26 @@
 package calllist
 
 import (
+	"cmp"
 	"encoding/csv"
 	"io"
+	"strconv"
 	"strings"
+
+	"github.com/postponement/notifier/notifier"
 )
 
 // csvTimeLayout is how the CSV writes times, in the outage's time zone.
 const csvTimeLayout = "2006-01-02 15:04"
 
-// csvHeader names the CSV's columns. The last, done, is left empty for
-// staff to tick in their spreadsheet.
+// csvHeader names the CSV's columns. The call_ columns to next_try say
+// where staff's calls stand (call_status and last_outcome as on the CALLS
+// stream). The last, done, is left empty for staff to tick in their
+// spreadsheet.
 var csvHeader = []string{
 	"earliest_appointment", "patient_id", "name", "phone", "language",
-	"appointments", "reasons", "urgent", "notice_id", "done",
+	"appointments", "reasons", "urgent", "notice_id",
+	"call_status", "claimed_by", "claimed_until", "attempts", "last_outcome", "outcome_by", "outcome_at", "next_try", "done",
 }
 
 // utf8BOM starts the CSV so that spreadsheet programs, Excel above all, read
@@ -57,6 +64,7 @@ func csvRecord(o Outage, r Row) []string {
 	for i, a := range r.Appointments {
 		appointments[i] = appointmentText(a, o.TimeZone, csvTimeLayout)
 	}
+	claimedBy, claimedUntil := r.claim()
 	urgent := "no"
 	if r.Urgent {
 		urgent = "yes"
@@ -71,6 +79,14 @@ func csvRecord(o Outage, r Row) []string {
 		textCell(strings.Join(reasonTexts(r.Reasons), " | ")),
 		urgent,
 		textCell(r.NoticeID),
+		cmp.Or(r.Status, notifier.CallToCall),
+		textCell(claimedBy),
+		localTime(claimedUntil, o.TimeZone, csvTimeLayout),
+		strconv.Itoa(r.Call.Attempts),
+		r.Call.Outcome,
+		textCell(r.Call.OutcomeBy),
+		localTime(r.Call.OutcomeAt, o.TimeZone, csvTimeLayout),
+		localTime(r.Call.NextTry, o.TimeZone, csvTimeLayout),
 		"",
 	}
 }

@@ -32,7 +32,8 @@ func TestWriteCSV(t *testing.T) {
 	})
 	t.Run("an empty list is the header alone", func(t *testing.T) {
 		records := readCSV(t, sampleOutage(t), nil)
-		want := []string{"earliest_appointment", "patient_id", "name", "phone", "language", "appointments", "reasons", "urgent", "notice_id", "done"}
+		want := []string{"earliest_appointment", "patient_id", "name", "phone", "language", "appointments", "reasons", "urgent", "notice_id",
+			"call_status", "claimed_by", "claimed_until", "attempts", "last_outcome", "outcome_by", "outcome_at", "next_try", "done"}
 		if len(records) != 1 || !slices.Equal(records[0], want) {
 			t.Errorf("got %q, want only the header %q", records, want)
 		}

@@ -32,7 +32,37 @@ type Row struct {
 	// AddedAt is when the patient joined the list. The HTML shows it, so
 	// staff can tell rows that are new since the last printout.
 	AddedAt time.Time
+	// Call is where staff's calls to the patient stand, and Status its
+	// status when the list was read (notifier.CallState.Status; "" is
+	// to call). CallSeq names the row's latest call event, for the
+	// page's forms to say which state they were made on.
+	Call    notifier.CallState
+	Status  string
+	CallSeq uint64
 }
+
+// rank orders rows by what is left to do: rows to call or being called,
+// then rows waiting for their next try, then rows whose work ended.
+func (r Row) rank() int {
+	switch r.Status {
+	case notifier.CallLater:
+		return 1
+	case notifier.CallReached, notifier.CallUnreachable:
+		return 2
+	}
+	return 0
+}
+
+// claim is who holds the row and until when, while somebody does.
+func (r Row) claim() (by string, until time.Time) {
+	if r.Status != notifier.CallClaimed {
+		return "", time.Time{}
+	}
+	return r.Call.ClaimedBy, r.Call.ClaimedUntil
+}
+
+// finished reports whether the row's work ended.
+func (r Row) finished() bool { return r.rank() == 2 }
 
 // Appointment is one appointment of a row's patient.
 type Appointment struct {
@@ -72,9 +102,10 @@ func (o Outage) title() string {
 	return cmp.Or(o.FacilityName, o.Facility)
 }
 
-// sorted returns a copy of rows ordered by earliest appointment, then patient
-// id, then notice id, each with its appointments soonest first. Rows without
-// any appointment go last. The caller's slices are left as they were.
+// sorted returns a copy of rows ordered by what is left to do (rank), then
+// earliest appointment, then patient id, then notice id, each with its
+// appointments soonest first. Rows without any appointment go last of
+// their rank. The caller's slices are left as they were.
 func sorted(rows []Row) []Row {
 	out := slices.Clone(rows)
 	for i := range out {
@@ -84,6 +115,9 @@ func sorted(rows []Row) []Row {
 		})
 	}
 	slices.SortStableFunc(out, func(a, b Row) int {
+		if c := cmp.Compare(a.rank(), b.rank()); c != 0 {
+			return c
+		}
 		ea, eb := a.earliest(), b.earliest()
 		if ea.IsZero() != eb.IsZero() {
 			if ea.IsZero() {
@@ -159,4 +193,67 @@ func reasonText(a notifier.Attempt) string {
 	parts = append(parts, a.Enhanced, a.Reason)
 	parts = slices.DeleteFunc(parts, func(s string) bool { return s == "" })
 	return a.Channel + ": " + strings.Join(parts, " ")
+}
+
+// statusText says where a row's calls stand, in words for staff: who is
+// calling, when to try again, how the work ended and who said so. Times
+// are written in loc with layout.
+func statusText(r Row, loc *time.Location, layout string) string {
+	c := r.Call
+	by := func() string {
+		if c.OutcomeBy == "" {
+			return ""
+		}
+		return " (" + c.OutcomeBy + ", " + localTime(c.OutcomeAt, loc, layout) + ")"
+	}
+	attempts := ""
+	if c.Attempts > 0 {
+		attempts = fmt.Sprintf(", %d unsuccessful %s", c.Attempts, plural(c.Attempts, "call", "calls"))
+	}
+	switch r.Status {
+	case notifier.CallClaimed:
+		return "Being called by " + c.ClaimedBy + " until " + localTime(c.ClaimedUntil, loc, layout) + attempts
+	case notifier.CallLater:
+		return outcomeText(c.Outcome) + by() + "; try again from " + localTime(c.NextTry, loc, layout) + attempts
+	case notifier.CallReached:
+		return "Reached" + by()
+	case notifier.CallUnreachable:
+		if c.Outcome == notifier.CallUnreachable || c.Outcome == "" {
+			return "Unreachable" + by()
+		}
+		if c.Outcome == notifier.CallNoAnswer || c.Outcome == notifier.CallVoicemail {
+			return fmt.Sprintf("Unreachable after %d unsuccessful %s; last: %s", c.Attempts, plural(c.Attempts, "call", "calls"),
+				strings.ToLower(outcomeText(c.Outcome))) + by()
+		}
+		return "Unreachable: " + strings.ToLower(outcomeText(c.Outcome)) + by()
+	}
+	if c.Outcome != "" {
+		return "To call; last: " + strings.ToLower(outcomeText(c.Outcome)) + by() + attempts
+	}
+	return "To call"
+}
+
+// outcomeText is an outcome as staff say it.
+func outcomeText(outcome string) string {
+	switch outcome {
+	case notifier.CallReached:
+		return "Reached"
+	case notifier.CallNoAnswer:
+		return "No answer"
+	case notifier.CallVoicemail:
+		return "Voicemail left"
+	case notifier.CallWrongNumber:
+		return "Wrong number"
+	case notifier.CallUnreachable:
+		return "Unreachable"
+	}
+	return outcome
+}
+
+// plural is one or many as n asks.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -43,6 +43,7 @@ type Config struct {
 	HL7      HL7       `yaml:"hl7"`
 	Bounces  Bounces   `yaml:"bounces"`
 	Confirm  Confirm   `yaml:"confirm"`
+	CallList CallList  `yaml:"calllist"`
 	HTTP     HTTP      `yaml:"http"`
 	Log      Log       `yaml:"log"`
 }
@@ -64,6 +65,29 @@ type HTTP struct {
 	// wait to be accepted, so a flood of idle clients cannot use up the
 	// process's file descriptors, which the embedded NATS server shares.
 	MaxConns int `yaml:"max_conns"`
+}
+
+// CallList configures how staff work the call list on its page.
+type CallList struct {
+	// ClaimFor is how long "I am calling this patient" holds a row for
+	// the staff member who claimed it (default 15m).
+	ClaimFor time.Duration `yaml:"claim_for"`
+	// RetryAfter is how long a row whose call went unanswered (no answer,
+	// voicemail left) stays out of "to call" (default 1h).
+	RetryAfter time.Duration `yaml:"retry_after"`
+	// MaxAttempts unsuccessful calls make a patient unreachable (default
+	// 3).
+	MaxAttempts int `yaml:"max_attempts"`
+	// StaffTokenFile holds the tokens that let staff claim rows and record
+	// outcomes, one per line (blank lines and lines starting with # are
+	// skipped), each at least 16 characters. Without it the call list is
+	// read-only.
+	StaffTokenFile string `yaml:"staff_token_file"`
+}
+
+// CallPolicy is how the call list is worked.
+func (c *Config) CallPolicy() notifier.CallPolicy {
+	return notifier.CallPolicy{ClaimFor: c.CallList.ClaimFor, RetryAfter: c.CallList.RetryAfter, MaxAttempts: c.CallList.MaxAttempts}
 }
 
 // DefaultHTTPMaxConns is http.max_conns when the configuration is silent.
@@ -416,6 +440,15 @@ func (c *Config) applyDefaults() {
 	}
 	if c.HTTP.MaxConns <= 0 {
 		c.HTTP.MaxConns = DefaultHTTPMaxConns
+	}
+	if c.CallList.ClaimFor <= 0 {
+		c.CallList.ClaimFor = notifier.DefaultCallClaimFor
+	}
+	if c.CallList.RetryAfter <= 0 {
+		c.CallList.RetryAfter = notifier.DefaultCallRetryAfter
+	}
+	if c.CallList.MaxAttempts <= 0 {
+		c.CallList.MaxAttempts = notifier.DefaultCallMaxAttempts
 	}
 	if c.HTTP.Addr == "" {
 		c.HTTP.Addr = "127.0.0.1:8025"

@@ -24,13 +24,14 @@ const (
 	StreamPlans        = "PLANS"
 	StreamFeedback     = "FEEDBACK"
 	StreamPatients     = "PATIENTS"
+	StreamCalls        = "CALLS"
 )
 
 // Subject prefixes: appointments.<facility>.<id>, outages.<facility>,
 // notices.<facility>.urgent|normal (and notices.<facility>.held.<outage in
 // hex> while held for approval), deliveries.<facility>, plans.<facility>
 // (plans._ for refusals that name no facility), patients.<facility>.<patient
-// id>.
+// id>, feedback.<facility>, calls.<facility>.<notice id>.
 const (
 	SubjectAppointments = "appointments"
 	SubjectOutages      = "outages"
@@ -39,6 +40,7 @@ const (
 	SubjectPlans        = "plans"
 	SubjectFeedback     = "feedback"
 	SubjectPatients     = "patients"
+	SubjectCalls        = "calls"
 )
 
 // Consumer names shared by every worker.
@@ -121,6 +123,14 @@ func streamConfigs(replicas int) []jetstream.StreamConfig {
 			Name:        StreamFeedback,
 			Description: "What channels learn of notices after accepting them (SMS delivery receipts).",
 			Subjects:    []string{SubjectFeedback + ".>"},
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+			Duplicates:  dedupWindow,
+		},
+		{
+			Name:        StreamCalls,
+			Description: "What staff did on the call list: claims, releases and call outcomes, each with the row's state after it.",
+			Subjects:    []string{SubjectCalls + ".>"},
 			Storage:     jetstream.FileStorage,
 			Replicas:    replicas,
 			Duplicates:  dedupWindow,

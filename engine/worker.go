@@ -29,8 +29,11 @@ type Worker struct {
 	Facilities map[string]notifier.Facility
 	// Observer, when set, is told what the worker does (metrics).
 	Observer notifier.Observer
-	// CallList, when set, is rewritten whenever a notice becomes manual.
+	// CallList, when set, is rewritten whenever a notice becomes manual
+	// and whenever staff work a row of it.
 	CallList CallList
+	// CallPolicy is how staff work the call list (RecordCall).
+	CallPolicy notifier.CallPolicy
 	// Languages are those the renderer has templates for.
 	Languages []string
 	// Parallel is how many notices are handled at once, per priority
@@ -63,6 +66,8 @@ type Worker struct {
 
 	replica   *replica
 	plans     *plansView
+	calls     *callsView
+	clock     func() time.Time
 	views     []view
 	caughtUp  atomic.Bool
 	troubles  troubles
@@ -118,6 +123,8 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.replica = newReplica(w.JS, w.Store, log.With("loop", "replica"), w.Facilities)
 	w.replica.obs = obs
 	w.plans = &plansView{position: newPosition(), js: w.JS, store: w.Store, log: log.With("loop", "plans")}
+	w.calls = &callsView{position: newPosition(), js: w.JS, store: w.Store, log: log.With("loop", "calls")}
+	w.clock = now
 	c := &contacts{position: newPosition(), js: w.JS, store: w.Store, log: log.With("loop", "contacts"),
 		facilities: w.Facilities, replica: w.replica, obs: obs}
 	p := &planner{js: w.JS, store: w.Store, replica: w.replica, contacts: c, log: log.With("loop", "planner"),
@@ -139,14 +146,14 @@ func (w *Worker) Run(ctx context.Context) error {
 	d.claims = &claims{kv: kv, worker: workerID(), ttl: d.ackWait, now: now}
 	a := &audit{position: newPosition(), js: w.JS, store: w.Store, log: log.With("loop", "audit")}
 	w.views = []view{{StreamAppointments, w.replica.position}, {StreamPlans, w.plans.position}, {StreamDeliveries, a.position},
-		{StreamPatients, c.position}}
+		{StreamPatients, c.position}, {StreamCalls, w.calls.position}}
 	for _, v := range w.views {
 		v.pos.report = func(err error) { w.troubles.set("the store's view of "+v.stream, err, now()) }
 	}
 	p.report = func(facility string, err error) { w.troubles.set("planning of facility "+facility, err, now()) }
 	loops := map[string]func(context.Context) error{
 		"replica": w.replica.run, "contacts": c.run, "plans": w.plans.run, "planner": p.run, "dispatcher": d.run, "audit": a.run,
-		"feedback": d.runFeedback,
+		"feedback": d.runFeedback, "calls": w.calls.run,
 	}
 	if w.ConfirmWithin != nil {
 		loops["confirm-deadlines"] = func(ctx context.Context) error { return d.runConfirmDeadlines(ctx, w.ConfirmWithin) }
@@ -154,6 +161,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	if w.CallList != nil {
 		r := newRefresher(w.CallList, log.With("loop", "calllist"))
 		a.manual = r.mark
+		w.calls.changed = r.mark
 		loops["calllist"] = r.run
 	}
 

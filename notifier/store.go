@@ -22,6 +22,9 @@ type Store interface {
 	// ApplyContacts applies contact records from the PATIENTS stream to
 	// the appointments of their patients.
 	ApplyContacts(ctx context.Context, changes []ContactChange) error
+	// ApplyCalls records what staff did on the call list (the CALLS
+	// stream); the same event twice counts once.
+	ApplyCalls(ctx context.Context, changes []CallChange) error
 	AddReject(ctx context.Context, r Reject) error
 	// HasEvent reports whether an event of this facility with this source
 	// and id was handled.
@@ -92,6 +95,13 @@ type DeliveryChange struct {
 	Seq      uint64
 	Delivery *Delivery
 	Reject   *Reject
+}
+
+// CallChange is one message of the CALLS stream: a call event, or nil for
+// a message that is not one (it only moves the position).
+type CallChange struct {
+	Seq   uint64
+	Event *CallEvent
 }
 
 // AffectedAppointment is an appointment an outage affects, with the stream

@@ -19,11 +19,15 @@ type CallEntry struct {
 	Appointments []notifier.NoticeAppointment
 	Trail        []notifier.Attempt
 	AddedAt      time.Time
+	// Call is where staff's calls to the patient stand; CallSeq is the
+	// CALLS stream sequence of the row's latest event (0 before any).
+	Call    notifier.CallState
+	CallSeq uint64
 }
 
 // CallEntries lists an outage's manual notices, soonest appointment first,
 // with the patient's current name, phone and language from the replica and
-// every attempt made.
+// every attempt made, and where staff's calls stand.
 func (db *DB) CallEntries(ctx context.Context, outageID string) ([]CallEntry, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT n.id, n.patient_id, coalesce(n.outcome_at, ''),
 		j.value, coalesce(a.department, ''), coalesce(a.location, ''), coalesce(a.start_ms, 0),
@@ -73,24 +77,14 @@ func (db *DB) CallEntries(ctx context.Context, outageID string) ([]CallEntry, er
 }
 
 func (db *DB) attachTrails(ctx context.Context, outageID string, out []CallEntry, index map[string]int) error {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, trail FROM notices WHERE outage_id = ? AND outcome = ?`,
-		outageID, notifier.OutcomeManual)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, trail string
-		if err := rows.Scan(&id, &trail); err != nil {
-			return err
-		}
+	return db.eachManual(ctx, outageID, func(id, trail string, s notifier.CallState, seq uint64) error {
 		i, ok := index[id]
 		if !ok {
-			continue
+			return nil
 		}
-		if out[i].Trail, err = decodeTrail(trail); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+		var err error
+		out[i].Call, out[i].CallSeq = s, seq
+		out[i].Trail, err = decodeTrail(trail)
+		return err
+	})
 }

@@ -33,20 +33,14 @@ func (s *server) callListCSV(w http.ResponseWriter, r *http.Request) {
 	w.Write(b.Bytes())
 }
 
-// callListHTML serves an outage's call list as a page.
+// callListHTML serves an outage's call list as the page staff work it
+// on.
 func (s *server) callListHTML(w http.ResponseWriter, r *http.Request) {
 	o, rows, ok := s.callList(w, r)
 	if !ok {
 		return
 	}
-	var b bytes.Buffer
-	if err := calllist.WriteHTML(&b, o, rows, s.Now()); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", callListCSP())
-	w.Write(b.Bytes())
+	s.writeWorklist(w, r, http.StatusOK, o, rows, s.worklist(r, o.ID))
 }
 
 // callList reads the outage's call list, or answers the request itself
@@ -100,7 +94,8 @@ var styleBlock = regexp.MustCompile(`(?s)<style>(.*?)</style>`)
 
 // callListCSP is the call list page's policy: like the status page's, but
 // allowing the page's own inline style sheet by its hash, worked out from
-// the page itself so that a change to its style cannot break it.
+// the page itself so that a change to its style cannot break it, and its
+// forms to post to this server.
 var callListCSP = sync.OnceValue(func() string {
 	var b bytes.Buffer
 	_ = calllist.WriteHTML(&b, calllist.Outage{ID: "x", TimeZone: time.UTC}, nil, time.Time{})
@@ -109,5 +104,6 @@ var callListCSP = sync.OnceValue(func() string {
 		sum := sha256.Sum256(m[1])
 		hashes = append(hashes, "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'")
 	}
-	return strings.Replace(pageCSP, "style-src 'self'", "style-src 'self' "+strings.Join(hashes, " "), 1)
+	csp := strings.Replace(pageCSP, "style-src 'self'", "style-src 'self' "+strings.Join(hashes, " "), 1)
+	return strings.Replace(csp, "form-action 'none'", "form-action 'self'", 1)
 })

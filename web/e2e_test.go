@@ -46,19 +46,28 @@ func unknownMailbox(to string) bool {
 
 func startRun(t *testing.T) *run {
 	t.Helper()
+	return startRunWith(t, nil, func(*config.Config) {})
+}
+
+// startRunWith is startRun with a change to the configuration, on the
+// NATS of conn when it is not nil: then it is a second worker beside the
+// first, with its own store.
+func startRunWith(t *testing.T, conn *app.Conn, change func(*config.Config)) *run {
+	t.Helper()
 	dir := t.TempDir()
 	log := slog.New(slog.DiscardHandler)
-	ns, err := natsd.Start(natsd.Options{Port: -1, StoreDir: filepath.Join(dir, "nats")})
-	if err != nil {
-		t.Fatal(err)
+	if conn == nil {
+		ns, err := natsd.Start(natsd.Options{Port: -1, StoreDir: filepath.Join(dir, "nats")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if conn, err = app.Connect(ns.ClientURL(), log); err != nil {
+			ns.Shutdown()
+			t.Fatal(err)
+		}
+		conn.Server = ns
+		t.Cleanup(conn.Close)
 	}
-	conn, err := app.Connect(ns.ClientURL(), log)
-	if err != nil {
-		ns.Shutdown()
-		t.Fatal(err)
-	}
-	conn.Server = ns
-	t.Cleanup(conn.Close)
 
 	rl, err := relay.Start(relay.Options{Rcpt: func(to string) error {
 		if unknownMailbox(to) {
@@ -82,6 +91,7 @@ func startRun(t *testing.T) *run {
 		{Name: "relay", Type: config.TypeSMTP, Addr: rl.Addr(), TLS: "none", From: "UKD <noreply@ukd.example.org>",
 			DialTimeout: time.Second, CommandTimeout: time.Second},
 	}
+	change(cfg)
 	w, err := app.NewWorker(cfg, conn.JS, log)
 	if err != nil {
 		t.Fatal(err)

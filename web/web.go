@@ -21,6 +21,11 @@ type Options struct {
 	Health func() []notifier.ChannelHealth
 	// CallList reads an outage's call list (app.CallList's Rows method).
 	CallList func(ctx context.Context, outageID string) (calllist.Outage, []calllist.Row, error)
+	// Staff, when it knows a token, lets staff sign in and work the call
+	// list; RecordCall records what they do (the worker's RecordCall).
+	// Without either the call list is only read.
+	Staff      *Staff
+	RecordCall func(ctx context.Context, ev notifier.CallEvent, seen uint64) (notifier.CallEvent, error)
 	// Ready reports whether the worker can do its job: nil when it can,
 	// else why not.
 	Ready func(ctx context.Context) error
@@ -80,6 +85,13 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("GET /api/outages/{id}", s.apiOne)
 	mux.HandleFunc("GET /outages/{id}/calllist.csv", s.callListCSV)
 	mux.HandleFunc("GET /outages/{id}/calllist.html", s.callListHTML)
+	// Writes are refused to other origins: a page elsewhere cannot make a
+	// signed-in browser post (with the SameSite=Strict cookie).
+	csrf := http.NewCrossOriginProtection()
+	mux.Handle("POST /outages/{id}/calls", csrf.Handler(http.HandlerFunc(s.recordCall)))
+	mux.HandleFunc("GET "+signInPath, s.signInPage)
+	mux.Handle("POST "+signInPath, csrf.Handler(http.HandlerFunc(s.signIn)))
+	mux.Handle("POST "+signOutPath, csrf.Handler(http.HandlerFunc(s.signOut)))
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if o.Metrics != nil {

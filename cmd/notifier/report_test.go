@@ -35,7 +35,8 @@ func TestReport(t *testing.T) {
 		for _, want := range []string{
 			`outage ukd-it-2020-10 at facility ukd, declared .*: declared\n`,
 			`notices\s+157\s+\(177 appointments\)`, `via external-relay\s+135\n`, `manual\s+22\s+\(staff must phone\)`,
-			`P113369\s+Wed 2020-10-21 07:30\s+A2010097\s+hospital-relay, external-relay: patient has no e-mail address\n`,
+			`calls\s+22 to call, 0 later, 0 being called, 0 reached, 0 unreachable\n`,
+			`P113369\s+Wed 2020-10-21 07:30\s+A2010097\s+to-call\s+hospital-relay, external-relay: patient has no e-mail address\n`,
 			`every notice has an outcome`,
 		} {
 			if !regexp.MustCompile(want).MatchString(out) {
