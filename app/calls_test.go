@@ -208,6 +208,26 @@ func TestCallListWorkedFromTwoWorkers(t *testing.T) {
 			return ca == want && cb == want
 		})
 	})
+	t.Run("the status counts the rows, and a patient reached by phone as reached", func(t *testing.T) {
+		st, ok, err := a.DB.OutageStatus(context.Background(), "ukd-it-2020-10", time.Time{})
+		if err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		if want := (notifier.CallCounts{Claimed: 1, Reached: 2, Unreachable: 1, Attempts: 3}); st.Calls != want {
+			t.Errorf("status call counts %+v, want %+v", st.Calls, want)
+		}
+		// n2 and n3 were reached: the soonest unreached is n1's or n4's.
+		var want time.Time
+		for _, en := range []store.CallEntry{entries[0], entries[3]} {
+			if w := en.Appointments[0].Start; want.IsZero() || w.Before(want) {
+				want = w
+			}
+		}
+		s, _ := a.DB.Summarize(context.Background(), "ukd-it-2020-10")
+		if !st.EarliestUnreached.Equal(want) || !s.SoonestUnreached.Equal(want) {
+			t.Errorf("soonest unreached %v and %v, want %v (the reached ones left out)", st.EarliestUnreached, s.SoonestUnreached, want)
+		}
+	})
 	t.Run("every call event keeps to its schema", func(t *testing.T) {
 		s, err := e.conn.JS.Stream(context.Background(), engine.StreamCalls)
 		if err != nil {

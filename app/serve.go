@@ -113,6 +113,8 @@ func outageFigures(db *store.DB) []metrics.OutageFigures {
 		out = append(out, metrics.OutageFigures{ID: o.Outage.OutageID, Facility: o.Outage.Facility, Counts: map[string]int{
 			"planned": o.Planned, "delivered": o.Delivered, "manual": o.Manual, "pending": o.Pending,
 			"confirmed": o.Confirmed, "failed_after_acceptance": o.FailedAfterAccept,
+			"calllist_to_call": o.Calls.ToCall, "calllist_later": o.Calls.Later, "calllist_claimed": o.Calls.Claimed,
+			"calllist_reached": o.Calls.Reached, "calllist_unreachable": o.Calls.Unreachable,
 		}})
 	}
 	return out

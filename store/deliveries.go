@@ -101,8 +101,9 @@ type Summary struct {
 	Confirmed         int
 	FailedAfterAccept int
 	// SoonestUnreached is the soonest appointment of a patient not yet
-	// reached, that is who has not confirmed reading the notice (zero when
-	// there is none): the patient most at risk of coming in.
+	// reached, that is who has neither confirmed reading the notice nor
+	// been reached by staff on the phone (zero when there is none): the
+	// patient most at risk of coming in.
 	SoonestUnreached time.Time
 }
 
@@ -111,7 +112,7 @@ func (db *DB) Summarize(ctx context.Context, outageID string) (Summary, error) {
 	s := Summary{ByChannel: map[string]int{}}
 	rows, err := db.r.QueryContext(ctx, `SELECT coalesce(outcome, ''), coalesce(channel, ''), count(*),
 		coalesce(sum(json_array_length(appointment_ids)), 0), count(confirmed_at), sum(failed_after_accept),
-		min(CASE WHEN confirmed_at IS NULL AND earliest_ms > 0 THEN earliest_ms END)
+		min(CASE WHEN confirmed_at IS NULL AND earliest_ms > 0 AND coalesce(outcome, '') != 'manual' THEN earliest_ms END)
 		FROM notices WHERE outage_id = ? GROUP BY 1, 2`, outageID)
 	if err != nil {
 		return s, err
@@ -126,8 +127,8 @@ func (db *DB) Summarize(ctx context.Context, outageID string) (Summary, error) {
 		}
 		s.Confirmed += confirmed
 		s.FailedAfterAccept += failed
-		if t := time.UnixMilli(soonest.Int64).UTC(); soonest.Valid && (s.SoonestUnreached.IsZero() || t.Before(s.SoonestUnreached)) {
-			s.SoonestUnreached = t
+		if soonest.Valid {
+			s.SoonestUnreached = earliest(s.SoonestUnreached, time.UnixMilli(soonest.Int64).UTC())
 		}
 		s.Planned += n
 		s.Appointments += appointments
@@ -141,7 +142,12 @@ func (db *DB) Summarize(ctx context.Context, outageID string) (Summary, error) {
 			s.Pending += n
 		}
 	}
-	return s, rows.Err()
+	if err := rows.Err(); err != nil {
+		return s, err
+	}
+	manual, err := db.earliestUnreachedManual(ctx, outageID)
+	s.SoonestUnreached = earliest(s.SoonestUnreached, manual)
+	return s, err
 }
 
 // ManualNotice is a notice no channel delivered: staff must phone the

@@ -52,9 +52,11 @@ type OutageStatus struct {
 	// reported failed (a bounce, a failed SMS), wherever they went next.
 	Confirmed, FailedAfterAccept int
 	// EarliestUnreached is the start of the soonest appointment of a
-	// patient not yet reached (who has not confirmed): zero when everyone
-	// has.
+	// patient not yet reached (who has neither confirmed nor been reached
+	// by staff on the phone): zero when everyone has.
 	EarliestUnreached time.Time
+	// Calls counts the call list's rows by where staff stand with them.
+	Calls CallCounts
 }
 
 // StatePlanning is the state of an outage whose first event is still being
@@ -164,6 +166,16 @@ func (db *DB) countNotices(ctx context.Context, s *OutageStatus, since time.Time
 	if err := db.countOutcomes(ctx, s); err != nil {
 		return err
 	}
+	manual, err := db.earliestUnreachedManual(ctx, s.Outage.OutageID)
+	if err != nil {
+		return err
+	}
+	s.EarliestUnreached = earliest(s.EarliestUnreached, manual)
+	if s.Manual > 0 {
+		if s.Calls, err = db.CallCounts(ctx, s.Outage.OutageID); err != nil {
+			return err
+		}
+	}
 	return db.outcomeTimes(ctx, s, since)
 }
 
@@ -172,8 +184,26 @@ func (db *DB) countNotices(ctx context.Context, s *OutageStatus, since time.Time
 const countOutcomesQuery = `SELECT outcome, channel, kind, count(*),
 	coalesce(min(CASE WHEN earliest_ms > 0 THEN earliest_ms END), 0),
 	count(confirmed_at), coalesce(sum(failed_after_accept), 0),
-	coalesce(min(CASE WHEN earliest_ms > 0 AND confirmed_at IS NULL THEN earliest_ms END), 0)
+	coalesce(min(CASE WHEN earliest_ms > 0 AND confirmed_at IS NULL AND coalesce(outcome, '') != 'manual' THEN earliest_ms END), 0)
 	FROM notices WHERE outage_id = ?1 GROUP BY outcome, channel, kind`
+
+// earliestUnreachedManualQuery finds the soonest appointment on the call
+// list of a patient neither confirmed nor reached by phone; its parameter
+// is the outage id.
+const earliestUnreachedManualQuery = `SELECT coalesce(min(n.earliest_ms), 0)
+	FROM notices n LEFT JOIN calls c ON c.notice_id = n.id
+	WHERE n.outage_id = ? AND n.outcome = 'manual' AND n.confirmed_at IS NULL AND n.earliest_ms > 0
+	AND coalesce(json_extract(c.state, '$.final'), '') != 'reached'`
+
+// earliestUnreachedManual is the start of the soonest appointment on the
+// outage's call list of a patient not reached, or zero.
+func (db *DB) earliestUnreachedManual(ctx context.Context, outageID string) (time.Time, error) {
+	var ms int64
+	if err := db.r.QueryRowContext(ctx, earliestUnreachedManualQuery, outageID).Scan(&ms); err != nil || ms == 0 {
+		return time.Time{}, err
+	}
+	return time.UnixMilli(ms).UTC(), nil
+}
 
 // outcomeTimesQuery bounds an outage's outcomes and counts the recent ones;
 // its parameters are the outage id and the start of "recent".

@@ -64,6 +64,8 @@ type apiOutage struct {
 	Confirmed                    int        `json:"confirmed"`
 	FailedAfterAcceptance        int        `json:"failed_after_acceptance"`
 	EarliestUnreachedAppointment *time.Time `json:"earliest_unreached_appointment"`
+	// CallList counts the call list's rows by where staff stand with them.
+	CallList store.CallCounts `json:"calllist"`
 
 	Links apiLinks `json:"links"`
 }
@@ -132,7 +134,8 @@ func (s *server) apiOutage(o store.OutageStatus, now time.Time) apiOutage {
 		RatePerMinute: math.Round(p.PerMinute*10) / 10, RateWindowSeconds: int(rateWindow.Seconds()),
 		EarliestPendingAppointment: optional(o.EarliestPending), EarliestManualAppointment: optional(o.EarliestManual),
 		Confirmed: o.Confirmed, FailedAfterAcceptance: o.FailedAfterAccept, EarliestUnreachedAppointment: optional(o.EarliestUnreached),
-		Links: outageLinks(o.Outage.OutageID),
+		CallList: o.Calls,
+		Links:    outageLinks(o.Outage.OutageID),
 	}
 	if o.State == notifier.OutageHeld {
 		out.Held, out.Pending, out.ApprovalScope = o.Pending, 0, o.Outage.Scope

@@ -77,6 +77,9 @@ type pageOutage struct {
 	// appointment of a patient who has not confirmed.
 	Confirmed, FailedAfterAccept string
 	EarliestUnreached            string
+	// Calls says where staff stand with the call list, or "" when it is
+	// empty.
+	Calls string
 	Links                        apiLinks
 }
 
@@ -180,6 +183,10 @@ func (s *server) pageOutage(o store.OutageStatus, now time.Time) pageOutage {
 	out.EarliestManual = when(o.EarliestManual, loc, now)
 	out.Confirmed, out.FailedAfterAccept = count(o.Confirmed), count(o.FailedAfterAccept)
 	out.EarliestUnreached = when(o.EarliestUnreached, loc, now)
+	if c := o.Calls; c.Total() > 0 {
+		out.Calls = fmt.Sprintf("%s to call, %s to try again later, %s being called, %s reached, %s unreachable",
+			count(c.ToCall), count(c.Later), count(c.Claimed), count(c.Reached), count(c.Unreachable))
+	}
 	return out
 }
 
