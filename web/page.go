@@ -80,7 +80,7 @@ type pageOutage struct {
 	// Calls says where staff stand with the call list, or "" when it is
 	// empty.
 	Calls string
-	Links                        apiLinks
+	Links apiLinks
 }
 
 // barPart is one coloured stretch of the progress bar, in a 0–1000 wide

@@ -144,7 +144,15 @@ type apiOutage struct {
 	Confirmed                    int            `json:"confirmed"`
 	FailedAfterAcceptance        int            `json:"failed_after_acceptance"`
 	EarliestUnreachedAppointment *time.Time     `json:"earliest_unreached_appointment"`
-	Links                        struct {
+	CallList                     struct {
+		ToCall      int `json:"to_call"`
+		Later       int `json:"later"`
+		Claimed     int `json:"claimed"`
+		Reached     int `json:"reached"`
+		Unreachable int `json:"unreachable"`
+		Attempts    int `json:"attempts"`
+	} `json:"calllist"`
+	Links struct {
 		Self         string `json:"self"`
 		CallListHTML string `json:"calllist_html"`
 		CallListCSV  string `json:"calllist_csv"`
