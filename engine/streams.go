@@ -78,6 +78,7 @@ func streamConfigs(replicas int) []jetstream.StreamConfig {
 			MaxMsgsPerSubject: 1,
 			Storage:           jetstream.FileStorage,
 			Replicas:          replicas,
+			Duplicates:        dedupWindow,
 		},
 		{
 			Name:              StreamPatients,
@@ -86,6 +87,7 @@ func streamConfigs(replicas int) []jetstream.StreamConfig {
 			MaxMsgsPerSubject: 1,
 			Storage:           jetstream.FileStorage,
 			Replicas:          replicas,
+			Duplicates:        dedupWindow,
 		},
 		{
 			Name:        StreamOutages,

@@ -110,7 +110,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	w.Chain.Observer = obs
 	if _, err := retrying(ctx, log, "creating the streams", func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, EnsureStreams(ctx, w.JS, w.Replicas)
+		if err := EnsureStreams(ctx, w.JS, w.Replicas); err != nil {
+			return struct{}{}, err
+		}
+		return struct{}{}, WidenDuplicateWindows(ctx, w.JS)
 	}); err != nil {
 		return stopping(ctx, err)
 	}

@@ -91,6 +91,9 @@ hl7.max_message_bytes and hl7.max_conns bound what one sender can take.`,
 			if err := engine.EnsureStreams(ctx, conn.JS, cfg.NATS.Replicas, engine.StreamAppointments, engine.StreamPatients, engine.StreamPlans); err != nil {
 				return err
 			}
+			if err := engine.WidenDuplicateWindows(ctx, conn.JS, engine.StreamAppointments, engine.StreamPatients); err != nil {
+				return err
+			}
 			srv, err := app.HL7Server(cfg, facility, conn, log.With("facility", facility))
 			if err != nil {
 				return err
