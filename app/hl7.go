@@ -47,7 +47,9 @@ func HL7Mapping(c config.HL7) (hl7.Mapping, error) {
 // appointments.<facility>.<id>, as the CSV import publishes it, every ADT
 // A08 or A31 a contact record on patients.<facility>.<patient id>; each is
 // answered AA once JetStream stored it; an unusable message is answered AE
-// naming the field and recorded as refused; another message type AR.
+// naming the field and recorded as refused; another message type AR. A
+// record JetStream did not store gets no answer: the connection is closed,
+// so the sender sends the same message again before any later one.
 func HL7Server(cfg *config.Config, facility string, conn *Conn, log *slog.Logger) (*hl7.Server, error) {
 	fac, err := cfg.Facility(facility)
 	if err != nil {
@@ -102,8 +104,12 @@ func HL7Server(cfg *config.Config, facility string, conn *Conn, log *slog.Logger
 			return hl7.Ack(m, hl7.AE, err, now)
 		}
 		if err := publish(ctx); err != nil {
-			log.Error("hl7: record not stored; the sender should send it again", "control_id", m.Field("MSH", 10), "err", err)
-			return hl7.Ack(m, hl7.AE, fmt.Errorf("not stored, send again: %w", err), now)
+			// No ACK at all: an AE would let the interface engine go on
+			// to the next message, and a resend of this one after it
+			// would undo a newer change (an S12 replayed after the S15).
+			// A closed connection makes it send this message again first.
+			log.Error("hl7: record not stored; closing the connection unanswered so the sender sends it again", "control_id", m.Field("MSH", 10), "err", err)
+			return nil
 		}
 		return hl7.Ack(m, hl7.AA, nil, now)
 	}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"golang.org/x/text/encoding/charmap"
 
+	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/hl7"
 	"github.com/postponement/notifier/notifier"
 	"github.com/postponement/notifier/relay"
@@ -110,5 +112,50 @@ func TestHL7FeedsTheReplica(t *testing.T) {
 	s := e.declare(sampleOutage(t, "evt-1"))
 	if s.Planned != 1 {
 		t.Errorf("summary %+v: want one notice, for the one appointment still booked in the window", s)
+	}
+}
+
+// TestHL7NotStoredClosesUnanswered: while JetStream cannot store records
+// (the APPOINTMENTS stream is gone), a message gets no ACK at all: the
+// connection closes before the next message is read, so the interface
+// engine cannot move past it. Once JetStream is back, sending the queue
+// again stores both, in order: the cancellation is the latest record.
+func TestHL7NotStoredClosesUnanswered(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if err := engine.EnsureStreams(ctx, e.conn.JS, 1, engine.StreamAppointments, engine.StreamPlans); err != nil {
+		t.Fatal(err)
+	}
+	addr := e.startHL7(nil)
+	if err := e.conn.JS.DeleteStream(ctx, engine.StreamAppointments); err != nil {
+		t.Fatal(err)
+	}
+	queue := [][]byte{
+		[]byte(siu("S12", "M1", "H-1", "P-1", "Müller", "Jana", "20201022093000", "")),
+		[]byte(siu("S15", "M2", "H-1", "P-1", "Müller", "Jana", "20201022093000", "")),
+	}
+	acks, err := hl7.Send(ctx, addr, nil, queue, 5*time.Second)
+	if err == nil || len(acks) != 0 {
+		t.Fatalf("with JetStream unable to store: %d ACKs (%v); want the connection closed unanswered", len(acks), err)
+	}
+
+	if err := engine.EnsureStreams(ctx, e.conn.JS, 1, engine.StreamAppointments); err != nil {
+		t.Fatal(err)
+	}
+	sendHL7(t, addr, []string{string(queue[0]), string(queue[1])}, hl7.AA, hl7.AA)
+	s, err := e.conn.JS.Stream(ctx, engine.StreamAppointments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, err := s.GetLastMsgForSubject(ctx, engine.AppointmentSubject("ukd", "H-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a notifier.Appointment
+	if err := json.Unmarshal(last.Data, &a); err != nil {
+		t.Fatal(err)
+	}
+	if a.Status != "cancelled" || last.Sequence != 2 {
+		t.Errorf("H-1's latest record: sequence %d, status %q; want 2, cancelled", last.Sequence, a.Status)
 	}
 }

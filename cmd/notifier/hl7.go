@@ -61,9 +61,11 @@ clears it.
 
 Each message is answered: AA once JetStream has stored the record; AE with
 an ERR segment naming the field when the message cannot be used (also
-recorded as refused, shown by "notifier report"), or when it could not be
-stored (send it again); AR for message types other than these. A message
-sent again byte for byte (after a lost ACK) is stored once.
+recorded as refused, shown by "notifier report"); AR for message types
+other than these. A message whose record JetStream could not store gets no
+answer: the connection is closed, so the sender sends it again before any
+later message. A message sent again byte for byte (after a lost ACK) within
+24 hours is stored once.
 Escapes, repetitions, the separators of MSH-1/MSH-2 and the character sets
 of MSH-18 (ASCII, 8859/1, UNICODE UTF-8) are handled. hl7.tls_cert and
 hl7.tls_key require TLS, hl7.allow limits the source addresses, and
