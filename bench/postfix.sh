@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
 # The notifier against Postfix's own tools, side by side in one run on this
-# machine: the whole worker (`notifier bench`: a NATS server process, the
-# worker, SQLite) sends the notices of an outage to Postfix's smtp-sink, then
-# Postfix's smtp-source sends as many messages of the same size with the same
-# number of connections into a second smtp-sink. The ratio of the two rates
-# says how close the notifier comes to the relay being the only limit.
+# machine, with the real commands as a hospital runs them:
 #
-# Needs Postfix's smtp-sink and smtp-source (Debian: apt-get install postfix)
-# and Go. Usage: bench/postfix.sh [APPOINTMENTS] [AFFECTED] [CONNS] [SIZE_BYTES]
-# (default 200000 50000 20 3000: the figures in the README).
+#  1. a standalone nats-server (built from the module this project uses),
+#  2. the worker as `notifier run` with nats.url, one SMTP channel with
+#     max_conns CONNS to Postfix's smtp-sink,
+#  3. `notifier import` of APPOINTMENTS synthetic rows from a CSV file, timed
+#     until the worker's replica reports them applied (its /metrics),
+#  4. `notifier publish --event` of an outage affecting AFFECTED of them,
+#     timed until every notice has an outcome (its /api/outages/{id}),
+#  5. then Postfix's smtp-source sending as many messages of SIZE bytes over
+#     CONNS sessions into a second smtp-sink.
+#
+# The ratio of the two rates says how close the notifier comes to the relay
+# being the only limit. Needs Go, curl, jq, and Postfix's smtp-sink and
+# smtp-source (Debian: apt-get install postfix).
+#
+# Usage: bench/postfix.sh [APPOINTMENTS] [AFFECTED] [CONNS] [SIZE_BYTES]
+# (default 200000 50000 20 3000: the figures in the README). KEEP=1 keeps
+# the work folder (logs, SQLite, NATS store) and says where it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,40 +26,130 @@ appointments=${1:-200000}
 affected=${2:-50000}
 conns=${3:-20}
 size=${4:-3000}
+for tool in smtp-sink smtp-source curl jq; do
+  command -v "$tool" >/dev/null || { echo "$tool not found (smtp-sink, smtp-source: Debian's postfix package)" >&2; exit 1; }
+done
 # smtp-sink refuses to run as root without a user to run as.
 sink_user=()
 [ "$(id -u)" = 0 ] && sink_user=(-u nobody)
-for tool in smtp-sink smtp-source; do
-  command -v "$tool" >/dev/null || { echo "$tool not found: install Postfix (Debian: apt-get install postfix)" >&2; exit 1; }
-done
 
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+cleanup() {
+  kill $(jobs -p) 2>/dev/null || true
+  wait 2>/dev/null || true
+  if [ "${KEEP:-}" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+now() { date +%s.%N; }
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 20000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+}
+wait_for() { # wait_for SECONDS COMMAND...: until COMMAND succeeds
+  local until=$(( $(date +%s) + $1 )); shift
+  until "$@" >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$until" ] || { echo "timed out waiting for: $*" >&2; return 1; }
+    sleep 0.05
+  done
+}
+peak_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 
+echo "== building notifier and nats-server" >&2
 go build -o "$work/notifier" ./cmd/notifier
+go build -o "$work/nats-server" github.com/nats-io/nats-server/v2
+"$work/notifier" bench --appointments "$appointments" --affected "$affected" --write-data "$work/data" | tee "$work/data.txt" >&2
+outage=$(jq -r .data.outage_id "$work/data/outage.json")
+notices=$(grep -o '[0-9]* notices' "$work/data.txt" | cut -d' ' -f1)
 
-# The notifier into smtp-sink (a backlog of 1024 connections, as the issue's
-# reference run does).
-port1=$(free_port)
-smtp-sink "${sink_user[@]}" -c "127.0.0.1:$port1" 1024 > /dev/null &
-sleep 0.5
-"$work/notifier" bench --smtp "127.0.0.1:$port1" --appointments "$appointments" --affected "$affected" \
-  --conns "$conns" --size "$((size / 1024))KB" --json "$work/bench.json" | tee "$work/bench.txt"
-notices=$(python3 -c "import json; print(json.load(open('$work/bench.json'))['notices'])")
-rate=$(python3 -c "import json; print(json.load(open('$work/bench.json'))['delivery']['notices_per_second'])")
+nats_port=$(free_port)
+"$work/nats-server" -js -sd "$work/nats" -a 127.0.0.1 -p "$nats_port" > "$work/nats.log" 2>&1 &
+nats_pid=$!
+sink1=$(free_port)
+smtp-sink "${sink_user[@]}" -c "127.0.0.1:$sink1" 1024 > /dev/null &
+http_port=$(free_port)
+cat > "$work/notifier.yaml" <<EOF
+data_dir: $work/worker
+nats:
+  url: nats://127.0.0.1:$nats_port
+http:
+  addr: 127.0.0.1:$http_port
+facilities:
+  ukd:
+    name: "Universitätsklinikum Düsseldorf"
+    short_name: UKD
+    timezone: Europe/Berlin
+    language: de
+    country: DE
+channels:
+  - name: relay
+    type: smtp
+    addr: "127.0.0.1:$sink1"
+    tls: none
+    from: "UKD <noreply@ukd.example.org>"
+    max_conns: $conns
+EOF
+wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$nats_port"
+"$work/notifier" run --config "$work/notifier.yaml" > "$work/worker.log" 2>&1 &
+worker_pid=$!
+api="http://127.0.0.1:$http_port"
+wait_for 30 curl -fsS "$api/readyz"
 
-# smtp-source into a second smtp-sink: as many messages, as many sessions,
-# the same size.
-port2=$(free_port)
-smtp-sink "${sink_user[@]}" -c "127.0.0.1:$port2" 1024 > /dev/null &
-sleep 0.5
-start=$(date +%s.%N)
-smtp-source -s "$conns" -m "$notices" -l "$size" "127.0.0.1:$port2" > /dev/null
-end=$(date +%s.%N)
-source_rate=$(python3 -c "print(round($notices / ($end - $start), 1))")
+metric() { # the sum of a metric's series whose labels match $2
+  curl -fsS "$api/metrics" | awk -v m="$1" -v l="$2" '$1 ~ "^"m && index($1, l) { s += $2 } END { printf "%d\n", s }'
+}
 
+echo "== notifier import: $appointments rows" >&2
+t0=$(now)
+"$work/notifier" import --config "$work/notifier.yaml" --facility ukd --quiet "$work/data/appointments.csv"
+t_published=$(now)
+until [ "$(metric notifier_messages_ 'stream="APPOINTMENTS"')" -ge "$appointments" ]; do sleep 0.02; done
+t_applied=$(now)
+
+echo "== notifier publish: outage $outage" >&2
+t_event=$(now)
+"$work/notifier" publish --config "$work/notifier.yaml" --facility ukd --event "$work/data/outage.json" > /dev/null
+status() { curl -fsS "$api/api/outages/$outage"; }
+last_say=0
+while :; do
+  s=$(status 2>/dev/null || echo '{}')
+  done_count=$(jq -r '(.delivered // 0) + (.manual // 0)' <<<"$s")
+  planned=$(jq -r '.planned // 0' <<<"$s")
+  pending=$(jq -r '.pending // 1' <<<"$s")
+  if [ "$planned" = "$notices" ] && [ "$pending" = 0 ] && [ "$done_count" = "$planned" ]; then break; fi
+  if [ "$(date +%s)" -ge $((last_say + 5)) ]; then
+    last_say=$(date +%s); echo "   $done_count/$planned notices with an outcome" >&2
+  fi
+  sleep 0.2
+done
+worker_peak=$(peak_kb "$worker_pid"); nats_peak=$(peak_kb "$nats_pid")
+worker_cpu=$(cpu_s "$worker_pid"); nats_cpu=$(cpu_s "$nats_pid")
+first=$(date -d "$(jq -r .first_outcome_at <<<"$s")" +%s.%N)
+last=$(date -d "$(jq -r .last_outcome_at <<<"$s")" +%s.%N)
+delivered=$(jq -r .delivered <<<"$s")
+manual=$(jq -r .manual <<<"$s")
+kill -TERM "$worker_pid"; wait "$worker_pid" || true
+
+echo "== smtp-source: $planned messages of $size bytes over $conns sessions" >&2
+sink2=$(free_port)
+smtp-sink "${sink_user[@]}" -c "127.0.0.1:$sink2" 1024 > /dev/null &
+wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$sink2"
+s0=$(now)
+smtp-source -s "$conns" -m "$planned" -l "$size" "127.0.0.1:$sink2" > /dev/null
+s1=$(now)
+
+rate=$(calc %.0f "$planned / ($last - $t_event)")
+source_rate=$(calc %.0f "$planned / ($s1 - $s0)")
 echo
-echo "notifier end to end:  $rate notices/s ($notices notices, $conns connections, ~$size bytes)"
-echo "smtp-source:          $source_rate messages/s"
-python3 -c "print('ratio:                %.2fx smtp-source' % ($rate / $source_rate))"
+echo "import:       $appointments rows applied by the replica in $(calc %.2f "$t_applied - $t0") s: $(calc %.0f "$appointments / ($t_applied - $t0)") rows/s (published in $(calc %.2f "$t_published - $t0") s)"
+echo "outage:       $planned notices: $delivered delivered, $manual on the call list"
+echo "first notice: accepted $(calc %.0f "($first - $t_event) * 1000") ms after the outage was published"
+echo "end to end:   $rate notices/s ($conns connections)"
+echo "smtp-source:  $source_rate messages/s ($size bytes, $conns sessions)"
+echo "ratio:        $(calc %.2f "$rate / $source_rate")x smtp-source"
+echo "peak RSS:     worker $((worker_peak / 1024)) MB, nats-server $((nats_peak / 1024)) MB"
+echo "CPU:          worker $(calc %.1f "$worker_cpu") s, nats-server $(calc %.1f "$nats_cpu") s"

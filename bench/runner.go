@@ -57,21 +57,9 @@ func start(ctx context.Context, o Options) (_ *runner, err error) {
 			err = errors.Join(err, r.close())
 		}
 	}()
-	fac := r.cfg.FacilityMap()[facility]
-	loc, err := fac.Location()
-	if err != nil {
+	if r.set, r.outage, err = newSet(o, r.cfg); err != nil {
 		return nil, err
 	}
-	// The outage starts at the next midnight and lasts a week, as one
-	// declared this evening would: its first day or two are urgent.
-	now := time.Now().In(loc)
-	from := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, loc)
-	r.set, err = synth.New(synth.Options{Appointments: o.Appointments, Affected: o.Affected,
-		PatientsWithTwo: o.PatientsWithTwo, Seed: o.Seed, Facility: facility, From: from})
-	if err != nil {
-		return nil, err
-	}
-	r.outage = r.set.Outage(fmt.Sprintf("bench-%d", o.Seed), hotline)
 
 	if r.o.Dir == "" {
 		if r.o.Dir, err = os.MkdirTemp("", "notifier-bench-"); err != nil {

@@ -24,6 +24,7 @@ func newBenchCmd() *cobra.Command {
 		jsonFile string
 		verbose  bool
 		inProc   bool
+		dataDir  string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -69,13 +70,20 @@ whether the project's targets for a 2-core machine are met; the peak memory
 target is the worker's process. The defaults take a minute or two; progress
 lines go to stderr. --profile writes CPU, heap, block and mutex profiles of
 each phase of the worker's process for "go tool pprof" (the NATS server's
-work is in them only with --nats-in-process).`,
+work is in them only with --nats-in-process).
+
+--write-data DIR runs nothing: it writes the same synthetic appointments as
+DIR/appointments.csv (the import format) and their outage as DIR/outage.json,
+so that the real commands can be measured against servers of one's own:
+"notifier import", then "notifier publish --event" into a running
+"notifier run" (bench/postfix.sh does so, beside Postfix's smtp-source).`,
 		Example: `  notifier bench
   notifier bench --appointments 20000 --affected 2000 --json bench.json
   notifier bench --smtp 127.0.0.1:2525 --conns 40 --size 20KB
   notifier bench --nats-in-process
   notifier bench --relay-latency 5ms
-  notifier bench --profile prof && go tool pprof -top prof/run.cpu.pprof`,
+  notifier bench --profile prof && go tool pprof -top prof/run.cpu.pprof
+  notifier bench --appointments 200000 --affected 50000 --write-data data/bench`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
@@ -87,6 +95,15 @@ work is in them only with --nats-in-process).`,
 			}
 			if o.Appointments <= 0 || o.Affected <= 0 || o.Affected > o.Appointments {
 				return fmt.Errorf("--affected must be between 1 and --appointments (%d)", o.Appointments)
+			}
+			if dataDir != "" {
+				d, err := bench.WriteData(o, dataDir)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %d appointments, %d affected\n%s: outage %s of facility %s, %d notices\n",
+					d.CSV, d.Appointments, d.Affected, d.Event, d.OutageID, d.Facility, d.Notices)
+				return nil
 			}
 			o.Progress = cmd.ErrOrStderr()
 			if verbose {
@@ -131,6 +148,7 @@ work is in them only with --nats-in-process).`,
 	f.BoolVar(&inProc, "nats-in-process", false, "run the NATS server inside the worker's process, measured together (default: a process of its own, as in production)")
 	f.StringVar(&o.ProfileDir, "profile", "", "write a CPU profile of each phase and a heap profile into this folder")
 	f.BoolVarP(&verbose, "verbose", "v", false, "show the worker's log")
+	f.StringVar(&dataDir, "write-data", "", "write the synthetic appointments (CSV) and outage event (JSON) into this folder and run nothing")
 	return cmd
 }
 
