@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/postponement/notifier/config"
 	"github.com/postponement/notifier/engine"
@@ -180,5 +182,50 @@ func TestNATSRestartMidRun(t *testing.T) {
 	t.Logf("duplicates at the relay after the restart: %d", dups)
 	if dups > e.cfg.Dispatch.Parallel*2 {
 		t.Errorf("%d duplicates, more than the %d sends that can be in flight", dups, e.cfg.Dispatch.Parallel*2)
+	}
+}
+
+// TestNoticeBackAfterItsOutcomeIsNotSentAgain: a notice that comes back
+// after its outcome was stored (its acknowledgement lost, or published
+// again after the duplicate window) waits for its claim to lapse, finds its
+// outcome and is acknowledged without a second send.
+func TestNoticeBackAfterItsOutcomeIsNotSentAgain(t *testing.T) {
+	const n = 3
+	e := newEnv(t)
+	rec := e.startRelay(relay.Options{})
+	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()))
+	e.startWorkerWith(func(w *Worker) { w.AckWait = time.Second })
+	// What the planner publishes, as any subscriber of notices.> sees it.
+	sent := make(chan *nats.Msg, 16)
+	sub, err := e.conn.NC.ChanSubscribe(engine.SubjectNotices+".>", sent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	e.importCSV(sample.CSV(n))
+	ev := sampleOutage(t, "evt-1")
+	if s := e.declare(ev); s.Delivered != n {
+		t.Fatalf("summary %+v, want %d delivered", s, n)
+	}
+	var notice *nats.Msg
+	select {
+	case notice = <-sent:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no notice seen on notices.>")
+	}
+	again := nats.NewMsg(notice.Subject)
+	again.Data = notice.Data
+	again.Header.Set(jetstream.MsgIDHeader, "again-"+notice.Header.Get(jetstream.MsgIDHeader))
+	if _, err := e.conn.JS.PublishMsg(context.Background(), again); err != nil {
+		t.Fatal(err)
+	}
+	e.settled()
+	if got := len(rec.Messages()); got != n {
+		t.Errorf("relay got %d messages, want %d: the notice that came back was sent again", got, n)
+	}
+	for id, k := range messageIDs(t, rec) {
+		if k != 1 {
+			t.Errorf("notice %s accepted %d times", id, k)
+		}
 	}
 }

@@ -20,7 +20,9 @@ const BucketClaims = "notice-claims"
 // claimsKeep is how long finished claims are remembered.
 const claimsKeep = 7 * 24 * time.Hour
 
-// Claim states.
+// Claim states. A claim stays "sending" after its notice has an outcome:
+// the outcome, stored in DELIVERIES, is what says a notice is finished.
+// "done" is read in claims that earlier versions wrote.
 const (
 	claimSending = "sending"
 	claimDone    = "done"
@@ -30,14 +32,16 @@ const (
 type claimValue struct {
 	Worker string `json:"worker"`
 	State  string `json:"state"`
-	// Delivery is the outcome of a finished notice, kept so that a worker
-	// finding the claim done can store the outcome its sender did not get
-	// to store.
+	// Delivery is the outcome of a finished notice. Claims are no longer
+	// marked done (the outcome in DELIVERIES says so), but claims written
+	// by earlier versions may still carry one.
 	Delivery *notifier.Delivery `json:"delivery,omitempty"`
 }
 
 // claims hands out notices to workers. A claim a worker keeps refreshing is
-// its own; one not refreshed for ttl (its worker died) is taken over.
+// its own; one not refreshed for ttl (its worker died, or its notice has an
+// outcome and came back, its acknowledgement lost) is taken over, and the
+// taker first looks for an outcome in DELIVERIES.
 type claims struct {
 	kv     jetstream.KeyValue
 	worker string
@@ -71,8 +75,9 @@ func ensureClaims(ctx context.Context, js jetstream.JetStream, replicas int) (je
 // claim outcomes.
 const (
 	claimMine     = iota // the caller may send; rev is its claim's revision
+	claimTaken           // as claimMine, but the claim was another's, or an earlier one of this worker's: the notice may have an outcome already
 	claimBusy            // another worker is sending it; try again after wait
-	claimFinished        // another worker finished it
+	claimFinished        // finished, by a version that marked claims done
 )
 
 // acquire claims a notice for this worker. For a notice finished by
@@ -102,10 +107,11 @@ func (c *claims) acquire(ctx context.Context, id string) (status int, rev uint64
 		if age := c.now().Sub(e.Created()); age < c.ttl {
 			return claimBusy, 0, c.ttl - age, nil, nil
 		}
-		// Its worker stopped refreshing it: it died. Take the notice over.
+		// Nobody refreshes it: its worker died, or finished it and the
+		// notice came back. Take it over; the caller looks for an outcome.
 		rev, err = c.kv.Update(ctx, id, mine, e.Revision())
 		if err == nil {
-			return claimMine, rev, 0, nil, nil
+			return claimTaken, rev, 0, nil, nil
 		}
 		if !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
 			return 0, 0, 0, nil, err
@@ -132,17 +138,4 @@ func (c *claims) refresh(ctx context.Context, id string, rev uint64) (uint64, er
 		return rev, fmt.Errorf("claim of notice %s taken over by %s: %w", id, v.Worker, err)
 	}
 	return c.kv.Update(ctx, id, mine, e.Revision())
-}
-
-// finish marks a notice as done for good, with its outcome. It comes
-// before the outcome is published: a worker that dies in between leaves
-// the outcome in the claim for the next one to publish, instead of a
-// notice that looks unsent.
-func (c *claims) finish(ctx context.Context, del *notifier.Delivery) error {
-	v, err := json.Marshal(claimValue{Worker: c.worker, State: claimDone, Delivery: del})
-	if err != nil {
-		return err
-	}
-	_, err = c.kv.Put(ctx, del.NoticeID, v)
-	return err
 }

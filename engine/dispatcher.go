@@ -38,6 +38,8 @@ type dispatcher struct {
 	now     func() time.Time
 	obs     notifier.Observer
 	claims  *claims
+	// outcomes is how far this worker's store has applied DELIVERIES.
+	outcomes *position
 	// facilities and languages rebuild a notice when feedback sends it on.
 	facilities map[string]notifier.Facility
 	languages  []string
@@ -124,6 +126,19 @@ func (d *dispatcher) handle(ctx context.Context, m jetstream.Msg) {
 		log.Info("another worker is sending this notice", "retry_in", wait.Round(time.Second))
 		m.NakWithDelay(wait)
 		return
+	case status == claimTaken:
+		// Its sender died, or it finished and the notice came back.
+		finished, err := d.finished(ctx, n.ID)
+		if err != nil {
+			log.Warn("outcome of a taken-over notice not known yet; it will be tried again", "err", err)
+			m.NakWithDelay(time.Second)
+			return
+		}
+		if finished {
+			log.Info("notice already has an outcome; not sent again")
+			m.Ack()
+			return
+		}
 	}
 	stop := keepAlive(m, d.ackWait/3, func() {
 		if r, err := d.claims.refresh(ctx, n.ID, rev); err == nil {
@@ -140,9 +155,8 @@ func (d *dispatcher) handle(ctx context.Context, m jetstream.Msg) {
 		m.NakWithDelay(time.Second)
 		return
 	}
-	if err := d.claims.finish(ctx, del); err != nil {
-		log.Warn("claim not marked done", "err", err)
-	}
+	// The outcome is what says the notice is finished: a worker that takes
+	// the claim over later finds it and sends nothing.
 	if err := d.publish(ctx, del); err != nil {
 		log.Error("outcome not stored; the notice will be tried again", "err", err)
 		m.NakWithDelay(time.Second)
@@ -154,11 +168,33 @@ func (d *dispatcher) handle(ctx context.Context, m jetstream.Msg) {
 	} else {
 		log.Warn("notice not delivered by any channel: staff must call", "attempts", del.Attempts)
 	}
-	// A plain ack: if it is lost, the notice comes back, finds its claim
-	// done and is acknowledged then, without a second send.
+	// A plain ack: if it is lost, the notice comes back, waits for its
+	// claim to lapse, finds its outcome and is acknowledged then, without a
+	// second send.
 	if err := m.Ack(); err != nil {
 		log.Error("acknowledge notice", "err", err)
 	}
+}
+
+// outcomeWait bounds how long a worker taking a notice over waits for its
+// store to catch up with DELIVERIES before it tries again later.
+const outcomeWait = 10 * time.Second
+
+// finished reports whether notice id has an outcome in DELIVERIES: it waits
+// until this worker's store has applied every outcome stored so far, then
+// looks.
+func (d *dispatcher) finished(ctx context.Context, id string) (bool, error) {
+	seq, err := lastSeq(ctx, d.js, StreamDeliveries)
+	if err != nil {
+		return false, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, outcomeWait)
+	defer cancel()
+	if err := d.outcomes.waitFor(wctx, seq); err != nil {
+		return false, fmt.Errorf("the store has not applied %s up to %d: %w", StreamDeliveries, seq, err)
+	}
+	_, del, ok, err := d.store.NoticeOutcome(ctx, id)
+	return ok && del != nil, err
 }
 
 // deliver renders the notice and walks the chain. It fails only when ctx

@@ -148,6 +148,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	d.claims = &claims{kv: kv, worker: workerID(), ttl: d.ackWait, now: now}
 	a := &audit{position: newPosition(), js: w.JS, store: w.Store, log: log.With("loop", "audit")}
+	d.outcomes = a.position
 	w.views = []view{{StreamAppointments, w.replica.position}, {StreamPlans, w.plans.position}, {StreamDeliveries, a.position},
 		{StreamPatients, c.position}, {StreamCalls, w.calls.position}}
 	for _, v := range w.views {
