@@ -109,6 +109,7 @@ t0=$(now)
 t_published=$(now)
 until [ "$(metric notifier_messages_ 'stream="APPOINTMENTS"')" -ge "$appointments" ]; do sleep 0.02; done
 t_applied=$(now)
+worker_cpu0=$(cpu_s "$worker_pid"); nats_cpu0=$(cpu_s "$nats_pid")
 
 echo "== notifier publish: outage $outage" >&2
 t_event=$(now)
@@ -152,4 +153,5 @@ echo "end to end:   $rate notices/s ($conns connections)"
 echo "smtp-source:  $source_rate messages/s ($size bytes, $conns sessions)"
 echo "ratio:        $(calc %.2f "$rate / $source_rate")x smtp-source"
 echo "peak RSS:     worker $((worker_peak / 1024)) MB, nats-server $((nats_peak / 1024)) MB"
-echo "CPU:          worker $(calc %.1f "$worker_cpu") s, nats-server $(calc %.1f "$nats_cpu") s"
+echo "CPU, import:   worker $(calc %.1f "$worker_cpu0") s, nats-server $(calc %.1f "$nats_cpu0") s"
+echo "CPU, outage:   worker $(calc %.1f "$worker_cpu - $worker_cpu0") s, nats-server $(calc %.1f "$nats_cpu - $nats_cpu0") s: $(calc %.0f "($worker_cpu - $worker_cpu0 + $nats_cpu - $nats_cpu0) * 1000000 / $planned") µs a notice"

@@ -94,16 +94,15 @@ func New() (*Renderer, error) {
 	r := &Renderer{langs: make(map[string]language, len(paths))}
 	for _, p := range paths {
 		code := strings.TrimSuffix(path.Base(p), ".tmpl")
-		loc, ok := locales[code]
+		_, ok := locales[code]
 		if !ok {
 			return nil, fmt.Errorf("templates: %s: no locale %q for its dates", p, code)
 		}
-		funcs := texttemplate.FuncMap{"when": loc.when, "date": loc.day, "brief": loc.brief, "dial": dial, "glue": glue}
-		text, err := texttemplate.New(code).Funcs(funcs).ParseFS(files, "layout/text.tmpl", p)
+		text, err := texttemplate.New(code).ParseFS(files, "layout/text.tmpl", p)
 		if err != nil {
 			return nil, fmt.Errorf("templates: %w", err)
 		}
-		html, err := htmltemplate.New(code).Funcs(funcs).ParseFS(files, "layout/html.tmpl", "layout/confirm.tmpl", p)
+		html, err := htmltemplate.New(code).ParseFS(files, "layout/html.tmpl", "layout/confirm.tmpl", p)
 		if err != nil {
 			return nil, fmt.Errorf("templates: %w", err)
 		}
@@ -190,7 +189,7 @@ func (r *Renderer) render(n *notifier.Notice) (*notifier.Message, error) {
 	if tmpl == nil {
 		return nil, fmt.Errorf("%w: kind %q has no wording", notifier.ErrInvalid, n.Kind)
 	}
-	v, err := newView(n, code)
+	v, err := newView(n, code, locales[code])
 	if err != nil {
 		return nil, err
 	}
@@ -303,10 +302,17 @@ type view struct {
 	Facility      string
 	FacilityShort string
 	Earliest      time.Time
-	Appointments  []appointment
-	Hotline       string
-	InfoURL       string
-	Note          string
+	// Day is the day of Earliest for subject lines, Brief its day and time
+	// for an SMS, both written in the language's way.
+	Day, Brief   string
+	Appointments []appointment
+	Hotline      string
+	// HotlineGlued is the hotline that never wraps, HotlineDial its digits
+	// for a tel: link. Fields rather than template functions: a notice is
+	// rendered once per patient, and calls from a template cost reflection.
+	HotlineGlued, HotlineDial string
+	InfoURL                   string
+	Note                      string
 	// ConfirmURL is the notice's confirmation link, if any.
 	ConfirmURL string
 }
@@ -314,12 +320,14 @@ type view struct {
 // appointment is one line of a notice's list.
 type appointment struct {
 	Start time.Time
+	// When is Start as the language writes an appointment's start.
+	When string
 	// Place is the department and the location, as far as they are known.
 	Place string
 }
 
 // newView checks n and prepares it for the templates of lang.
-func newView(n *notifier.Notice, lang string) (*view, error) {
+func newView(n *notifier.Notice, lang string, l *locale) (*view, error) {
 	if len(n.Appointments) == 0 {
 		return nil, fmt.Errorf("%w: no appointments", notifier.ErrInvalid)
 	}
@@ -356,13 +364,17 @@ func newView(n *notifier.Notice, lang string) (*view, error) {
 			// A sensitive department: say where without saying what.
 			place = []string{neutralPlace[lang]}
 		}
+		start := a.Start.In(loc)
 		v.Appointments = append(v.Appointments, appointment{
-			Start: a.Start.In(loc),
+			Start: start,
+			When:  l.when(start),
 			Place: strings.Join(place, ", "),
 		})
 	}
 	slices.SortStableFunc(v.Appointments, func(a, b appointment) int { return a.Start.Compare(b.Start) })
 	v.Earliest = v.Appointments[0].Start
+	v.Day, v.Brief = l.day(v.Earliest), l.brief(v.Earliest)
+	v.HotlineGlued, v.HotlineDial = glue(v.Hotline), dial(v.Hotline)
 	return v, nil
 }
 
@@ -392,3 +404,9 @@ func loadLocation(name string) (*time.Location, error) {
 	zones.Store(name, loc)
 	return loc, nil
 }
+
+// HotlineGlued is the hotline that never wraps, as notices write it.
+func (p ConfirmPage) HotlineGlued() string { return glue(p.Hotline) }
+
+// HotlineDial is the hotline's digits for a tel: link.
+func (p ConfirmPage) HotlineDial() string { return dial(p.Hotline) }
