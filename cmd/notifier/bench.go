@@ -105,6 +105,7 @@ so that the real commands can be measured against servers of one's own:
 					d.CSV, d.Appointments, d.Affected, d.Event, d.OutageID, d.Facility, d.Notices)
 				return nil
 			}
+			tuneGC()
 			o.Progress = cmd.ErrOrStderr()
 			if verbose {
 				o.Log = cmd.ErrOrStderr()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -56,4 +57,17 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// workerGCPercent is the garbage collector's target for the worker's
+// process unless GOGC says otherwise: the worker's heap is small beside
+// SQLite's page cache, and collecting half as often costs a few MB and
+// saves a few percent of the processor while notices are sent.
+const workerGCPercent = 200
+
+// tuneGC sets the worker's garbage collection target, unless GOGC is set.
+func tuneGC() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(workerGCPercent)
+	}
 }

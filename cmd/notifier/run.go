@@ -35,6 +35,7 @@ On SIGINT or SIGTERM it stops taking work, finishes the sends in flight
 			if err != nil {
 				return err
 			}
+			tuneGC()
 			log := app.NewLogger(cfg.Log, os.Stderr)
 			conn, err := app.StartOrConnect(cfg, log)
 			if err != nil {
