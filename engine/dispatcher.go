@@ -37,7 +37,6 @@ type dispatcher struct {
 	ackWait time.Duration
 	now     func() time.Time
 	obs     notifier.Observer
-	claims  *claims
 	// outcomes is how far this worker's store has applied DELIVERIES.
 	outcomes *position
 	// facilities and languages rebuild a notice when feedback sends it on.
@@ -105,48 +104,27 @@ func (d *dispatcher) handle(ctx context.Context, m jetstream.Msg) {
 		return
 	}
 	log := d.log.With("notice", n.ID, "outage", n.OutageID)
-	status, rev, wait, done, err := d.claims.acquire(ctx, n.ID)
-	switch {
-	case err != nil:
-		log.Warn("notice not claimed; it will be tried again", "err", err)
+	// JetStream hands a message to one dispatcher at a time, and to another
+	// only when the first stops saying it is working on it. A notice that
+	// comes back (its sender died, or its acknowledgement was lost), or is
+	// published again after the duplicate window, is not sent when it has
+	// an outcome. Coming back, its sender may have stored one a moment ago:
+	// this worker's store must have caught up first.
+	finished, err := d.store.HasOutcome(ctx, n.ID)
+	if err == nil && !finished && md.NumDelivered > 1 {
+		finished, err = d.finished(ctx, n.ID)
+	}
+	if err != nil {
+		log.Warn("outcome of a notice not known yet; it will be tried again", "err", err)
 		m.NakWithDelay(time.Second)
 		return
-	case status == claimFinished:
+	}
+	if finished {
 		log.Info("notice already has an outcome; not sent again")
-		if done != nil {
-			// Its sender may have died before storing the outcome.
-			if err := d.publish(ctx, done); err != nil {
-				m.NakWithDelay(time.Second)
-				return
-			}
-		}
 		m.Ack()
 		return
-	case status == claimBusy:
-		log.Info("another worker is sending this notice", "retry_in", wait.Round(time.Second))
-		m.NakWithDelay(wait)
-		return
-	case status == claimTaken:
-		// Its sender died, or it finished and the notice came back.
-		finished, err := d.finished(ctx, n.ID)
-		if err != nil {
-			log.Warn("outcome of a taken-over notice not known yet; it will be tried again", "err", err)
-			m.NakWithDelay(time.Second)
-			return
-		}
-		if finished {
-			log.Info("notice already has an outcome; not sent again")
-			m.Ack()
-			return
-		}
 	}
-	stop := keepAlive(m, d.ackWait/3, func() {
-		if r, err := d.claims.refresh(ctx, n.ID, rev); err == nil {
-			rev = r
-		} else {
-			log.Warn("claim not refreshed", "err", err)
-		}
-	})
+	stop := keepAlive(m, d.ackWait/3)
 	defer stop()
 
 	del, err := d.deliver(ctx, &n)
@@ -155,8 +133,8 @@ func (d *dispatcher) handle(ctx context.Context, m jetstream.Msg) {
 		m.NakWithDelay(time.Second)
 		return
 	}
-	// The outcome is what says the notice is finished: a worker that takes
-	// the claim over later finds it and sends nothing.
+	// The outcome is what says the notice is finished: if this notice
+	// comes back, it is found and nothing is sent.
 	if err := d.publish(ctx, del); err != nil {
 		log.Error("outcome not stored; the notice will be tried again", "err", err)
 		m.NakWithDelay(time.Second)
@@ -168,16 +146,15 @@ func (d *dispatcher) handle(ctx context.Context, m jetstream.Msg) {
 	} else {
 		log.Warn("notice not delivered by any channel: staff must call", "attempts", del.Attempts)
 	}
-	// A plain ack: if it is lost, the notice comes back, waits for its
-	// claim to lapse, finds its outcome and is acknowledged then, without a
-	// second send.
+	// A plain ack: if it is lost, the notice comes back, finds its outcome
+	// and is acknowledged then, without a second send.
 	if err := m.Ack(); err != nil {
 		log.Error("acknowledge notice", "err", err)
 	}
 }
 
-// outcomeWait bounds how long a worker taking a notice over waits for its
-// store to catch up with DELIVERIES before it tries again later.
+// outcomeWait bounds how long a worker waits for its store to catch up with
+// DELIVERIES before it tries a notice that came back again later.
 const outcomeWait = 10 * time.Second
 
 // finished reports whether notice id has an outcome in DELIVERIES: it waits
@@ -193,8 +170,7 @@ func (d *dispatcher) finished(ctx context.Context, id string) (bool, error) {
 	if err := d.outcomes.waitFor(wctx, seq); err != nil {
 		return false, fmt.Errorf("the store has not applied %s up to %d: %w", StreamDeliveries, seq, err)
 	}
-	_, del, ok, err := d.store.NoticeOutcome(ctx, id)
-	return ok && del != nil, err
+	return d.store.HasOutcome(ctx, id)
 }
 
 // deliver renders the notice and walks the chain. It fails only when ctx
@@ -241,8 +217,8 @@ func (d *dispatcher) publish(ctx context.Context, del *notifier.Delivery) error 
 }
 
 // keepAlive tells JetStream every interval that m is still being worked on,
-// and calls also, until the returned stop is called.
-func keepAlive(m jetstream.Msg, interval time.Duration, also func()) (stop func()) {
+// until the returned stop is called.
+func keepAlive(m jetstream.Msg, interval time.Duration) (stop func()) {
 	t := time.NewTicker(interval)
 	done := make(chan struct{})
 	exited := make(chan struct{})
@@ -252,7 +228,6 @@ func keepAlive(m jetstream.Msg, interval time.Duration, also func()) (stop func(
 			select {
 			case <-t.C:
 				m.InProgress()
-				also()
 			case <-done:
 				return
 			}

@@ -42,7 +42,7 @@ func (d *dispatcher) handleFeedback(ctx context.Context, m jetstream.Msg) {
 		return
 	}
 	log := d.log.With("notice", f.NoticeID, "feedback", f.ID, "status", f.Status)
-	stop := keepAlive(m, d.ackWait/3, func() {})
+	stop := keepAlive(m, d.ackWait/3)
 	defer stop()
 	if err := d.applyFeedback(ctx, &f); err != nil {
 		log.Warn("feedback not applied; it will be tried again", "err", err)

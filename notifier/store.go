@@ -41,6 +41,8 @@ type Store interface {
 	// NoticeOutcome returns a notice as planned and its outcome so far
 	// (nil while it has none); ok is false for an unknown notice.
 	NoticeOutcome(ctx context.Context, id string) (p PlannedNotice, d *Delivery, ok bool, err error)
+	// HasOutcome reports whether notice id has an outcome.
+	HasOutcome(ctx context.Context, id string) (bool, error)
 	// AppointmentsByID calls fn for the facility's appointments with these
 	// ids, grouped and ordered like Affected.
 	AppointmentsByID(ctx context.Context, facility string, ids []string, fn func(AffectedAppointment) error) error

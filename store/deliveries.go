@@ -243,6 +243,17 @@ func (db *DB) NoticeOutcome(ctx context.Context, id string) (p notifier.PlannedN
 	return p, d, true, nil
 }
 
+// HasOutcome reports whether notice id has an outcome: the one question
+// the dispatcher asks of every notice before sending it.
+func (db *DB) HasOutcome(ctx context.Context, id string) (bool, error) {
+	var has bool
+	err := db.r.QueryRowContext(ctx, `SELECT coalesce(outcome, '') != '' FROM notices WHERE id = ?`, id).Scan(&has)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return has, err
+}
+
 // Unconfirmed lists the delivered notices of kinds postponed and cancelled
 // that their patient has not confirmed, of outages not resolved, whose
 // earliest appointment is after now.
