@@ -105,24 +105,24 @@ func (d *dispatcher) handle(ctx context.Context, m jetstream.Msg) {
 	}
 	log := d.log.With("notice", n.ID, "outage", n.OutageID)
 	// JetStream hands a message to one dispatcher at a time, and to another
-	// only when the first stops saying it is working on it. A notice that
-	// comes back (its sender died, or its acknowledgement was lost), or is
-	// published again after the duplicate window, is not sent when it has
-	// an outcome. Coming back, its sender may have stored one a moment ago:
-	// this worker's store must have caught up first.
-	finished, err := d.store.HasOutcome(ctx, n.ID)
-	if err == nil && !finished && md.NumDelivered > 1 {
-		finished, err = d.finished(ctx, n.ID)
-	}
-	if err != nil {
-		log.Warn("outcome of a notice not known yet; it will be tried again", "err", err)
-		m.NakWithDelay(time.Second)
-		return
-	}
-	if finished {
-		log.Info("notice already has an outcome; not sent again")
-		m.Ack()
-		return
+	// only when the first stops saying it is working on it; a notice is
+	// published once (its id is its message id, and the planner does not
+	// plan a notice twice). A notice that comes back (its sender died, or
+	// its acknowledgement was lost) is not sent again when it has an
+	// outcome, which its sender may have stored a moment ago: this
+	// worker's store catches up with DELIVERIES first.
+	if md.NumDelivered > 1 {
+		finished, err := d.finished(ctx, n.ID)
+		if err != nil {
+			log.Warn("outcome of a notice that came back not known yet; it will be tried again", "err", err)
+			m.NakWithDelay(time.Second)
+			return
+		}
+		if finished {
+			log.Info("notice already has an outcome; not sent again")
+			m.Ack()
+			return
+		}
 	}
 	stop := keepAlive(m, d.ackWait/3)
 	defer stop()

@@ -243,8 +243,7 @@ func (db *DB) NoticeOutcome(ctx context.Context, id string) (p notifier.PlannedN
 	return p, d, true, nil
 }
 
-// HasOutcome reports whether notice id has an outcome: the one question
-// the dispatcher asks of every notice before sending it.
+// HasOutcome reports whether notice id has an outcome.
 func (db *DB) HasOutcome(ctx context.Context, id string) (bool, error) {
 	var has bool
 	err := db.r.QueryRowContext(ctx, `SELECT coalesce(outcome, '') != '' FROM notices WHERE id = ?`, id).Scan(&has)
