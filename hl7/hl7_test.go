@@ -266,3 +266,45 @@ func FuzzParse(f *testing.F) {
 		Ack(m, AE, err, time.Now())
 	})
 }
+
+// TestAckOfUnparseableMessage: a message Parse refuses is answered with its
+// control id in MSA-2 whenever its MSH segment can be read, and an ERR
+// segment with the reason (the place, when the reason has one).
+func TestAckOfUnparseableMessage(t *testing.T) {
+	now := time.Date(2020, 10, 20, 9, 30, 0, 0, time.UTC)
+	for name, tc := range map[string]struct {
+		raw                  string
+		control, place, code string
+	}{
+		"unknown charset":    {strings.Replace(s12("S12", "EBCDIC"), "MSG00001", "CTRL-7", 1), "CTRL-7", "MSH^1^18", "102"},
+		"bad UTF-8 in PID":   {strings.Replace(s12("S12", "UNICODE UTF-8"), "Jana", "J\xe4na", 1), "MSG00001", "MSH^1^18", "102"},
+		"bad segment name":   {strings.Replace(s12("S12", ""), "PID|", "pid|", 1), "MSG00001", "", "207"},
+		"Latin-1 in the MSH": {strings.Replace(s12("S12", "ASCII"), "ORBIS|UKD", "ORBIS|K\xf6ln", 1), "MSG00001", "MSH^1^18", "102"},
+		"not HL7 at all":     {"hello", "", "", "207"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, perr := Parse([]byte(tc.raw))
+			if perr == nil {
+				t.Fatal("parsed")
+			}
+			ack, err := Parse(Ack(ParseHeader([]byte(tc.raw)), AE, perr, now))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ack.Field("MSA", 2); got != tc.control {
+				t.Errorf("MSA-2 %q, want %q", got, tc.control)
+			}
+			if got := ack.Field("MSA", 1); got != AE {
+				t.Errorf("MSA-1 %q, want AE", got)
+			}
+			if got := ack.Field("ERR", 2); got != tc.place {
+				t.Errorf("ERR-2 %q, want %q", got, tc.place)
+			}
+			errCode := ack.Value(Path{Segment: "ERR", Field: 3, Component: 1})
+			reason := ack.Unescape(ack.Value(Path{Segment: "ERR", Field: 3, Component: 2}))
+			if errCode != tc.code || reason == "" || !strings.Contains(perr.Error(), reason[:len(reason)/2]) {
+				t.Errorf("ERR-3 %q %q, want %s and the reason %q", errCode, reason, tc.code, perr)
+			}
+		})
+	}
+}
