@@ -71,12 +71,11 @@ func (d *dispatcher) applyFeedback(ctx context.Context, f *notifier.Feedback) er
 	rev := f.Revised(prev, a, ChannelCallList)
 	if f.Failed() {
 		// An urgent notice went out on every medium at once: when another
-		// channel took it too, the patient has it from that one.
-		for _, t := range prev.Trail {
-			if t.Result == notifier.ResultAccepted && t.Channel != f.Channel {
-				rev.Channel = t.Channel
-				return d.publishRevision(ctx, &rev, f)
-			}
+		// channel took it too, and has not failed since, the patient has
+		// it from that one.
+		if ch := rev.StandingChannel(); ch != "" {
+			rev.Channel = ch
+			return d.publishRevision(ctx, &rev, f)
 		}
 		n, err := d.rebuild(ctx, planned)
 		if err != nil {
