@@ -145,3 +145,57 @@ func TestFailedChannelsNeverCountAsDelivered(t *testing.T) {
 		})
 	}
 }
+
+// TestBounceOfAnUrgentNoticeTheSMSTook: an urgent notice goes out by
+// e-mail and SMS at once and counts delivered by the SMS, which accepted
+// it first; the e-mail then bounces. The bounce enters the trail and the
+// figure of notices failed after acceptance, and the notice stays
+// delivered by SMS: nothing is sent again.
+func TestBounceOfAnUrgentNoticeTheSMSTook(t *testing.T) {
+	e := newEnv(t)
+	gw := e.startGateway(accept)
+	rec := e.startRelay(relay.Options{Data: func([]string, []byte) error {
+		time.Sleep(300 * time.Millisecond) // the SMS gateway answers first
+		return nil
+	}})
+	secret := []byte("bounce-secret-of-some-length")
+	e.cfg.Bounces.SecretFile = filepath.Join(t.TempDir(), "bounce-secret")
+	if err := os.WriteFile(e.cfg.Bounces.SecretFile, secret, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()), gw.channel(t, "sms"))
+	e.startWorker()
+	fe := &feedbackEnv{env: e, h: e.handler(), bounceSecret: secret, gw: gw, rec: rec}
+	now := time.Now().Truncate(time.Minute)
+	e.importCSV("id,department,start,status,kind,patient_id,patient_name,language,email,phone\n" +
+		"A-1,cardiology," + now.Add(3*time.Hour).Format(time.RFC3339) + ",booked,outpatient,P-1,Jana Müller,de,jana@example.org,+49 211 5550101\n")
+	ev, err := BuildEvent(EventOptions{Facility: "ukd", OutageID: "ukd-now", EventID: "evt-now", Source: "/scheduling/ukd",
+		From: now.Add(-time.Hour), Until: now.Add(24 * time.Hour), Departments: []string{"*"}, Hotline: "+49 211 81-04444"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.declare(ev)
+	jana := fe.janasNotice()
+	waitUntil(t, "both channels took the notice", func() bool { return len(rec.Messages()) == 1 && len(gw.sent()) == 1 })
+	d := fe.outcome(jana)
+	if d.Channel != "sms" {
+		t.Fatalf("the urgent notice delivered via %s, want via the SMS, which answered first; trail %+v", d.Channel, d.Trail)
+	}
+	fe.bounce(jana)
+	waitUntil(t, "the bounce in the trail", func() bool { return fe.outcome(jana).Revision == 2 })
+	d = fe.outcome(jana)
+	if d.Outcome != notifier.OutcomeDelivered || d.Channel != "sms" {
+		t.Errorf("after the e-mail bounced: %s via %s, want still delivered via the SMS", d.Outcome, d.Channel)
+	}
+	if last := d.Trail[len(d.Trail)-1]; last.Channel != "relay" || last.Result != notifier.ResultBounced {
+		t.Errorf("last attempt %+v, want the e-mail bounced", last)
+	}
+	s, err := e.w.DB.Summarize(context.Background(), ev.Outage.OutageID)
+	if err != nil || s.FailedAfterAccept != 1 || s.Delivered != 1 {
+		t.Errorf("summary %+v, %v; want one delivered, one failed after acceptance", s, err)
+	}
+	e.settled()
+	if len(rec.Messages()) != 1 || len(gw.sent()) != 1 {
+		t.Errorf("%d e-mails and %d SMS, want the notice sent once on each", len(rec.Messages()), len(gw.sent()))
+	}
+}
