@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -158,4 +161,130 @@ func TestHL7NotStoredClosesUnanswered(t *testing.T) {
 	if a.Status != "cancelled" || last.Sequence != 2 {
 		t.Errorf("H-1's latest record: sequence %d, status %q; want 2, cancelled", last.Sequence, a.Status)
 	}
+}
+
+// TestHL7SpecExamples: the messages of hl7/testdata, SIU S12, S13, S14 and
+// S15 in the shape of the HL7 v2.5 standard's examples and as Mirth passes
+// on a German KIS's feed (Z-segments, repetitions, escapes, 8859/1
+// umlauts), sent as one batch over a real MLLP session: every ACK echoes
+// its message's control id, and the replica then holds exactly the
+// expected records; the messages answered AE or AR left nothing in it.
+func TestHL7SpecExamples(t *testing.T) {
+	e := newEnv(t)
+	e.startWorker()
+	addr := e.startHL7(nil)
+
+	var batch [][]byte
+	var want []string
+	for _, f := range []struct {
+		name  string
+		codes []string
+	}{
+		{"siu-standard.hl7", []string{hl7.AA, hl7.AA, hl7.AA, hl7.AA, hl7.AA, hl7.AA}},
+		{"siu-mirth.hl7", []string{hl7.AA, hl7.AA, hl7.AA}},
+		{"siu-refused.hl7", []string{hl7.AE, hl7.AR, hl7.AE}},
+	} {
+		data, err := os.ReadFile(filepath.Join("..", "hl7", "testdata", f.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs := hl7.SplitFile(data)
+		if len(msgs) != len(f.codes) {
+			t.Fatalf("%s: %d messages, want %d", f.name, len(msgs), len(f.codes))
+		}
+		batch = append(batch, msgs...)
+		want = append(want, f.codes...)
+	}
+	acks, err := hl7.Send(context.Background(), addr, nil, batch, 10*time.Second)
+	if err != nil || len(acks) != len(batch) {
+		t.Fatalf("%d ACKs of %d messages: %v", len(acks), len(batch), err)
+	}
+	for i, a := range acks {
+		ack, err := hl7.Parse(a)
+		if err != nil {
+			t.Fatalf("ACK %d: %v", i+1, err)
+		}
+		control := hl7.ParseHeader(batch[i]).Field("MSH", 10)
+		if code := ack.Field("MSA", 1); code != want[i] || ack.Field("MSA", 2) != control {
+			t.Errorf("message %d (%s): ACK %s for %q, want %s for it", i+1, control, code, ack.Field("MSA", 2), want[i])
+		}
+	}
+
+	s, err := e.conn.JS.Stream(context.Background(), engine.StreamAppointments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.LastSeq != 9 {
+		t.Errorf("APPOINTMENTS holds %d records, want the 9 of the messages answered AA", info.State.LastSeq)
+	}
+	waitUntil(t, "the replica has applied every record", func() bool { return e.w.ReplicaApplied() >= info.State.LastSeq })
+
+	at := func(s string) time.Time {
+		t.Helper()
+		v, err := time.ParseInLocation("2006-01-02 15:04", s, berlin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	expected := map[string]notifier.Appointment{
+		"2196178": {Department: "CARD", Location: "Building 13, level 2", Start: at("2020-11-03 13:30"), End: at("2020-11-03 14:30"), Status: "booked", Kind: "outpatient",
+			Patient: notifier.Patient{ID: "42", Name: "Paul Smith", Language: "en", Email: "paul.smith@example.org", Phone: "+492115551234"}},
+		"2196179": {Department: "ORTH", Location: "Building 2, ground floor", Start: at("2020-10-23 14:00"), End: at("2020-10-23 14:30"), Status: "cancelled", Kind: "elective",
+			Patient: notifier.Patient{ID: "43", Name: "Maria Schmidt", Language: "de", Email: "maria.schmidt@example.org", Phone: "+49 211 5552345"}},
+		"2196180": {Department: "CARD", Location: "Building 13, level 2", Start: at("2020-10-26 10:15"), End: at("2020-10-26 11:00"), Status: "booked", Kind: "outpatient",
+			Patient: notifier.Patient{ID: "44", Name: "Chidi Okafor", Language: "en", Phone: "+4917012345678"}},
+		"F-77120": {Department: "Kardiologie", Location: "Gebäude 13| Ebene 2, Raum 2.014", Start: at("2020-10-24 11:15"), End: at("2020-10-24 11:45"), Status: "booked", Kind: "outpatient",
+			Patient: notifier.Patient{ID: "0004711", Name: "Jürgen Müller-Lüdenscheidt", Language: "de", Email: "juergen.mueller@example.org", Phone: "+49 170 7654321"}},
+		"F-77121": {Department: "Neurologie", Location: `Ebene 1 \ Raum 1.09 (geändert)`, Start: at("2020-10-25 09:40"), End: at("2020-10-25 10:00"), Status: "booked", Kind: "outpatient",
+			Patient: notifier.Patient{ID: "0004712", Name: "Renée Großmann", Language: "fr", Email: "renee.grossmann@example.org", Phone: "+49 171 2223334"}},
+	}
+	ids := []string{"2196181", "2196182", "2196183"} // answered AE, AR, AE
+	for id := range expected {
+		ids = append(ids, id)
+	}
+	got := map[string]notifier.Appointment{}
+	if err := e.w.DB.AppointmentsByID(context.Background(), "ukd", ids, func(a notifier.AffectedAppointment) error {
+		got[a.ID] = a.Appointment
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.w.DB.CountAppointments(context.Background(), "ukd"); err != nil || n != len(expected) {
+		t.Errorf("the replica holds %d appointments (%v), want %d", n, err, len(expected))
+	}
+	for id, w := range expected {
+		w.ID, w.Facility = id, "ukd"
+		g, ok := got[id]
+		if !ok {
+			t.Errorf("%s: not in the replica", id)
+			continue
+		}
+		if !g.Start.Equal(w.Start) || !g.End.Equal(w.End) {
+			t.Errorf("%s: %v to %v, want %v to %v", id, g.Start, g.End, w.Start, w.End)
+		}
+		g.Start, g.End, w.Start, w.End = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+		g.Patient.Channels = nil
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("%s:\n got %+v\nwant %+v", id, g, w)
+		}
+	}
+	for _, id := range ids[:3] {
+		if _, ok := got[id]; ok {
+			t.Errorf("%s, answered %s, is in the replica", id, map[string]string{"2196181": "AE", "2196182": "AR", "2196183": "AE"}[id])
+		}
+	}
+	waitUntil(t, "both messages answered AE recorded as refused", func() bool {
+		rejects, _ := e.w.DB.Rejects(context.Background())
+		var noStart, charset bool
+		for _, r := range rejects {
+			noStart = noStart || r.Stream == "HL7" && strings.Contains(r.Reason, "SCH-11.4")
+			charset = charset || r.Stream == "HL7" && strings.Contains(r.Reason, "MSH-18")
+		}
+		return noStart && charset
+	})
 }

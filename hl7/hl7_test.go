@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -243,6 +245,16 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`MSH|^~\&|a|b` + "\rSCH|\\X\\|\\F"))
 	f.Add([]byte(a08("A08", nil)))
 	f.Add([]byte(a08("A31", map[int]string{5: `""`, 13: `""~^NET^^x@y`, 14: "^^^^+49^^1"})))
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.hl7"))
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, m := range SplitFile(data) {
+			f.Add(m)
+		}
+	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		m, err := Parse(raw)
 		if err != nil {
