@@ -288,3 +288,39 @@ func TestHL7SpecExamples(t *testing.T) {
 		return noStart && charset
 	})
 }
+
+// TestHL7RescheduleIntoTheWindow: S13 moves an appointment booked after
+// the outage into its window, another S13 moves one out of it, and S15
+// cancels one inside it: the outage then tells the moved-in patient, of
+// the new time, and nobody else.
+func TestHL7RescheduleIntoTheWindow(t *testing.T) {
+	e := newEnv(t)
+	rec := e.startRelay(relay.Options{})
+	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()))
+	e.startWorker()
+	addr := e.startHL7(nil)
+	sendHL7(t, addr, []string{
+		siu("S12", "M1", "H-1", "P-1", "Müller", "Jana", "20201105100000", ""),
+		siu("S12", "M2", "H-2", "P-2", "Clarke", "Emily", "20201022093000", ""),
+		siu("S12", "M3", "H-3", "P-3", "Yilmaz", "Ayse", "20201024140000", ""),
+		siu("S13", "M4", "H-1", "P-1", "Müller", "Jana", "20201023103000", ""),
+		siu("S15", "M5", "H-2", "P-2", "Clarke", "Emily", "20201022093000", ""),
+		siu("S13", "M6", "H-3", "P-3", "Yilmaz", "Ayse", "20201110140000", ""),
+	}, hl7.AA, hl7.AA, hl7.AA, hl7.AA, hl7.AA, hl7.AA)
+
+	s := e.declare(sampleOutage(t, "evt-1"))
+	if s.Planned != 1 {
+		t.Errorf("summary %+v: want one notice, for the appointment moved into the window", s)
+	}
+	got := parseAll(t, rec.Messages())
+	if len(got) != 1 {
+		t.Fatalf("notices to %d patients, want 1", len(got))
+	}
+	n, ok := got["jana@example.org"]
+	if !ok {
+		t.Fatalf("the notice went to %v, want the moved-in patient", rec.Messages()[0].To)
+	}
+	if !strings.Contains(n.text, "23. Oktober 2020, 10:30") {
+		t.Errorf("the notice does not name the new time (23 October, 10:30):\n%s", n.text)
+	}
+}
