@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/text/encoding/charmap"
 
+	"github.com/postponement/notifier/config"
 	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/hl7"
 	"github.com/postponement/notifier/notifier"
@@ -164,7 +165,8 @@ func TestHL7NotStoredClosesUnanswered(t *testing.T) {
 }
 
 // TestHL7SpecExamples: the messages of hl7/testdata, SIU S12, S13, S14 and
-// S15 in the shape of the HL7 v2.5 standard's examples and as Mirth passes
+// S15 in the shape of the HL7 v2.5 standard's examples (one without the
+// deprecated SCH-11 and without AIL) and as Mirth passes
 // on a German KIS's feed (Z-segments, repetitions, escapes, 8859/1
 // umlauts), sent as one batch over a real MLLP session: every ACK echoes
 // its message's control id, and the replica then holds exactly the
@@ -180,7 +182,7 @@ func TestHL7SpecExamples(t *testing.T) {
 		name  string
 		codes []string
 	}{
-		{"siu-standard.hl7", []string{hl7.AA, hl7.AA, hl7.AA, hl7.AA, hl7.AA, hl7.AA}},
+		{"siu-standard.hl7", []string{hl7.AA, hl7.AA, hl7.AA, hl7.AA, hl7.AA, hl7.AA, hl7.AA}},
 		{"siu-mirth.hl7", []string{hl7.AA, hl7.AA, hl7.AA}},
 		{"siu-refused.hl7", []string{hl7.AE, hl7.AR, hl7.AE}},
 	} {
@@ -218,8 +220,8 @@ func TestHL7SpecExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.State.LastSeq != 9 {
-		t.Errorf("APPOINTMENTS holds %d records, want the 9 of the messages answered AA", info.State.LastSeq)
+	if info.State.LastSeq != 10 {
+		t.Errorf("APPOINTMENTS holds %d records, want the 10 of the messages answered AA", info.State.LastSeq)
 	}
 	waitUntil(t, "the replica has applied every record", func() bool { return e.w.ReplicaApplied() >= info.State.LastSeq })
 
@@ -238,6 +240,10 @@ func TestHL7SpecExamples(t *testing.T) {
 			Patient: notifier.Patient{ID: "43", Name: "Maria Schmidt", Language: "de", Email: "maria.schmidt@example.org", Phone: "+49 211 5552345"}},
 		"2196180": {Department: "CARD", Location: "Building 13, level 2", Start: at("2020-10-26 10:15"), End: at("2020-10-26 11:00"), Status: "booked", Kind: "outpatient",
 			Patient: notifier.Patient{ID: "44", Name: "Chidi Okafor", Language: "en", Phone: "+4917012345678"}},
+		// Without SCH-11 and AIL, as v2.5 allows: start AIS-4, end AIS-4 plus
+		// AIS-7 minutes, department AIS-3.1.
+		"2196184": {Department: "DERM", Start: at("2020-10-27 08:30"), End: at("2020-10-27 08:50"), Status: "booked", Kind: "outpatient",
+			Patient: notifier.Patient{ID: "48", Name: "Lena Weber", Language: "de", Email: "lena.weber@example.org", Phone: "+4915112345678"}},
 		"F-77120": {Department: "Kardiologie", Location: "Gebäude 13| Ebene 2, Raum 2.014", Start: at("2020-10-24 11:15"), End: at("2020-10-24 11:45"), Status: "booked", Kind: "outpatient",
 			Patient: notifier.Patient{ID: "0004711", Name: "Jürgen Müller-Lüdenscheidt", Language: "de", Email: "juergen.mueller@example.org", Phone: "+49 170 7654321"}},
 		"F-77121": {Department: "Neurologie", Location: `Ebene 1 \ Raum 1.09 (geändert)`, Start: at("2020-10-25 09:40"), End: at("2020-10-25 10:00"), Status: "booked", Kind: "outpatient",
@@ -322,5 +328,57 @@ func TestHL7RescheduleIntoTheWindow(t *testing.T) {
 	}
 	if !strings.Contains(n.text, "23. Oktober 2020, 10:30") {
 		t.Errorf("the notice does not name the new time (23 October, 10:30):\n%s", n.text)
+	}
+}
+
+// TestHL7MappingFromYAML: the hl7 section of a configuration file is what
+// the listener maps with: a KIS that writes the department in AIL-3.4 and
+// the kind in SCH-7 says so, and its codes map to kinds.
+func TestHL7MappingFromYAML(t *testing.T) {
+	cfg, err := config.Parse([]byte(`
+facilities: {ukd: {timezone: Europe/Berlin, language: de}}
+hl7:
+  max_conns: 8
+  fields:
+    department: AIL-3.4
+    location: AIL-3.1
+    kind: SCH-7.1
+  kinds: {ROUTINE: elective}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp, err := HL7Mapping(cfg.HL7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := strings.Replace(siu("S12", "M1", "H-1", "P-1", "Müller", "Jana", "20201022093000", ""),
+		`AIL|1||Kardiologie^^^UKD^^^^^Geb\T\13, Ebene 2`, `AIL|1||Station 4^^^KARD`, 1)
+	raw = strings.Replace(raw, "||||||OUTPATIENT|", "|||||ROUTINE^Routine|OUTPATIENT|", 1)
+	m, err := hl7.Parse([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := m.Appointment("ukd", berlin, mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Department != "KARD" || a.Location != "Station 4" || a.Kind != "elective" {
+		t.Errorf("department %q location %q kind %q; want KARD, Station 4, elective", a.Department, a.Location, a.Kind)
+	}
+	srv, err := HL7Server(cfg, "ukd", nil, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.MaxConns != 8 {
+		t.Errorf("the listener from the file: max conns %d, want 8", srv.MaxConns)
+	}
+
+	bad, err := config.Parse([]byte("facilities: {ukd: {timezone: Europe/Berlin}}\nhl7: {fields: {department: AIL3.4}}\n"))
+	if err == nil {
+		_, err = HL7Server(bad, "ukd", nil, testLogger(t))
+	}
+	if err == nil || !strings.Contains(err.Error(), "hl7.fields.department") {
+		t.Errorf("a place that is not one: %v, want an error naming hl7.fields.department", err)
 	}
 }

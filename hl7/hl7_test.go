@@ -320,3 +320,56 @@ func TestAckOfUnparseableMessage(t *testing.T) {
 		})
 	}
 }
+
+// TestMappingWithoutSCH11OrAIL: a v2.5 message that leaves out the
+// deprecated SCH-11 and has no AIL segment takes its start from AIS-4, its
+// end from AIS-7 in the units of AIS-8, and its department from AIS-3.1.
+func TestMappingWithoutSCH11OrAIL(t *testing.T) {
+	base := strings.Join([]string{
+		`MSH|^~\&|KIS|UKD|NOTIFIER|UKD|20201020093000||SIU^S12^SIU_S12|MSG00002|P|2.5`,
+		seg("SCH", map[int]string{2: "F-2002^KIS", 8: "OUTPATIENT", 25: "BOOKED"}),
+		seg("PID", map[int]string{3: "P-78^^^UKD^MR", 5: "Clarke^Emily"}),
+		seg("RGS", map[int]string{1: "1", 2: "A"}),
+		seg("AIS", map[int]string{1: "1", 2: "A", 3: "CARD^Cardiology consultation^L", 4: "20201024093000", 7: "DUR", 8: "UNIT"}),
+	}, "\r") + "\r"
+	start := time.Date(2020, 10, 24, 9, 30, 0, 0, berlin)
+	for _, tc := range []struct {
+		duration, unit string
+		end            time.Time
+		place          string
+	}{
+		{"45", "min^Minutes^ISO+", start.Add(45 * time.Minute), ""},
+		{"45", "", start.Add(45 * time.Minute), ""},
+		{"1.5", "h", start.Add(90 * time.Minute), ""},
+		{"", "", time.Time{}, ""},
+		{"soon", "min", time.Time{}, "AIS-7"},
+		{"-5", "min", time.Time{}, "AIS-7"},
+		{"2", "fortnight", time.Time{}, "AIS-8"},
+	} {
+		raw := strings.Replace(strings.Replace(base, "|DUR|", "|"+tc.duration+"|", 1), "|UNIT", "|"+tc.unit, 1)
+		m, err := Parse([]byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := m.Appointment("ukd", berlin, DefaultMapping())
+		var fe *FieldError
+		switch {
+		case tc.place != "":
+			if !errors.As(err, &fe) || fe.Place != tc.place {
+				t.Errorf("AIS-7 %q AIS-8 %q: %v, want an error at %s", tc.duration, tc.unit, err, tc.place)
+			}
+		case err != nil:
+			t.Errorf("AIS-7 %q AIS-8 %q: %v", tc.duration, tc.unit, err)
+		case !a.Start.Equal(start) || !a.End.Equal(tc.end) || a.Department != "CARD" || a.ID != "F-2002":
+			t.Errorf("AIS-7 %q AIS-8 %q: %s %v to %v in %q, want %v to %v in CARD", tc.duration, tc.unit, a.ID, a.Start, a.End, a.Department, start, tc.end)
+		}
+	}
+
+	// SCH-11.5 and AIL, when given, win.
+	m, _ := Parse([]byte(s12("S12", "")))
+	m.Segment("AIS").Fields = append(m.Segment("AIS").Fields[:4], "", "", "90", "min")
+	a, err := m.Appointment("ukd", berlin, DefaultMapping())
+	if err != nil || !a.End.Equal(time.Date(2020, 10, 24, 10, 0, 0, 0, berlin)) || a.Department != "Kardiologie" {
+		t.Errorf("with SCH-11.5 and AIL: end %v department %q (%v), want SCH-11.5's and AIL's", a.End, a.Department, err)
+	}
+}
