@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -197,5 +198,86 @@ func TestBounceOfAnUrgentNoticeTheSMSTook(t *testing.T) {
 	e.settled()
 	if len(rec.Messages()) != 1 || len(gw.sent()) != 1 {
 		t.Errorf("%d e-mails and %d SMS, want the notice sent once on each", len(rec.Messages()), len(gw.sent()))
+	}
+}
+
+// TestTwoReportsForOneNoticeAtOnce: a bounce and the patient's
+// confirmation of one notice arrive together and are handled at the same
+// time. Each revises the notice once, one after the other: the last
+// revision holds both, and the notice is sent on by SMS once.
+func TestTwoReportsForOneNoticeAtOnce(t *testing.T) {
+	e := newFeedbackEnv(t, false)
+	e.importCSV(smsFixture)
+	e.declare(sampleOutage(t, "evt-1"))
+	jana := e.janasNotice()
+	ctx := context.Background()
+	bounce := notifier.NewFeedback(notifier.FeedbackBounce, jana, "ukd", "relay", "5.1.1", "", time.Now())
+	bounce.Action = notifier.BounceFailed
+	confirmed := engine.ConfirmationFeedback(jana, "ukd", time.Now())
+	for _, f := range []*notifier.Feedback{bounce, confirmed} {
+		if err := engine.PublishFeedback(ctx, e.conn.JS, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitUntil(t, "both reports applied", func() bool { return e.outcome(jana).Revision >= 3 })
+	waitUntil(t, "no report left", func() bool { return feedbackDone(t, e.env) })
+	d := e.outcome(jana)
+	bounced := slices.ContainsFunc(d.Trail, func(a notifier.Attempt) bool { return a.Result == notifier.ResultBounced })
+	if d.Revision != 3 || !d.Confirmed() || !bounced {
+		t.Errorf("revision %d, confirmed %v, bounced %v; want revision 3 with both reports; trail %+v", d.Revision, d.Confirmed(), bounced, d.Trail)
+	}
+	if d.Outcome != notifier.OutcomeDelivered || d.Channel != "sms" {
+		t.Errorf("%s via %s, want delivered via the SMS", d.Outcome, d.Channel)
+	}
+	if n := len(e.gw.sent()); n != 1 {
+		t.Errorf("%d SMS, want Jana's notice sent on once", n)
+	}
+}
+
+// feedbackDone reports whether the feedback consumer has nothing pending.
+func feedbackDone(t *testing.T, e *env) bool {
+	t.Helper()
+	cons, err := e.conn.JS.Consumer(context.Background(), engine.StreamFeedback, engine.ConsumerFeedback)
+	if err != nil {
+		return false
+	}
+	info, err := cons.Info(context.Background())
+	return err == nil && info.NumPending == 0 && info.NumAckPending == 0
+}
+
+// TestFeedbackWaitsForTheStore: another worker revised a notice (its
+// e-mail bounced, it went on by SMS) and the carrier's report that this
+// SMS failed follows at once. The worker applying the report waits until
+// its store has that revision instead of reading the outcome before it and
+// dropping the report as changing nothing: the notice goes on the call
+// list.
+func TestFeedbackWaitsForTheStore(t *testing.T) {
+	e := newFeedbackEnv(t, false)
+	e.importCSV(smsFixture)
+	e.declare(sampleOutage(t, "evt-1"))
+	jana := e.janasNotice()
+	ctx := context.Background()
+	d := e.outcome(jana)
+	at := time.Now().UTC()
+	rev := *d
+	rev.Revision, rev.Channel, rev.At = 2, "sms", at
+	rev.Trail = append(slices.Clone(d.Trail),
+		notifier.Attempt{Channel: "relay", At: at, Result: notifier.ResultBounced, Enhanced: "5.1.1", Reason: "bounced"},
+		notifier.Attempt{Channel: "sms", At: at, Result: notifier.ResultAccepted})
+	data, err := notifier.EncodeJSON(&rev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.conn.JS.Publish(ctx, engine.SubjectDeliveries+".ukd", data); err != nil {
+		t.Fatal(err)
+	}
+	failed := notifier.NewFeedback(notifier.FeedbackSMSStatus, jana, "ukd", "sms", notifier.SMSUndeliverable, "30003", time.Now())
+	if err := engine.PublishFeedback(ctx, e.conn.JS, failed); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the report applied", func() bool { return e.outcome(jana).Revision >= 3 })
+	d = e.outcome(jana)
+	if d.Revision != 3 || d.Outcome != notifier.OutcomeManual || d.Channel != engine.ChannelCallList {
+		t.Errorf("revision %d, %s via %s; want revision 3, manual on the call list; trail %+v", d.Revision, d.Outcome, d.Channel, d.Trail)
 	}
 }
