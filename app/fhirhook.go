@@ -155,12 +155,20 @@ func (h *FHIRHook) importBundle(ctx context.Context, bundle []byte) (ImportResul
 		return ImportResult{}, err
 	}
 	return Import(ctx, h.Conn.JS, AdmitRows(rows, fac), func(_ int, err error) {
-		sum := sha256.Sum256(append([]byte(err.Error()), bundle...))
-		rej := &notifier.Reject{At: time.Now().UTC(), Stream: "FHIR", Subject: "fhir." + h.Facility, Reason: err.Error()}
-		if rerr := engine.RecordReject(ctx, h.Conn.JS, "fhir:"+hex.EncodeToString(sum[:16]), rej); rerr != nil {
+		if rerr := recordFHIRReject(ctx, h.Conn, h.Facility, bundle, err); rerr != nil {
 			h.Log.Error("fhir: recording the refusal", "err", rerr)
 		}
 	}, nil)
+}
+
+// recordFHIRReject records a resource refused from a FHIR document with
+// the workers' refusals (plans._, shown by notifier report); its id is the
+// reason and the document's digest, so the same document read again is
+// recorded once.
+func recordFHIRReject(ctx context.Context, conn *Conn, facility string, doc []byte, why error) error {
+	sum := sha256.Sum256(append([]byte(why.Error()), doc...))
+	rej := &notifier.Reject{At: time.Now().UTC(), Stream: "FHIR", Subject: "fhir." + facility, Reason: why.Error()}
+	return engine.RecordReject(ctx, conn.JS, "fhir:"+hex.EncodeToString(sum[:16]), rej)
 }
 
 // fetch reads one Appointment with its Patient and Location by search.

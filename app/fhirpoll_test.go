@@ -112,9 +112,10 @@ func TestFHIRPoll(t *testing.T) {
 	if want := time.Date(2020, 10, 19, 9, 15, 0, 0, time.UTC); !res.Position.Equal(want) {
 		t.Errorf("position %v, want the latest lastUpdated %v", res.Position, want)
 	}
-	waitUntil(t, "the replica holds both appointments", func() bool {
+	waitUntil(t, "the replica holds both appointments, and the refusal is recorded", func() bool {
 		n, _ := e.w.DB.CountAppointments(ctx, "ukd")
-		return n == 2
+		rejects, _ := e.w.DB.Rejects(ctx)
+		return n == 2 && len(rejects) == 1 && rejects[0].Stream == "FHIR" && rejects[0].Reason == refused[0]
 	})
 
 	if _, err := (&FHIRPoll{Base: srv.URL + "/fhir", Facility: "ukd", Token: "s3cret-token"}).Poll(ctx, e.cfg, e.conn); err != nil {

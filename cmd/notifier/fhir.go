@@ -48,7 +48,8 @@ published; --since starts elsewhere. Authentication: a bearer token from
 followed. --every polls again after each interval until SIGINT/SIGTERM.
 
 Exit status: 0 when every Appointment was published, 2 when some were
-refused (each is printed with the reason), 1 when the poll failed.`,
+refused (each is printed with the reason, and recorded as refused, shown by
+"notifier report"), 1 when the poll failed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := f.load()
