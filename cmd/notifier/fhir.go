@@ -156,11 +156,12 @@ func newFHIRListenCmd() *cobra.Command {
 full-resource payload) on POST / at --addr. The Subscription must send the
 header "Authorization: Bearer <secret>" with the secret of --secret-file.
 Appointments in a full-resource notification are published as the bundle
-import does; for id-only ones each Appointment is read, with its Patient and
-Location, from --base (with the bearer token of --token-file). Handshakes
-and heartbeats publish nothing. Answers 200 once published (refused entries
-are recorded with the reason, shown by "notifier report"), 401 without the
-secret, 400 for a body that is not a notification Bundle.`,
+import does (a Patient they refer to but the notification does not carry is
+read from --base); for id-only ones each Appointment is read, with its
+Patient and Location, from --base (with the bearer token of --token-file).
+Handshakes and heartbeats publish nothing. Answers 200 once published
+(refused entries are recorded with the reason, shown by "notifier report"),
+401 without the secret, 400 for a body that is not a notification Bundle.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := f.load()
