@@ -180,6 +180,21 @@ func (d *Delivery) channelState(channel string) (state string, standing bool) {
 	return state, state == ResultAccepted || state == ResultConfirmed
 }
 
+// CarriesLink reports whether the patient has the notice with its
+// confirmation link: a channel that still stands accepted a message that
+// carried it. Only such a notice can go unconfirmed (an SMS without room
+// for the link gave the patient nothing to confirm with).
+func (d *Delivery) CarriesLink() bool {
+	for _, a := range d.Trail {
+		if a.Link && a.Result == ResultAccepted {
+			if _, ok := d.channelState(a.Channel); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // StandingChannel is the channel the patient has the notice from: the
 // outcome's channel while it stands, else the first other channel in the
 // trail that accepted the notice and was not reported failed since (an
