@@ -31,6 +31,10 @@ const (
 // maxReceipt bounds a receipt's body.
 const maxReceipt = 16 << 10
 
+// hookRetryAfter is how many seconds a gateway or provider is asked to wait
+// before it sends a report again that could not be taken now.
+const hookRetryAfter = "30"
+
 var (
 	noticeIDPattern  = regexp.MustCompile(`^n-[0-9a-f]{32}$`)
 	enhancedPattern  = regexp.MustCompile(`^[245]\.[0-9]{1,3}\.[0-9]{1,3}$`)
@@ -144,6 +148,9 @@ func (h *feedbackHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	status, err := h.record(r.Context(), f, signer.channel)
 	if err != nil {
+		if status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", hookRetryAfter)
+		}
 		http.Error(w, err.Error(), status)
 		return
 	}
@@ -162,7 +169,9 @@ func (h *feedbackHook) record(ctx context.Context, f *notifier.Feedback, channel
 		return http.StatusServiceUnavailable, errors.New("the report could not be taken; send it again")
 	}
 	if !ok {
-		return http.StatusNotFound, errors.New("notice_id: unknown notice")
+		// The report is genuine (its signature checked out): the notice
+		// is one this worker's store has not caught up with yet.
+		return http.StatusServiceUnavailable, errors.New("notice_id: the notice is not known here yet; send it again")
 	}
 	f.Kind, f.Facility, f.Channel, f.Received = h.kind, p.Facility, channel, h.now().UTC()
 	if f.Channel == "" && d == nil {
