@@ -547,6 +547,15 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("facilities.%s.timezone: %w", id, err))
 		}
 	}
+	if c.HTTP.Addr == "off" {
+		// Links and webhooks that lead to a server that is not there.
+		if c.Confirm.PublicURL != "" || c.Confirm.SecretFile != "" {
+			errs = append(errs, errors.New("confirm: the confirmation links lead to /c/ on http.addr, which is off: set http.addr (and expose /c/ at confirm.public_url), or leave confirm out"))
+		}
+		if c.Bounces.Addr == "" && (c.Bounces.Domain != "" || c.Bounces.SecretFile != "") {
+			errs = append(errs, errors.New("bounces: without bounces.addr, bounces come only by POST /hooks/bounce on http.addr, which is off: set bounces.addr or http.addr"))
+		}
+	}
 	if c.HTTP.Addr != "off" {
 		if host, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
 			errs = append(errs, fmt.Errorf("http.addr: %w", err))
