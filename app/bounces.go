@@ -15,6 +15,7 @@ import (
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-smtp"
+	"golang.org/x/net/netutil"
 	"golang.org/x/time/rate"
 
 	"github.com/postponement/notifier/config"
@@ -26,6 +27,12 @@ const (
 	maxBounceBytes      = 1 << 20
 	maxBounceRecipients = 10
 	bounceRate          = 50 // messages per second, with as large a burst
+	// maxBounceConns caps the connections served at once; more wait to
+	// be accepted. Mail servers deliver bounces over few connections.
+	maxBounceConns = 32
+	// bounceTimeout bounds each read and write of a connection: a sender
+	// that goes silent loses its connection.
+	bounceTimeout = 30 * time.Second
 )
 
 // ServeBounces takes bounces by SMTP on bounces.addr (when set) until the
@@ -53,11 +60,12 @@ func ServeBounces(cfg *config.Config, w *Worker, conn *Conn, log *slog.Logger) (
 	s.Domain = cfg.Bounces.Domain
 	s.MaxMessageBytes = maxBounceBytes
 	s.MaxRecipients = maxBounceRecipients
-	s.ReadTimeout, s.WriteTimeout = 30*time.Second, 30*time.Second
+	s.ReadTimeout, s.WriteTimeout = bounceTimeout, bounceTimeout
 	ln, err := net.Listen("tcp", cfg.Bounces.Addr)
 	if err != nil {
 		return "", nil, fmt.Errorf("bounces.addr: %w", err)
 	}
+	ln = netutil.LimitListener(ln, maxBounceConns)
 	go func() {
 		if err := s.Serve(ln); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
 			log.Error("bounce listener stopped", "err", err)

@@ -1,12 +1,15 @@
 package app
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-smtp"
 
@@ -204,5 +207,48 @@ func TestAutoRepliesAreNoBounces(t *testing.T) {
 	jana := noticeOfVERP(verp)
 	if _, d, _, _ := e.w.DB.NoticeOutcome(context.Background(), jana); d.Channel != "relay" || d.Revision != 1 {
 		t.Errorf("Jana's notice after an auto-reply: via %s, revision %d; want via the relay, unrevised", d.Channel, d.Revision)
+	}
+}
+
+// TestBounceListenerCapsConnections: the bounce listener serves at most
+// maxBounceConns connections at once; one more waits for its greeting until
+// another closes.
+func TestBounceListenerCapsConnections(t *testing.T) {
+	e, _, _ := bounceEnv(t, func(b *config.Bounces) { b.Domain, b.Addr = "bounces.example.org", "127.0.0.1:0" })
+	addr, stop, err := ServeBounces(e.cfg, e.w, e.conn, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	greeted := func(c net.Conn, within time.Duration) bool {
+		t.Helper()
+		c.SetReadDeadline(time.Now().Add(within))
+		line, err := bufio.NewReader(c).ReadString('\n')
+		return err == nil && strings.HasPrefix(line, "220")
+	}
+	dial := func() net.Conn {
+		t.Helper()
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	var held []net.Conn
+	for range maxBounceConns {
+		c := dial()
+		if !greeted(c, 5*time.Second) {
+			t.Fatalf("connection %d not greeted", len(held)+1)
+		}
+		held = append(held, c)
+	}
+	extra := dial()
+	if greeted(extra, 300*time.Millisecond) {
+		t.Fatalf("connection %d greeted, want it to wait", maxBounceConns+1)
+	}
+	held[0].Close()
+	if !greeted(extra, 5*time.Second) {
+		t.Error("the waiting connection was not greeted once another closed")
 	}
 }
