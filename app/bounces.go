@@ -8,11 +8,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-smtp"
+	"golang.org/x/net/netutil"
 	"golang.org/x/time/rate"
 
 	"github.com/postponement/notifier/config"
@@ -24,6 +27,12 @@ const (
 	maxBounceBytes      = 1 << 20
 	maxBounceRecipients = 10
 	bounceRate          = 50 // messages per second, with as large a burst
+	// maxBounceConns caps the connections served at once; more wait to
+	// be accepted. Mail servers deliver bounces over few connections.
+	maxBounceConns = 32
+	// bounceTimeout bounds each read and write of a connection: a sender
+	// that goes silent loses its connection.
+	bounceTimeout = 30 * time.Second
 )
 
 // ServeBounces takes bounces by SMTP on bounces.addr (when set) until the
@@ -32,7 +41,8 @@ const (
 // refuses every other recipient with 550 and never relays. A delivery
 // status notification (RFC 3464 multipart/report) gives the action and
 // status; a plain bounce that only carries the address counts as failed
-// (5.0.0). Each becomes bounce feedback, as POST /hooks/bounce does.
+// (5.0.0); an automatic reply (out of office) is taken and ignored. Each
+// bounce becomes bounce feedback, as POST /hooks/bounce does.
 func ServeBounces(cfg *config.Config, w *Worker, conn *Conn, log *slog.Logger) (addr string, stop func(), err error) {
 	if cfg.Bounces.Addr == "" {
 		return "", func() {}, nil
@@ -50,11 +60,12 @@ func ServeBounces(cfg *config.Config, w *Worker, conn *Conn, log *slog.Logger) (
 	s.Domain = cfg.Bounces.Domain
 	s.MaxMessageBytes = maxBounceBytes
 	s.MaxRecipients = maxBounceRecipients
-	s.ReadTimeout, s.WriteTimeout = 30*time.Second, 30*time.Second
+	s.ReadTimeout, s.WriteTimeout = bounceTimeout, bounceTimeout
 	ln, err := net.Listen("tcp", cfg.Bounces.Addr)
 	if err != nil {
 		return "", nil, fmt.Errorf("bounces.addr: %w", err)
 	}
+	ln = netutil.LimitListener(ln, maxBounceConns)
 	go func() {
 		if err := s.Serve(ln); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
 			log.Error("bounce listener stopped", "err", err)
@@ -106,7 +117,12 @@ func (s *bounceSession) Data(r io.Reader) error {
 		io.Copy(io.Discard, r)
 		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "too many bounces at once; try again later"}
 	}
-	action, status, reason := readDSN(r)
+	action, status, reason, auto := readDSN(r)
+	if auto {
+		// An out-of-office reply says the mailbox exists: no bounce.
+		s.b.log.Info("auto-reply to a notice ignored", "notices", len(s.notices))
+		return nil
+	}
 	for _, id := range s.notices {
 		f := &notifier.Feedback{NoticeID: id, Status: status, Action: action, Reason: reason}
 		if _, err := s.b.hook.record(context.Background(), f, ""); err != nil {
@@ -122,24 +138,25 @@ func (s *bounceSession) Data(r io.Reader) error {
 
 // readDSN reads the action, status and diagnostic of a delivery status
 // notification's first recipient; a message that is none is a plain
-// bounce: failed, 5.0.0. The diagnostic may hold the recipient's address,
-// so only its status words are kept.
-func readDSN(r io.Reader) (action, status, reason string) {
+// bounce: failed, 5.0.0, unless it is an automatic reply (autoReply), such
+// as an out-of-office message, which is no bounce at all. The diagnostic
+// may hold the recipient's address, so only its status words are kept.
+func readDSN(r io.Reader) (action, status, reason string, autoReply bool) {
 	action, status = notifier.BounceFailed, "5.0.0"
 	e, err := message.Read(r)
 	if err != nil && !message.IsUnknownCharset(err) {
 		io.Copy(io.Discard, r)
-		return action, status, "a bounce that is no delivery status notification"
+		return action, status, "a bounce that is no delivery status notification", false
 	}
 	mr := e.MultipartReader()
 	if mr == nil {
 		io.Copy(io.Discard, e.Body)
-		return action, status, "a bounce that is no delivery status notification"
+		return action, status, "a bounce that is no delivery status notification", isAutoReply(e.Header)
 	}
 	for {
 		p, err := mr.NextPart()
 		if err != nil {
-			return action, status, "a bounce without a delivery status"
+			return action, status, "a bounce without a delivery status", isAutoReply(e.Header)
 		}
 		if ct, _, _ := p.Header.ContentType(); !strings.EqualFold(ct, "message/delivery-status") {
 			continue
@@ -168,6 +185,39 @@ func readDSN(r io.Reader) (action, status, reason string) {
 		if action != notifier.BounceFailed && action != notifier.BounceDelayed {
 			action = "" // relayed, delivered, expanded: the status decides
 		}
-		return action, status, reason
+		return action, status, reason, false
 	}
+}
+
+// outOfOfficeSubject matches the subjects of common automatic replies, for
+// those that carry no header saying so.
+var outOfOfficeSubject = regexp.MustCompile(`(?i)^\s*(auto(matic)?[ -]?reply|autoreply|auto:|out of (the )?office|abwesenheit|automatische antwort|ofis dışında|otomatik yanıt|vacation)`)
+
+// bounceSubject matches the subjects mail servers give bounces.
+var bounceSubject = regexp.MustCompile(`(?i)undeliver|unzustellbar|delivery (status|failure|has failed)|failure notice|returned mail|mail delivery (failed|system)|nicht zugestellt`)
+
+// isAutoReply reports whether a message that is no delivery status
+// notification is an automatic reply (RFC 3834 Auto-Submitted:
+// auto-replied, Precedence: auto_reply, bulk or junk, X-Autoreply,
+// X-Autorespond, or an out-of-office subject) rather than a bounce: mail
+// from a mailer daemon or postmaster, or with a bounce's subject, is a
+// bounce whatever its headers say (mail servers mark their bounces
+// auto-replied too).
+func isAutoReply(h message.Header) bool {
+	mh := mail.Header{Header: h}
+	subject, err := mh.Subject()
+	if err != nil {
+		subject = h.Get("Subject")
+	}
+	from := strings.ToLower(h.Get("From"))
+	if strings.Contains(from, "mailer-daemon") || strings.Contains(from, "postmaster") || bounceSubject.MatchString(subject) {
+		return false
+	}
+	auto := strings.ToLower(strings.TrimSpace(h.Get("Auto-Submitted")))
+	switch prec := strings.ToLower(strings.TrimSpace(h.Get("Precedence"))); {
+	case strings.HasPrefix(auto, "auto-replied"), prec == "auto_reply", prec == "bulk", prec == "junk",
+		h.Has("X-Autoreply"), h.Has("X-Autorespond"):
+		return true
+	}
+	return outOfOfficeSubject.MatchString(subject)
 }

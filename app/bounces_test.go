@@ -1,12 +1,15 @@
 package app
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-smtp"
 
@@ -148,4 +151,104 @@ func postfixBounce(t *testing.T, verp, recipient, noticeID, action, status strin
 // noticeOfVERP is the notice a bounce address names.
 func noticeOfVERP(addr string) string {
 	return strings.SplitN(strings.TrimPrefix(addr, "bounce+"), ".", 2)[0]
+}
+
+// TestAutoRepliesAreNoBounces: an out-of-office reply mailed to a notice's
+// bounce address, whatever marks it as automatic, is taken and ignored; a
+// bounce stays a bounce, even one a mail server marks auto-replied.
+func TestAutoRepliesAreNoBounces(t *testing.T) {
+	ooo := "From: Jana <jana@example.org>\r\nTo: x\r\n"
+	for _, tc := range []struct {
+		name, mail string
+		auto       bool
+	}{
+		{"Auto-Submitted", ooo + "Auto-Submitted: auto-replied (vacation)\r\nSubject: Re: Ihr Termin\r\n\r\nIch bin bis Montag nicht im Haus.\r\n", true},
+		{"Precedence auto_reply", ooo + "Precedence: auto_reply\r\nSubject: Re: Ihr Termin\r\n\r\naway\r\n", true},
+		{"Precedence bulk", ooo + "Precedence: bulk\r\nSubject: Re: Ihr Termin\r\n\r\naway\r\n", true},
+		{"X-Autoreply", ooo + "X-Autoreply: yes\r\nSubject: Re: Ihr Termin\r\n\r\naway\r\n", true},
+		{"subject only", ooo + "Subject: Out of Office: Ihr Termin\r\n\r\naway\r\n", true},
+		{"encoded subject only", ooo + "Subject: =?UTF-8?Q?Automatische_Antwort:_Ihr_Termin?=\r\n\r\naway\r\n", true},
+		{"as HTML", ooo + "Subject: Automatic reply: Ihr Termin\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\naway\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>away</p>\r\n--b--\r\n", true},
+		{"a plain bounce", "From: MAILER-DAEMON@mail.example.org\r\nSubject: failure notice\r\n\r\nSorry, no mailbox here by that name.\r\n", false},
+		{"a plain bounce marked auto-replied", "From: Mail Delivery System <MAILER-DAEMON@mail.example.org>\r\nAuto-Submitted: auto-replied\r\nSubject: Undelivered Mail Returned to Sender\r\n\r\nuser unknown\r\n", false},
+		{"a reply", ooo + "Subject: Re: Ihr Termin\r\n\r\nDanke\r\n", false},
+		{"Postfix's DSN", postfixBounce(t, "bounce+n-1.x@b.example.org", "jana@example.org", "n-1", "failed", "5.1.1"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			action, status, _, auto := readDSN(strings.NewReader(tc.mail))
+			if auto != tc.auto {
+				t.Errorf("auto-reply %v, want %v (action %s, status %s)", auto, tc.auto, action, status)
+			}
+		})
+	}
+
+	e, rec, _ := bounceEnv(t, func(b *config.Bounces) { b.Domain, b.Addr = "bounces.example.org", "127.0.0.1:0" })
+	addr, stop, err := ServeBounces(e.cfg, e.w, e.conn, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	e.importCSV(smsFixture)
+	e.declare(sampleOutage(t, "evt-1"))
+	var verp string
+	for _, m := range rec.Messages() {
+		if m.To[0] == "jana@example.org" {
+			verp = m.From
+		}
+	}
+	reply := "From: Jana <jana@example.org>\r\nTo: " + verp + "\r\nAuto-Submitted: auto-replied\r\nSubject: Abwesenheitsnotiz\r\n\r\nIch bin nicht im Haus.\r\n"
+	if err := relay.Send(addr, "", []string{verp}, reply); err != nil {
+		t.Fatalf("the out-of-office reply: %v, want it taken", err)
+	}
+	e.settled()
+	if n := len(streamMsgs(t, e.conn.JS, engine.StreamFeedback)); n != 0 {
+		t.Errorf("%d feedback messages, want none for an auto-reply", n)
+	}
+	jana := noticeOfVERP(verp)
+	if _, d, _, _ := e.w.DB.NoticeOutcome(context.Background(), jana); d.Channel != "relay" || d.Revision != 1 {
+		t.Errorf("Jana's notice after an auto-reply: via %s, revision %d; want via the relay, unrevised", d.Channel, d.Revision)
+	}
+}
+
+// TestBounceListenerCapsConnections: the bounce listener serves at most
+// maxBounceConns connections at once; one more waits for its greeting until
+// another closes.
+func TestBounceListenerCapsConnections(t *testing.T) {
+	e, _, _ := bounceEnv(t, func(b *config.Bounces) { b.Domain, b.Addr = "bounces.example.org", "127.0.0.1:0" })
+	addr, stop, err := ServeBounces(e.cfg, e.w, e.conn, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	greeted := func(c net.Conn, within time.Duration) bool {
+		t.Helper()
+		c.SetReadDeadline(time.Now().Add(within))
+		line, err := bufio.NewReader(c).ReadString('\n')
+		return err == nil && strings.HasPrefix(line, "220")
+	}
+	dial := func() net.Conn {
+		t.Helper()
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	var held []net.Conn
+	for range maxBounceConns {
+		c := dial()
+		if !greeted(c, 5*time.Second) {
+			t.Fatalf("connection %d not greeted", len(held)+1)
+		}
+		held = append(held, c)
+	}
+	extra := dial()
+	if greeted(extra, 300*time.Millisecond) {
+		t.Fatalf("connection %d greeted, want it to wait", maxBounceConns+1)
+	}
+	held[0].Close()
+	if !greeted(extra, 5*time.Second) {
+		t.Error("the waiting connection was not greeted once another closed")
+	}
 }

@@ -107,9 +107,22 @@ func (c *confirmPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page := templates.ConfirmPage{Lang: firstLanguage(r.Header.Get("Accept-Language")), State: templates.ConfirmInvalid}
-	id, err := notifier.ParseConfirmToken(strings.TrimPrefix(r.URL.Path, ConfirmPath), c.secret)
-	if err != nil {
+	id, err := notifier.ParseConfirmToken(strings.TrimPrefix(r.URL.Path, ConfirmPath), c.secret, func(prefix string) ([]string, error) {
+		return c.db.NoticeIDsWithPrefix(r.Context(), prefix)
+	})
+	switch {
+	case errors.Is(err, notifier.ErrBadConfirmToken):
 		c.write(w, http.StatusNotFound, page)
+		return
+	case err != nil:
+		// The notice is not in this worker's store yet (or the link is
+		// forged: without the notice, the two look alike), or the store
+		// cannot be read: the patient is asked to try again later.
+		if !errors.Is(err, notifier.ErrConfirmNoticeUnknown) {
+			c.log.Error("confirmation page: the store cannot be read", "err", err)
+		}
+		page.State = templates.ConfirmLater
+		c.write(w, http.StatusServiceUnavailable, page)
 		return
 	}
 	status, page, facility := c.state(r, id, page)

@@ -2,6 +2,9 @@ package app
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -70,6 +73,21 @@ func links(t *testing.T, rec *relay.Relay) map[string]string {
 	return out
 }
 
+// noticeIDs are the notices of the relay's messages, by recipient, read
+// from their Message-ID.
+func noticeIDs(t *testing.T, rec *relay.Relay) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for to, m := range parseAll(t, rec.Messages()) {
+		id, err := m.header.MessageID()
+		if err != nil || !strings.HasPrefix(id, "n-") {
+			t.Fatalf("the message to %s has Message-ID %q: %v", to, id, err)
+		}
+		out[to], _, _ = strings.Cut(id, "@")
+	}
+	return out
+}
+
 // streamMsgs are every message stored in a stream.
 func streamMsgs(t *testing.T, js jetstream.JetStream, stream string) []*jetstream.RawStreamMsg {
 	t.Helper()
@@ -101,7 +119,10 @@ func TestConfirmationLink(t *testing.T) {
 	ctx := context.Background()
 	link := links(t, rec)["p1@example.org"]
 	path := strings.TrimPrefix(link, "https://notice.example.org")
-	id := strings.SplitN(strings.TrimPrefix(path, ConfirmPath), ".", 2)[0]
+	id := noticeIDs(t, rec)["p1@example.org"]
+	if token := strings.TrimPrefix(path, ConfirmPath); len(token) != notifier.ConfirmTokenLen || strings.Contains(token, id[2:8]) {
+		t.Errorf("token %q: want %d characters that do not spell the notice id", token, notifier.ConfirmTokenLen)
+	}
 
 	do := func(method, path string) *httptest.ResponseRecorder {
 		t.Helper()
@@ -172,14 +193,25 @@ func TestConfirmationLink(t *testing.T) {
 		}
 	}
 
-	mac := path[len(path)-32:]
-	other := ConfirmPath + "n-00000000000000000000000000000000." + mac
-	forged := path[:len(path)-1] + map[bool]string{true: "1", false: "0"}[path[len(path)-1] == '0']
-	for _, bad := range []string{forged, other, ConfirmPath + id, ConfirmPath} {
+	// A link of the earlier long form stays valid.
+	mac := hmac.New(sha256.New, []byte("a confirmation secret of some length"))
+	mac.Write([]byte("notifier confirm\x00" + id))
+	long := ConfirmPath + id + "." + hex.EncodeToString(mac.Sum(nil))[:32]
+	if w := do(http.MethodGet, long); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "Vielen Dank") {
+		t.Errorf("GET a link of the earlier form: %d, want the confirmed page", w.Code)
+	}
+	other := ConfirmPath + "n-00000000000000000000000000000000." + long[len(long)-32:]
+	forged := path[:len(path)-1] + map[bool]string{true: "B", false: "A"}[path[len(path)-1] == 'A']
+	for _, bad := range []string{forged, other, ConfirmPath + id, ConfirmPath, long[:len(long)-1] + "x"} {
 		w := do(http.MethodPost, bad)
 		if w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), "not valid") {
 			t.Errorf("POST %s: %d, want 404 with the invalid-link page", bad, w.Code)
 		}
+	}
+	// A link whose notice this worker's store does not know (yet): later.
+	unknown := ConfirmPath + notifier.ConfirmToken("n-ffffff00000000000000000000000000", []byte("a confirmation secret of some length"))
+	if w := do(http.MethodGet, unknown); w.Code != http.StatusServiceUnavailable {
+		t.Errorf("GET a link of a notice not known here: %d, want 503", w.Code)
 	}
 	if w := do(http.MethodDelete, path); w.Code != http.StatusMethodNotAllowed {
 		t.Errorf("DELETE the link: %d, want 405", w.Code)
@@ -198,9 +230,8 @@ func TestUnconfirmedUrgentNoticeGoesOnTheCallList(t *testing.T) {
 	for to, link := range links(t, rec) {
 		byPatient[strings.TrimSuffix(to, "@example.org")] = strings.TrimPrefix(link, "https://notice.example.org")
 	}
-	noticeOf := func(p string) string {
-		return strings.SplitN(strings.TrimPrefix(byPatient[p], ConfirmPath), ".", 2)[0]
-	}
+	ids := noticeIDs(t, rec)
+	noticeOf := func(p string) string { return ids[p+"@example.org"] }
 	waitUntil(t, "both urgent notices on the call list", func() bool {
 		rows, _ := e.w.DB.CallEntries(ctx, ev.Outage.OutageID)
 		return len(rows) == 2
@@ -234,5 +265,53 @@ func TestUnconfirmedUrgentNoticeGoesOnTheCallList(t *testing.T) {
 	s, _ := e.w.DB.Summarize(ctx, ev.Outage.OutageID)
 	if s.Confirmed != 1 || s.Manual != 1 || s.Delivered != 2 {
 		t.Errorf("summary %+v; want 1 confirmed, 1 on the call list, 2 delivered", s)
+	}
+}
+
+// TestSMSWithoutLinkIsNotUnconfirmed: an urgent notice that reached its
+// patient only by an SMS without room for the confirmation link gave the
+// patient nothing to confirm with: dispatch.confirm_within does not put it
+// on the call list as not confirmed, while one sent by e-mail, with the
+// link, goes there.
+func TestSMSWithoutLinkIsNotUnconfirmed(t *testing.T) {
+	e := newEnv(t)
+	gw := e.startGateway(accept)
+	rec := e.startRelay(relay.Options{})
+	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()), gw.channel(t, "sms"))
+	secret := filepath.Join(e.dir, "confirm.key")
+	if err := os.WriteFile(secret, []byte("a confirmation secret of some length\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.cfg.Confirm = config.Confirm{PublicURL: "https://notice.example.org/", SecretFile: secret}
+	e.cfg.Dispatch.ConfirmWithin = map[string]time.Duration{"urgent": time.Second}
+	e.startWorker()
+	now := time.Now().Truncate(time.Minute)
+	at := now.Add(3 * time.Hour).Format(time.RFC3339)
+	e.importCSV("id,department,start,status,kind,patient_id,patient_name,language,email,phone\n" +
+		"A-1,cardiology," + at + ",booked,outpatient,P-1,Patient 1,de,p1@example.org,\n" +
+		"A-2,cardiology," + at + ",booked,outpatient,P-2,Patient 2,de,,+49 211 5550102\n")
+	ev, err := BuildEvent(EventOptions{Facility: "ukd", OutageID: "ukd-now", EventID: "evt-now", Source: "/scheduling/ukd",
+		From: now.Add(-time.Hour), Until: now.Add(24 * time.Hour), Departments: []string{"*"}, Hotline: "+49 211 81-04444"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.declare(ev)
+	sent := gw.sent()
+	if len(sent) != 1 || strings.Contains(sent[0].Text, ConfirmPath) {
+		t.Fatalf("SMS %+v: want one, without room for the link", sent)
+	}
+	ctx := context.Background()
+	waitUntil(t, "the e-mailed notice on the call list", func() bool {
+		rows, _ := e.w.DB.CallEntries(ctx, ev.Outage.OutageID)
+		return len(rows) > 0
+	})
+	time.Sleep(500 * time.Millisecond) // two more looks at the deadlines
+	rows, _ := e.w.DB.CallEntries(ctx, ev.Outage.OutageID)
+	if len(rows) != 1 || rows[0].PatientID != "P-1" {
+		t.Errorf("call list %+v, want only P-1, whose e-mail carried the link", rows)
+	}
+	_, d, _, _ := e.w.DB.NoticeOutcome(ctx, sent[0].NoticeID)
+	if d.Outcome != notifier.OutcomeDelivered || d.Channel != "sms" || d.CarriesLink() {
+		t.Errorf("P-2: %s via %s, carries the link %v; want delivered by SMS, without it", d.Outcome, d.Channel, d.CarriesLink())
 	}
 }

@@ -31,8 +31,12 @@ type FHIRHook struct {
 	// Secret is what the Subscription sends in its Authorization header
 	// ("Bearer <secret>"); required.
 	Secret string
-	// Poll, when set, reads the Appointments of id-only notifications (and
-	// the Patients of full-resource ones that lack them) from the server.
+	// Poll, when set, is the server the Appointments of id-only
+	// notifications are read from (with their Patients and Locations), and
+	// the Patients that full-resource notifications refer to but do not
+	// carry. Without it, an id-only notification is refused (400) and an
+	// Appointment whose Patient is missing is refused as the bundle import
+	// refuses it.
 	Poll *FHIRPoll
 	Log  *slog.Logger
 }
@@ -98,6 +102,14 @@ func (h *FHIRHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	res := ImportResult{}
+	if len(appointments) > 0 && h.Poll != nil {
+		patients, err := h.missingPatients(ctx, appointments, others)
+		if err != nil {
+			outcome(w, http.StatusBadGateway, err.Error())
+			return
+		}
+		others = append(others, patients...)
+	}
 	if len(appointments) > 0 {
 		r, err := h.publish(ctx, append(appointments, others...))
 		if err != nil {
@@ -155,12 +167,20 @@ func (h *FHIRHook) importBundle(ctx context.Context, bundle []byte) (ImportResul
 		return ImportResult{}, err
 	}
 	return Import(ctx, h.Conn.JS, AdmitRows(rows, fac), func(_ int, err error) {
-		sum := sha256.Sum256(append([]byte(err.Error()), bundle...))
-		rej := &notifier.Reject{At: time.Now().UTC(), Stream: "FHIR", Subject: "fhir." + h.Facility, Reason: err.Error()}
-		if rerr := engine.RecordReject(ctx, h.Conn.JS, "fhir:"+hex.EncodeToString(sum[:16]), rej); rerr != nil {
+		if rerr := recordFHIRReject(ctx, h.Conn, h.Facility, bundle, err); rerr != nil {
 			h.Log.Error("fhir: recording the refusal", "err", rerr)
 		}
 	}, nil)
+}
+
+// recordFHIRReject records a resource refused from a FHIR document with
+// the workers' refusals (plans._, shown by notifier report); its id is the
+// reason and the document's digest, so the same document read again is
+// recorded once.
+func recordFHIRReject(ctx context.Context, conn *Conn, facility string, doc []byte, why error) error {
+	sum := sha256.Sum256(append([]byte(why.Error()), doc...))
+	rej := &notifier.Reject{At: time.Now().UTC(), Stream: "FHIR", Subject: "fhir." + facility, Reason: why.Error()}
+	return engine.RecordReject(ctx, conn.JS, "fhir:"+hex.EncodeToString(sum[:16]), rej)
 }
 
 // fetch reads one Appointment with its Patient and Location by search.
@@ -173,11 +193,74 @@ func (h *FHIRHook) fetch(ctx context.Context, id string) (ImportResult, error) {
 	return h.importBundle(ctx, page)
 }
 
+// missingPatients reads from the server the Patients the appointments
+// refer to ("Patient/<id>" or a URL ending so) that the notification does
+// not carry, as entries to import with them: a full-resource notification
+// often holds the Appointment alone.
+func (h *FHIRHook) missingPatients(ctx context.Context, appointments, others []json.RawMessage) ([]json.RawMessage, error) {
+	have := map[string]bool{}
+	for _, raw := range others {
+		var e struct {
+			Resource struct {
+				ResourceType string `json:"resourceType"`
+				ID           string `json:"id"`
+			} `json:"resource"`
+		}
+		if json.Unmarshal(raw, &e) == nil && e.Resource.ResourceType == "Patient" {
+			have[e.Resource.ID] = true
+		}
+	}
+	base := strings.TrimRight(h.Poll.Base, "/")
+	var out []json.RawMessage
+	for _, raw := range appointments {
+		var e struct {
+			Resource struct {
+				Participant []struct {
+					Actor struct {
+						Reference string `json:"reference"`
+					} `json:"actor"`
+				} `json:"participant"`
+			} `json:"resource"`
+		}
+		if json.Unmarshal(raw, &e) != nil {
+			continue
+		}
+		for _, p := range e.Resource.Participant {
+			id := referenceID(p.Actor.Reference, "Patient")
+			if id == "" || have[id] {
+				continue
+			}
+			have[id] = true
+			u := base + "/Patient/" + id
+			body, err := getPage(ctx, &http.Client{Timeout: 30 * time.Second}, u, h.Poll.Token)
+			if err != nil {
+				return nil, fmt.Errorf("reading Patient/%s: %w", id, err)
+			}
+			var res struct {
+				ResourceType string `json:"resourceType"`
+				ID           string `json:"id"`
+			}
+			if err := json.Unmarshal(body, &res); err != nil || res.ResourceType != "Patient" || res.ID != id {
+				return nil, fmt.Errorf("reading Patient/%s: the server did not answer with that Patient", id)
+			}
+			entry, err := json.Marshal(map[string]any{"fullUrl": u, "resource": json.RawMessage(body)})
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, entry)
+		}
+	}
+	return out, nil
+}
+
 // appointmentID reads the id of ".../Appointment/<id>[/_history/n]".
-func appointmentID(fullURL string) string {
-	parts := strings.Split(strings.TrimRight(fullURL, "/"), "/")
+func appointmentID(fullURL string) string { return referenceID(fullURL, "Appointment") }
+
+// referenceID reads the id of a reference or URL "[...]/<typ>/<id>[/_history/n]".
+func referenceID(ref, typ string) string {
+	parts := strings.Split(strings.TrimRight(ref, "/"), "/")
 	for i := len(parts) - 2; i >= 0; i-- {
-		if parts[i] == "Appointment" && notifier.ValidID(parts[i+1]) {
+		if parts[i] == typ && notifier.ValidID(parts[i+1]) {
 			return parts[i+1]
 		}
 	}

@@ -33,7 +33,8 @@ type FHIRPoll struct {
 	TokenURL, ClientID, ClientSecret string
 	// HTTP is the client (default: one with a 60 s timeout).
 	HTTP *http.Client
-	// Report is told of every refused appointment.
+	// Report is told of every refused appointment, which is also recorded
+	// with the workers' refusals.
 	Report func(entry int, err error)
 }
 
@@ -52,7 +53,8 @@ const maxFHIRPages = 10000
 
 // Poll reads the Appointments changed since the position (with their
 // Patients and Locations, _include), page after page through the next
-// links, publishes each as the bundle import does, and saves the new
+// links, publishes each as the bundle import does (a refused one recorded
+// with the reason, as the workers record theirs), and saves the new
 // position under the data folder once every page is published.
 func (p *FHIRPoll) Poll(ctx context.Context, cfg *config.Config, conn *Conn) (FHIRPollResult, error) {
 	var res FHIRPollResult
@@ -120,6 +122,9 @@ func (p *FHIRPoll) Poll(ctx context.Context, cfg *config.Config, conn *Conn) (FH
 			return res, fmt.Errorf("page %d: %w", res.Pages, err)
 		}
 		r, err := Import(ctx, conn.JS, AdmitRows(rows, fac), func(entry int, err error) {
+			if rerr := recordFHIRReject(ctx, conn, p.Facility, page, err); rerr != nil {
+				err = fmt.Errorf("%w (the refusal is not recorded: %v)", err, rerr)
+			}
 			if p.Report != nil {
 				p.Report(entry, err)
 			}

@@ -28,7 +28,7 @@ func FuzzReadDSN(f *testing.F) {
 	f.Add("Content-Type: multipart/report; boundary=x\r\n\r\n--x\r\nContent-Type: message/delivery-status\r\n\r\nStatus: 5.7.1\r\nDiagnostic-Code: smtp; 550 5.7.1 <a@b> denied\r\n--x--\r\n")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, mail string) {
-		action, status, reason := readDSN(strings.NewReader(mail))
+		action, status, reason, _ := readDSN(strings.NewReader(mail))
 		if action != "" && action != notifier.BounceFailed && action != notifier.BounceDelayed {
 			t.Errorf("action %q", action)
 		}

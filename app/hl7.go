@@ -89,9 +89,16 @@ func HL7Server(cfg *config.Config, facility string, conn *Conn, log *slog.Logger
 		now := time.Now()
 		m, err := hl7.Parse(raw)
 		if err != nil {
-			log.Warn("hl7: message refused", "reason", err.Error())
+			// The header alone, when it can be read, names the sender and
+			// the control id the ACK must echo.
+			h := hl7.ParseHeader(raw)
+			control := ""
+			if h != nil {
+				control = h.Field("MSH", 10)
+			}
+			log.Warn("hl7: message refused", "control_id", control, "reason", err.Error())
 			refuse(ctx, conn, facility, raw, err, log)
-			return hl7.Ack(nil, hl7.AE, err, now)
+			return hl7.Ack(h, hl7.AE, err, now)
 		}
 		publish, err := hl7Record(m, fac, loc, mp, conn, "hl7:"+facility+":"+digest(raw))
 		if errors.Is(err, hl7.ErrUnsupported) {

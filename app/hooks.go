@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +30,10 @@ const (
 
 // maxReceipt bounds a receipt's body.
 const maxReceipt = 16 << 10
+
+// hookRetryAfter is how many seconds a gateway or provider is asked to wait
+// before it sends a report again that could not be taken now.
+const hookRetryAfter = "30"
 
 var (
 	noticeIDPattern  = regexp.MustCompile(`^n-[0-9a-f]{32}$`)
@@ -143,6 +148,9 @@ func (h *feedbackHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	status, err := h.record(r.Context(), f, signer.channel)
 	if err != nil {
+		if status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", hookRetryAfter)
+		}
 		http.Error(w, err.Error(), status)
 		return
 	}
@@ -161,7 +169,9 @@ func (h *feedbackHook) record(ctx context.Context, f *notifier.Feedback, channel
 		return http.StatusServiceUnavailable, errors.New("the report could not be taken; send it again")
 	}
 	if !ok {
-		return http.StatusNotFound, errors.New("notice_id: unknown notice")
+		// The report is genuine (its signature checked out): the notice
+		// is one this worker's store has not caught up with yet.
+		return http.StatusServiceUnavailable, errors.New("notice_id: the notice is not known here yet; send it again")
 	}
 	f.Kind, f.Facility, f.Channel, f.Received = h.kind, p.Facility, channel, h.now().UTC()
 	if f.Channel == "" && d == nil {
@@ -169,10 +179,12 @@ func (h *feedbackHook) record(ctx context.Context, f *notifier.Feedback, channel
 		// took the notice, which this worker's store does not know yet.
 		return http.StatusServiceUnavailable, errors.New("the notice's outcome is not known here yet; send it again")
 	}
-	if f.Channel == "" && h.email[d.Channel] {
-		// A bounce is about the e-mail channel that took the notice; when
-		// another channel took it, the bounce changes nothing.
-		f.Channel = d.Channel
+	if f.Channel == "" {
+		// A bounce is about the e-mail channel that took the notice: the
+		// outcome's, or, for an urgent notice sent on every medium at once
+		// and counted delivered by another, the last e-mail channel that
+		// accepted it. When none did, the bounce changes nothing.
+		f.Channel = h.emailChannel(d)
 	}
 	f.ID = notifier.FeedbackID(f.Kind, f.NoticeID, f.Channel, f.Status, f.Code+f.Action, f.At)
 	if err := engine.PublishFeedback(ctx, h.js, f); err != nil {
@@ -181,6 +193,21 @@ func (h *feedbackHook) record(ctx context.Context, f *notifier.Feedback, channel
 	}
 	h.log.Info("feedback", "kind", h.kind, "notice", f.NoticeID, "channel", f.Channel, "status", f.Status)
 	return http.StatusAccepted, nil
+}
+
+// emailChannel is the e-mail channel a bounce of the notice is about: the
+// outcome's channel when it is one, else the last e-mail channel in the
+// trail that accepted the notice, else "".
+func (h *feedbackHook) emailChannel(d *notifier.Delivery) string {
+	if h.email[d.Channel] {
+		return d.Channel
+	}
+	for _, a := range slices.Backward(d.Trail) {
+		if h.email[a.Channel] && a.Result == notifier.ResultAccepted {
+			return a.Channel
+		}
+	}
+	return ""
 }
 
 // parseSMSStatus reads {notice_id, status, code, at}.

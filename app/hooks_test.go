@@ -42,6 +42,7 @@ func TestSMSReceipts(t *testing.T) {
 	if jana == "" || ayse == "" || len(rec.Messages()) != 2 {
 		t.Fatalf("SMS to %v and %d e-mails; want SMS for Jana and Ayşe, e-mail for the two without a phone", byPhone, len(rec.Messages()))
 	}
+	var retryAfter string
 	post := func(secret []byte, body string) int {
 		t.Helper()
 		req := httptest.NewRequest(http.MethodPost, SMSStatusPath, strings.NewReader(body))
@@ -50,6 +51,7 @@ func TestSMSReceipts(t *testing.T) {
 		}
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
+		retryAfter = w.Header().Get("Retry-After")
 		return w.Code
 	}
 	receipt := func(id, status string) string {
@@ -61,8 +63,10 @@ func TestSMSReceipts(t *testing.T) {
 	if code := post([]byte("another secret, not the channel's"), receipt(jana, "undeliverable")); code != http.StatusUnauthorized {
 		t.Errorf("a receipt signed with another secret: %d, want 401", code)
 	}
-	if code := post(gw.secret, receipt("n-00000000000000000000000000000000", "failed")); code != http.StatusNotFound {
-		t.Errorf("a receipt for an unknown notice: %d, want 404", code)
+	// A genuine receipt for a notice this worker's store does not know
+	// (yet): the gateway is asked to send it again later.
+	if code := post(gw.secret, receipt("n-00000000000000000000000000000000", "failed")); code != http.StatusServiceUnavailable || retryAfter == "" {
+		t.Errorf("a receipt for a notice not known here: %d, Retry-After %q; want 503 with Retry-After", code, retryAfter)
 	}
 	if code := post(gw.secret, `{"notice_id":"`+jana+`","status":"maybe"}`); code != http.StatusBadRequest {
 		t.Errorf("a receipt with an unknown status: %d, want 400", code)
@@ -159,6 +163,9 @@ func TestBounces(t *testing.T) {
 	emily := strings.SplitN(ids["emily@example.org"], "@", 2)[0]
 	if code := post([]byte("not the bounce secret at all"), `{"notice_id":"`+jana+`","status":"5.1.1","action":"failed"}`); code != http.StatusUnauthorized {
 		t.Errorf("a bounce with another secret: %d, want 401", code)
+	}
+	if code := post(secret, `{"notice_id":"n-00000000000000000000000000000000","status":"5.1.1","action":"failed"}`); code != http.StatusServiceUnavailable {
+		t.Errorf("a bounce for a notice not known here: %d, want 503", code)
 	}
 	hard := `{"message_id":"<` + ids["jana@example.org"] + `>","recipient":"jana@example.org","status":"5.1.1","action":"failed","reason":"550 5.1.1 <jana@example.org>: user unknown"}`
 	if code := post(secret, hard); code != http.StatusAccepted {

@@ -59,6 +59,10 @@ type OutageReport struct {
 	// (bounced, SMS not delivered), which were sent on.
 	Confirmed             int `json:"confirmed"`
 	FailedAfterAcceptance int `json:"failed_after_acceptance"`
+	// SoonestUnreached is the soonest appointment of a patient not yet
+	// reached (who neither confirmed the notice nor was reached by
+	// phone): the one most at risk of coming in; zero when there is none.
+	SoonestUnreached time.Time `json:"soonest_unreached,omitzero"`
 	// ApprovalScope is the digest an approval of the held outage names
 	// (notifier approve --scope).
 	ApprovalScope string `json:"approval_scope,omitempty"`
@@ -164,6 +168,9 @@ func outageReport(ctx context.Context, db *store.DB, o store.OutageRecord, fac n
 	}
 	if !o.DeclaredAt.IsZero() {
 		or.DeclaredAt = o.DeclaredAt.In(loc)
+	}
+	if !s.SoonestUnreached.IsZero() {
+		or.SoonestUnreached = s.SoonestUnreached.In(loc)
 	}
 	for _, ch := range slices.Sorted(maps.Keys(s.ByChannel)) {
 		or.ByChannel = append(or.ByChannel, ChannelTotal{Channel: ch, Delivered: s.ByChannel[ch]})

@@ -157,7 +157,7 @@ func TestReport(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, want := range []string{"outage o-1", "via relay", "P-2", "Thu 2020-10-22 09:00", "gateway: number refused",
-			"appointments.ukd.A9", "not finished: 1 notice without"} {
+			"appointments.ukd.A9", "not finished: 1 notice without", "soonest not yet reached  Wed 2020-10-21 09:00"} {
 			if !strings.Contains(table.String(), want) {
 				t.Errorf("table lacks %q:\n%s", want, table.String())
 			}
@@ -166,7 +166,8 @@ func TestReport(t *testing.T) {
 			t.Fatal(err)
 		}
 		var back Report
-		if err := json.Unmarshal(js.Bytes(), &back); err != nil || back.Outages[0].ManualNotices[0].PatientID != "P-2" {
+		if err := json.Unmarshal(js.Bytes(), &back); err != nil || back.Outages[0].ManualNotices[0].PatientID != "P-2" ||
+			!back.Outages[0].SoonestUnreached.Equal(local(21, 9, 0)) {
 			t.Errorf("JSON does not read back: %v\n%s", err, js.String())
 		}
 		if err := r.WriteCSV(&cs); err != nil {
@@ -177,12 +178,26 @@ func TestReport(t *testing.T) {
 			t.Fatal(err)
 		}
 		var kinds []string
+		byKind := map[string][]string{}
 		for _, rec := range recs[1:] {
 			kinds = append(kinds, rec[0]+" "+rec[3])
+			byKind[rec[0]+" "+rec[3]] = rec
 		}
-		want := []string{"total delivered", "total manual", "total pending", "total confirmed", "total failed-after-acceptance", "manual manual", "reject "}
+		want := []string{"total delivered", "total manual", "total pending", "total confirmed", "total failed-after-acceptance",
+			"total calllist-to-call", "total calllist-later", "total calllist-claimed", "total calllist-reached", "total calllist-unreachable",
+			"soonest-unreached ", "manual manual", "reject "}
 		if !slices.Equal(recs[0], ReportCSVHeader) || !slices.Equal(kinds, want) {
 			t.Errorf("CSV records %q, want %q", kinds, want)
+		}
+		col := func(kind, name string) string { return byKind[kind][slices.Index(ReportCSVHeader, name)] }
+		if got := col("total calllist-to-call", "count"); got != "1" {
+			t.Errorf("CSV: %s to call, want 1", got)
+		}
+		if got := col("soonest-unreached ", "earliest"); got != "2020-10-21T09:00:00+02:00" {
+			t.Errorf("CSV: soonest not yet reached %q, want the 21st, 09:00", got)
+		}
+		if s, n := col("manual manual", "call_status"), col("manual manual", "call_attempts"); s != notifier.CallToCall || n != "0" {
+			t.Errorf("CSV: P-2's call status %q, %q calls; want %s, 0", s, n, notifier.CallToCall)
 		}
 	})
 

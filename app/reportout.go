@@ -15,13 +15,20 @@ import (
 // ReportCSVHeader is the header of the report's CSV form. Every line is one
 // record, named in the first column:
 //   - total: the notices of an outage with one outcome (delivered, manual,
-//     pending, held for approval), delivered ones once per channel;
-//   - manual: a notice staff must phone about;
+//     pending, held for approval), delivered ones once per channel, those
+//     confirmed and failed after acceptance, and the call list's rows by
+//     where staff stand (calllist-to-call, -later, -claimed, -reached,
+//     -unreachable);
+//   - soonest-unreached: the soonest appointment (earliest) of a patient
+//     not yet reached, when there is one;
+//   - manual: a notice staff must phone about, with its call status,
+//     unanswered calls and the last call's outcome;
 //   - reject: refused input.
 //
 // Columns a record has no value for are empty.
 var ReportCSVHeader = []string{"record", "outage_id", "state", "outcome", "channel", "count",
-	"notice_id", "patient_id", "earliest", "appointment_ids", "stream", "subject", "seq", "at", "reason"}
+	"notice_id", "patient_id", "earliest", "appointment_ids", "stream", "subject", "seq", "at", "reason",
+	"call_status", "call_attempts", "last_outcome"}
 
 // WriteJSON writes the report as indented JSON.
 func (r *Report) WriteJSON(w io.Writer) error {
@@ -62,10 +69,21 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		if o.State == notifier.OutageHeld {
 			total("held", "", o.Held)
 		}
+		c := o.Calls
+		total("calllist-to-call", "", c.ToCall)
+		total("calllist-later", "", c.Later)
+		total("calllist-claimed", "", c.Claimed)
+		total("calllist-reached", "", c.Reached)
+		total("calllist-unreachable", "", c.Unreachable)
+		if !o.SoonestUnreached.IsZero() {
+			write(map[string]string{"record": "soonest-unreached", "outage_id": o.OutageID, "state": state,
+				"earliest": rfc3339(o.SoonestUnreached)})
+		}
 		for _, m := range o.ManualNotices {
 			write(map[string]string{"record": "manual", "outage_id": o.OutageID, "state": state, "outcome": "manual",
 				"notice_id": m.NoticeID, "patient_id": m.PatientID, "earliest": rfc3339(m.Earliest),
-				"appointment_ids": strings.Join(m.AppointmentIDs, " "), "reason": strings.Join(m.Reasons, "; ")})
+				"appointment_ids": strings.Join(m.AppointmentIDs, " "), "reason": strings.Join(m.Reasons, "; "),
+				"call_status": m.CallStatus, "call_attempts": strconv.Itoa(m.CallAttempts), "last_outcome": m.LastOutcome})
 		}
 	}
 	for _, j := range r.Rejects {
@@ -108,6 +126,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(tw, "  pending\t%d\n", o.Pending)
 		fmt.Fprintf(tw, "  confirmed\t%d\t(by the patient, through the notice's link)\n", o.Confirmed)
 		fmt.Fprintf(tw, "  failed after acceptance\t%d\t(bounced or SMS not delivered; sent on)\n", o.FailedAfterAcceptance)
+		if !o.SoonestUnreached.IsZero() {
+			fmt.Fprintf(tw, "  soonest not yet reached\t%s\t(neither confirmed nor reached by phone)\n", o.SoonestUnreached.Format(localTime))
+		}
 		if o.State == notifier.OutageHeld {
 			fmt.Fprintf(tw, "  held\t%d\t(for approval: notifier approve %s --facility %s --scope %s)\n", o.Held, o.OutageID, o.Facility, o.ApprovalScope)
 		}

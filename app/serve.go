@@ -115,7 +115,7 @@ func outageFigures(db *store.DB) []metrics.OutageFigures {
 			"confirmed": o.Confirmed, "failed_after_acceptance": o.FailedAfterAccept,
 			"calllist_to_call": o.Calls.ToCall, "calllist_later": o.Calls.Later, "calllist_claimed": o.Calls.Claimed,
 			"calllist_reached": o.Calls.Reached, "calllist_unreachable": o.Calls.Unreachable,
-		}})
+		}, SoonestUnreached: o.EarliestUnreached})
 	}
 	return out
 }

@@ -19,6 +19,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/postponement/notifier/engine"
+	"github.com/postponement/notifier/hl7"
 	"github.com/postponement/notifier/notifier"
 )
 
@@ -254,8 +255,9 @@ type HL7 struct {
 	// Allow lists the networks (CIDR, or single addresses) connections are
 	// taken from; empty: any.
 	Allow []string `yaml:"allow"`
-	// MaxMessageBytes bounds one message (default 1 MiB); MaxConns the
-	// connections served at once (default 64).
+	// MaxMessageBytes bounds one message (default and most 1 MiB, the
+	// parser's hl7.MaxMessageSize); MaxConns the connections served at once
+	// (default 64).
 	MaxMessageBytes int `yaml:"max_message_bytes"`
 	MaxConns        int `yaml:"max_conns"`
 	// Fields name where a KIS writes an appointment's department, location
@@ -267,6 +269,26 @@ type HL7 struct {
 		Kind       string `yaml:"kind"`
 	} `yaml:"fields"`
 	Kinds map[string]string `yaml:"kinds"`
+}
+
+// validate checks the limits and field places of the HL7 listener.
+func (h HL7) validate() []error {
+	var errs []error
+	if h.MaxMessageBytes < 0 || h.MaxMessageBytes > hl7.MaxMessageSize {
+		errs = append(errs, fmt.Errorf("hl7.max_message_bytes: %d, want at most %d (1 MiB, the largest message the HL7 parser reads; 0 for that)", h.MaxMessageBytes, hl7.MaxMessageSize))
+	}
+	if h.MaxConns < 0 {
+		errs = append(errs, fmt.Errorf("hl7.max_conns: %d is negative", h.MaxConns))
+	}
+	for name, place := range map[string]string{"department": h.Fields.Department, "location": h.Fields.Location, "kind": h.Fields.Kind} {
+		if place == "" {
+			continue
+		}
+		if _, err := hl7.ParsePath(place); err != nil {
+			errs = append(errs, fmt.Errorf("hl7.fields.%s: %w", name, err))
+		}
+	}
+	return errs
 }
 
 // Plan tunes the planning of outage events.
@@ -525,6 +547,15 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("facilities.%s.timezone: %w", id, err))
 		}
 	}
+	if c.HTTP.Addr == "off" {
+		// Links and webhooks that lead to a server that is not there.
+		if c.Confirm.PublicURL != "" || c.Confirm.SecretFile != "" {
+			errs = append(errs, errors.New("confirm: the confirmation links lead to /c/ on http.addr, which is off: set http.addr (and expose /c/ at confirm.public_url), or leave confirm out"))
+		}
+		if c.Bounces.Addr == "" && (c.Bounces.Domain != "" || c.Bounces.SecretFile != "") {
+			errs = append(errs, errors.New("bounces: without bounces.addr, bounces come only by POST /hooks/bounce on http.addr, which is off: set bounces.addr or http.addr"))
+		}
+	}
 	if c.HTTP.Addr != "off" {
 		if host, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
 			errs = append(errs, fmt.Errorf("http.addr: %w", err))
@@ -590,6 +621,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s.rate: %w", key, err))
 		}
 	}
+	errs = append(errs, c.HL7.validate()...)
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		errs = append(errs, fmt.Errorf("log.level: %q, want debug, info, warn or error", c.Log.Level))
 	}

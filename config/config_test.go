@@ -42,19 +42,27 @@ func TestDefaults(t *testing.T) {
 func TestInvalidConfigs(t *testing.T) {
 	base := "facilities: {ukd: {timezone: Europe/Berlin}}\n"
 	tests := map[string]struct{ yaml, want string }{
-		"misspelt key":       {base + "chanels: []\n", "chanels"},
-		"bad time zone":      {"facilities: {ukd: {timezone: Mars/Olympus}}\n", "timezone"},
-		"bad facility id":    {"facilities: {'u.k.d': {timezone: UTC}}\n", "u.k.d"},
-		"unknown type":       {base + "channels: [{name: x, type: pigeon}]\n", "pigeon"},
-		"smtp without addr":  {base + "channels: [{name: x, type: smtp, tls: tls, from: a@b.c}]\n", "addr"},
-		"bad tls":            {base + "channels: [{name: x, type: smtp, addr: 'h:25', tls: maybe, from: a@b.c}]\n", "tls"},
-		"name twice":         {base + "channels: [{name: x, type: maildir}, {name: x, type: maildir}]\n", "twice"},
-		"user, no password":  {base + "channels: [{name: x, type: smtp, addr: 'h:25', tls: tls, from: a@b.c, username: u}]\n", "password"},
-		"call list not last": {base + "channels: [{name: c, type: calllist}, {name: x, type: maildir}]\n", "must come last"},
-		"bad rate":           {base + "channels: [{name: x, type: maildir, rate: fast}]\n", "rate"},
-		"webhook, no secret": {base + "channels: [{name: x, type: webhook, url: 'https://sms.example/send'}]\n", "secret_file"},
-		"bad log level":      {base + "log: {level: loud}\n", "log.level"},
-		"duration not valid": {base + "dispatch: {shutdown_grace: soon}\n", "soon"},
+		"misspelt key":         {base + "chanels: []\n", "chanels"},
+		"bad time zone":        {"facilities: {ukd: {timezone: Mars/Olympus}}\n", "timezone"},
+		"bad facility id":      {"facilities: {'u.k.d': {timezone: UTC}}\n", "u.k.d"},
+		"unknown type":         {base + "channels: [{name: x, type: pigeon}]\n", "pigeon"},
+		"smtp without addr":    {base + "channels: [{name: x, type: smtp, tls: tls, from: a@b.c}]\n", "addr"},
+		"bad tls":              {base + "channels: [{name: x, type: smtp, addr: 'h:25', tls: maybe, from: a@b.c}]\n", "tls"},
+		"name twice":           {base + "channels: [{name: x, type: maildir}, {name: x, type: maildir}]\n", "twice"},
+		"user, no password":    {base + "channels: [{name: x, type: smtp, addr: 'h:25', tls: tls, from: a@b.c, username: u}]\n", "password"},
+		"call list not last":   {base + "channels: [{name: c, type: calllist}, {name: x, type: maildir}]\n", "must come last"},
+		"bad rate":             {base + "channels: [{name: x, type: maildir, rate: fast}]\n", "rate"},
+		"webhook, no secret":   {base + "channels: [{name: x, type: webhook, url: 'https://sms.example/send'}]\n", "secret_file"},
+		"bad log level":        {base + "log: {level: loud}\n", "log.level"},
+		"duration not valid":   {base + "dispatch: {shutdown_grace: soon}\n", "soon"},
+		"HL7 message > 1 MiB":  {base + "hl7: {max_message_bytes: 4194304}\n", "hl7.max_message_bytes: 4194304, want at most 1048576"},
+		"HL7 place not one":    {base + "hl7: {fields: {department: AIL3.4}}\n", "hl7.fields.department"},
+		"links, no http":       {base + "http: {addr: 'off'}\nconfirm: {public_url: 'https://n.example.org', secret_file: /k}\n", "confirm: the confirmation links lead to /c/ on http.addr, which is off"},
+		"bounce hook, no http": {base + "http: {addr: 'off'}\nbounces: {domain: b.example.org, secret_file: /k}\n", "bounces: without bounces.addr"},
+	}
+	// Bounces by SMTP need no HTTP.
+	if _, err := Parse([]byte(base + "http: {addr: 'off'}\nbounces: {domain: b.example.org, addr: ':2526', secret_file: /k}\n")); err != nil {
+		t.Errorf("bounces by SMTP without http: %v", err)
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/postponement/notifier/notifier"
@@ -63,10 +64,23 @@ func (d *dispatcher) confirmDeadlines(ctx context.Context, within func(urgent bo
 			continue
 		}
 		f := notifier.NewFeedback(notifier.FeedbackUnconfirmed, u.ID, u.Facility, notifier.ChannelConfirmLink, StatusNotConfirmed, "", now)
-		f.Reason = "not confirmed within " + deadline.String()
+		f.Reason = "not confirmed within " + shortDuration(deadline)
 		if err := PublishFeedback(ctx, d.js, f); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// shortDuration writes d as the configuration does, without zero units:
+// 2h, 1h30m, 45m, 90s rather than 2h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

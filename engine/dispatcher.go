@@ -37,6 +37,8 @@ type dispatcher struct {
 	ackWait time.Duration
 	now     func() time.Time
 	obs     notifier.Observer
+	// claims serialise the revisions feedback makes of a notice's outcome.
+	claims *claims
 	// outcomes is how far this worker's store has applied DELIVERIES.
 	outcomes *position
 	// facilities and languages rebuild a notice when feedback sends it on.
@@ -124,7 +126,7 @@ func (d *dispatcher) handle(ctx context.Context, m jetstream.Msg) {
 			return
 		}
 	}
-	stop := keepAlive(m, d.ackWait/3)
+	stop := keepAlive(m, d.ackWait/3, nil)
 	defer stop()
 
 	del, err := d.deliver(ctx, &n)
@@ -217,8 +219,8 @@ func (d *dispatcher) publish(ctx context.Context, del *notifier.Delivery) error 
 }
 
 // keepAlive tells JetStream every interval that m is still being worked on,
-// until the returned stop is called.
-func keepAlive(m jetstream.Msg, interval time.Duration) (stop func()) {
+// and calls also when set, until the returned stop is called.
+func keepAlive(m jetstream.Msg, interval time.Duration, also func()) (stop func()) {
 	t := time.NewTicker(interval)
 	done := make(chan struct{})
 	exited := make(chan struct{})
@@ -228,6 +230,9 @@ func keepAlive(m jetstream.Msg, interval time.Duration) (stop func()) {
 			select {
 			case <-t.C:
 				m.InProgress()
+				if also != nil {
+					also()
+				}
 			case <-done:
 				return
 			}

@@ -200,7 +200,7 @@ func (p *planner) handle(ctx context.Context, m jetstream.Msg) {
 	}
 	p.obs.Consumed(StreamOutages)
 	log = log.With("event", ev.ID, "type", ev.Type, "outage", ev.Outage.OutageID)
-	stop := keepAlive(m, p.ackWait/3)
+	stop := keepAlive(m, p.ackWait/3, nil)
 	err = p.plan(ctx, m, ev, log)
 	stop()
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -115,6 +117,12 @@ func (w *Worker) Run(ctx context.Context) error {
 	}); err != nil {
 		return stopping(ctx, err)
 	}
+	kv, err := retrying(ctx, log, "opening the claims bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
+		return ensureClaims(ctx, w.JS, w.Replicas)
+	})
+	if err != nil {
+		return stopping(ctx, err)
+	}
 	w.replica = newReplica(w.JS, w.Store, log.With("loop", "replica"), w.Facilities)
 	w.replica.obs = obs
 	w.plans = &plansView{position: newPosition(), js: w.JS, store: w.Store, log: log.With("loop", "plans")}
@@ -138,6 +146,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	if d.ackWait <= 0 {
 		d.ackWait = DefaultAckWait
 	}
+	d.claims = &claims{kv: kv, worker: workerID(), ttl: d.ackWait, now: now}
 	a := &audit{position: newPosition(), js: w.JS, store: w.Store, log: log.With("loop", "audit")}
 	d.outcomes = a.position
 	w.views = []view{{StreamAppointments, w.replica.position}, {StreamPlans, w.plans.position}, {StreamDeliveries, a.position},
@@ -148,7 +157,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	p.report = func(facility string, err error) { w.troubles.set("planning of facility "+facility, err, now()) }
 	loops := map[string]func(context.Context) error{
 		"replica": w.replica.run, "contacts": c.run, "plans": w.plans.run, "planner": p.run, "dispatcher": d.run, "audit": a.run,
-		"feedback": d.runFeedback, "calls": w.calls.run,
+		"feedback": (&feedbackLoop{dispatcher: d, audit: a.position}).run, "calls": w.calls.run,
 	}
 	if w.ConfirmWithin != nil {
 		loops["confirm-deadlines"] = func(ctx context.Context) error { return d.runConfirmDeadlines(ctx, w.ConfirmWithin) }
@@ -207,6 +216,13 @@ func (w *Worker) ReplicaApplied() uint64 {
 		return 0
 	}
 	return w.replica.Applied()
+}
+
+// workerID names this process in claims: host, process id and a random
+// suffix, so that a restarted process is another worker.
+func workerID() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d-%04x", host, os.Getpid(), rand.N(1<<16))
 }
 
 // view is a materialised view of a stream and how far it has got.

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -243,6 +245,16 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`MSH|^~\&|a|b` + "\rSCH|\\X\\|\\F"))
 	f.Add([]byte(a08("A08", nil)))
 	f.Add([]byte(a08("A31", map[int]string{5: `""`, 13: `""~^NET^^x@y`, 14: "^^^^+49^^1"})))
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.hl7"))
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, m := range SplitFile(data) {
+			f.Add(m)
+		}
+	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		m, err := Parse(raw)
 		if err != nil {
@@ -265,4 +277,99 @@ func FuzzParse(f *testing.F) {
 		}
 		Ack(m, AE, err, time.Now())
 	})
+}
+
+// TestAckOfUnparseableMessage: a message Parse refuses is answered with its
+// control id in MSA-2 whenever its MSH segment can be read, and an ERR
+// segment with the reason (the place, when the reason has one).
+func TestAckOfUnparseableMessage(t *testing.T) {
+	now := time.Date(2020, 10, 20, 9, 30, 0, 0, time.UTC)
+	for name, tc := range map[string]struct {
+		raw                  string
+		control, place, code string
+	}{
+		"unknown charset":    {strings.Replace(s12("S12", "EBCDIC"), "MSG00001", "CTRL-7", 1), "CTRL-7", "MSH^1^18", "102"},
+		"bad UTF-8 in PID":   {strings.Replace(s12("S12", "UNICODE UTF-8"), "Jana", "J\xe4na", 1), "MSG00001", "MSH^1^18", "102"},
+		"bad segment name":   {strings.Replace(s12("S12", ""), "PID|", "pid|", 1), "MSG00001", "", "207"},
+		"Latin-1 in the MSH": {strings.Replace(s12("S12", "ASCII"), "ORBIS|UKD", "ORBIS|K\xf6ln", 1), "MSG00001", "MSH^1^18", "102"},
+		"not HL7 at all":     {"hello", "", "", "207"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, perr := Parse([]byte(tc.raw))
+			if perr == nil {
+				t.Fatal("parsed")
+			}
+			ack, err := Parse(Ack(ParseHeader([]byte(tc.raw)), AE, perr, now))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ack.Field("MSA", 2); got != tc.control {
+				t.Errorf("MSA-2 %q, want %q", got, tc.control)
+			}
+			if got := ack.Field("MSA", 1); got != AE {
+				t.Errorf("MSA-1 %q, want AE", got)
+			}
+			if got := ack.Field("ERR", 2); got != tc.place {
+				t.Errorf("ERR-2 %q, want %q", got, tc.place)
+			}
+			errCode := ack.Value(Path{Segment: "ERR", Field: 3, Component: 1})
+			reason := ack.Unescape(ack.Value(Path{Segment: "ERR", Field: 3, Component: 2}))
+			if errCode != tc.code || reason == "" || !strings.Contains(perr.Error(), reason[:len(reason)/2]) {
+				t.Errorf("ERR-3 %q %q, want %s and the reason %q", errCode, reason, tc.code, perr)
+			}
+		})
+	}
+}
+
+// TestMappingWithoutSCH11OrAIL: a v2.5 message that leaves out the
+// deprecated SCH-11 and has no AIL segment takes its start from AIS-4, its
+// end from AIS-7 in the units of AIS-8, and its department from AIS-3.1.
+func TestMappingWithoutSCH11OrAIL(t *testing.T) {
+	base := strings.Join([]string{
+		`MSH|^~\&|KIS|UKD|NOTIFIER|UKD|20201020093000||SIU^S12^SIU_S12|MSG00002|P|2.5`,
+		seg("SCH", map[int]string{2: "F-2002^KIS", 8: "OUTPATIENT", 25: "BOOKED"}),
+		seg("PID", map[int]string{3: "P-78^^^UKD^MR", 5: "Clarke^Emily"}),
+		seg("RGS", map[int]string{1: "1", 2: "A"}),
+		seg("AIS", map[int]string{1: "1", 2: "A", 3: "CARD^Cardiology consultation^L", 4: "20201024093000", 7: "DUR", 8: "UNIT"}),
+	}, "\r") + "\r"
+	start := time.Date(2020, 10, 24, 9, 30, 0, 0, berlin)
+	for _, tc := range []struct {
+		duration, unit string
+		end            time.Time
+		place          string
+	}{
+		{"45", "min^Minutes^ISO+", start.Add(45 * time.Minute), ""},
+		{"45", "", start.Add(45 * time.Minute), ""},
+		{"1.5", "h", start.Add(90 * time.Minute), ""},
+		{"", "", time.Time{}, ""},
+		{"soon", "min", time.Time{}, "AIS-7"},
+		{"-5", "min", time.Time{}, "AIS-7"},
+		{"2", "fortnight", time.Time{}, "AIS-8"},
+	} {
+		raw := strings.Replace(strings.Replace(base, "|DUR|", "|"+tc.duration+"|", 1), "|UNIT", "|"+tc.unit, 1)
+		m, err := Parse([]byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := m.Appointment("ukd", berlin, DefaultMapping())
+		var fe *FieldError
+		switch {
+		case tc.place != "":
+			if !errors.As(err, &fe) || fe.Place != tc.place {
+				t.Errorf("AIS-7 %q AIS-8 %q: %v, want an error at %s", tc.duration, tc.unit, err, tc.place)
+			}
+		case err != nil:
+			t.Errorf("AIS-7 %q AIS-8 %q: %v", tc.duration, tc.unit, err)
+		case !a.Start.Equal(start) || !a.End.Equal(tc.end) || a.Department != "CARD" || a.ID != "F-2002":
+			t.Errorf("AIS-7 %q AIS-8 %q: %s %v to %v in %q, want %v to %v in CARD", tc.duration, tc.unit, a.ID, a.Start, a.End, a.Department, start, tc.end)
+		}
+	}
+
+	// SCH-11.5 and AIL, when given, win.
+	m, _ := Parse([]byte(s12("S12", "")))
+	m.Segment("AIS").Fields = append(m.Segment("AIS").Fields[:4], "", "", "90", "min")
+	a, err := m.Appointment("ukd", berlin, DefaultMapping())
+	if err != nil || !a.End.Equal(time.Date(2020, 10, 24, 10, 0, 0, 0, berlin)) || a.Department != "Kardiologie" {
+		t.Errorf("with SCH-11.5 and AIL: end %v department %q (%v), want SCH-11.5's and AIL's", a.End, a.Department, err)
+	}
 }

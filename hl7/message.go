@@ -58,18 +58,87 @@ func Parse(raw []byte) (*Message, error) {
 		return nil, fmt.Errorf("message is %d bytes, at most %d allowed", len(raw), MaxMessageSize)
 	}
 	raw = bytes.TrimLeft(raw, "\r\n\t ")
-	if len(raw) < 8 || string(raw[:3]) != "MSH" {
+	enc, err := separators(raw)
+	if err != nil {
+		return nil, err
+	}
+	text, err := decode(raw, enc)
+	if err != nil {
+		return nil, err
+	}
+	m := &Message{enc: enc}
+	for _, line := range strings.FieldsFunc(text, func(r rune) bool { return r == '\r' || r == '\n' }) {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		if len(m.Segments) == maxSegments {
+			return nil, fmt.Errorf("more than %d segments", maxSegments)
+		}
+		seg, err := segment(line, enc)
+		if err != nil {
+			return nil, fmt.Errorf("segment %d: %w", len(m.Segments)+1, err)
+		}
+		m.Segments = append(m.Segments, seg)
+	}
+	if len(m.Segments) == 0 || m.Segments[0].Name != "MSH" {
 		return nil, ErrNotHL7
+	}
+	return m, nil
+}
+
+// ParseHeader reads only the MSH segment of a message Parse refuses, so
+// that its acknowledgement can still name the sender and echo the control
+// id (MSH-10). It returns nil when not even MSH can be read. Bytes that are
+// not UTF-8 are read as 8859/1.
+func ParseHeader(raw []byte) *Message {
+	raw = bytes.TrimLeft(raw, "\r\n\t ")
+	enc, err := separators(raw)
+	if err != nil {
+		return nil
+	}
+	if i := bytes.IndexAny(raw, "\r\n"); i >= 0 {
+		raw = raw[:i]
+	}
+	line := string(raw)
+	if !utf8.Valid(raw) {
+		b, _ := charmap.ISO8859_1.NewDecoder().Bytes(raw)
+		line = string(b)
+	}
+	seg, err := segment(line, enc)
+	if err != nil {
+		return nil
+	}
+	return &Message{Segments: []Segment{seg}, enc: enc}
+}
+
+// segment splits one segment's line into its name and fields.
+func segment(line string, enc encoding) (Segment, error) {
+	parts := strings.Split(line, string(enc.field))
+	name := parts[0]
+	if len(name) != 3 || !isSegmentName(name) {
+		return Segment{}, errors.New("does not start with a segment name (three capital letters or digits)")
+	}
+	if name == "MSH" {
+		// MSH-1 is the separator itself, MSH-2 the encoding characters.
+		return Segment{Name: name, Fields: append([]string{string(enc.field)}, parts[1:]...)}, nil
+	}
+	return Segment{Name: name, Fields: parts[1:]}, nil
+}
+
+// separators reads the separators MSH-1 and MSH-2 declare.
+func separators(raw []byte) (encoding, error) {
+	if len(raw) < 8 || string(raw[:3]) != "MSH" {
+		return encoding{}, ErrNotHL7
 	}
 	enc := encoding{field: raw[3], component: '^', repetition: '~', escape: '\\', subcomponent: '&'}
 	// MSH-2: the encoding characters, up to the next field separator.
 	end := bytes.IndexByte(raw[4:], enc.field)
 	if end < 0 {
-		return nil, errors.New("MSH: no encoding characters (MSH-2)")
+		return enc, errors.New("MSH: no encoding characters (MSH-2)")
 	}
 	chars := raw[4 : 4+end]
 	if len(chars) < 2 || len(chars) > 5 {
-		return nil, fmt.Errorf("MSH-2: %d encoding characters, want 4", len(chars))
+		return enc, fmt.Errorf("MSH-2: %d encoding characters, want 4", len(chars))
 	}
 	for i, c := range chars {
 		switch i {
@@ -86,39 +155,10 @@ func Parse(raw []byte) (*Message, error) {
 	seps := []byte{enc.field, enc.component, enc.repetition, enc.escape, enc.subcomponent}
 	for i, c := range seps {
 		if c == '\r' || c == '\n' || c < ' ' || c > '~' || bytes.IndexByte(seps[i+1:], c) >= 0 {
-			return nil, errors.New("MSH-1/MSH-2: the separators must be distinct printable characters")
+			return enc, errors.New("MSH-1/MSH-2: the separators must be distinct printable characters")
 		}
 	}
-	text, err := decode(raw, enc)
-	if err != nil {
-		return nil, err
-	}
-	m := &Message{enc: enc}
-	for _, line := range strings.FieldsFunc(text, func(r rune) bool { return r == '\r' || r == '\n' }) {
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		if len(m.Segments) == maxSegments {
-			return nil, fmt.Errorf("more than %d segments", maxSegments)
-		}
-		parts := strings.Split(line, string(enc.field))
-		name := parts[0]
-		if len(name) != 3 || !isSegmentName(name) {
-			return nil, fmt.Errorf("segment %d: does not start with a segment name (three capital letters or digits)", len(m.Segments)+1)
-		}
-		var fields []string
-		if name == "MSH" {
-			// MSH-1 is the separator itself, MSH-2 the encoding characters.
-			fields = append([]string{string(enc.field)}, parts[1:]...)
-		} else {
-			fields = parts[1:]
-		}
-		m.Segments = append(m.Segments, Segment{Name: name, Fields: fields})
-	}
-	if len(m.Segments) == 0 || m.Segments[0].Name != "MSH" {
-		return nil, ErrNotHL7
-	}
-	return m, nil
+	return enc, nil
 }
 
 // decode turns the message's bytes into UTF-8 text, as MSH-18 says they are
@@ -137,7 +177,7 @@ func decode(raw []byte, enc encoding) (string, error) {
 	switch charset {
 	case "", "ASCII", "UNICODE UTF-8", "UTF-8", "UNICODE":
 		if !utf8.Valid(raw) {
-			return "", fmt.Errorf("MSH-18: the message is not valid %s", cmp.Or(charset, "ASCII or UTF-8"))
+			return "", &FieldError{"MSH-18", fmt.Sprintf("the message is not valid %s", cmp.Or(charset, "ASCII or UTF-8"))}
 		}
 		return string(raw), nil
 	case "8859/1":
@@ -153,7 +193,7 @@ func decode(raw []byte, enc encoding) (string, error) {
 		}
 		return string(out), nil
 	}
-	return "", fmt.Errorf("MSH-18: character set %q is not supported (ASCII, 8859/1, 8859/15, UNICODE UTF-8)", truncate(charset, 20))
+	return "", &FieldError{"MSH-18", fmt.Sprintf("character set %q is not supported (ASCII, 8859/1, 8859/15, UNICODE UTF-8)", truncate(charset, 20))}
 }
 
 func isSegmentName(s string) bool {

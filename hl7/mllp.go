@@ -83,8 +83,9 @@ type Server struct {
 	// answer closes the connection unanswered: the sender sends the
 	// message again.
 	Handle func(ctx context.Context, msg []byte) []byte
-	// MaxMessage bounds a message (default MaxMessageSize); a larger one
-	// ends the connection.
+	// MaxMessage bounds a message (default and at most MaxMessageSize,
+	// the largest Parse reads); a larger one is answered AR and ends the
+	// connection.
 	MaxMessage int
 	// MaxConns bounds the connections served at once (default 64); more
 	// are closed at once.
@@ -183,7 +184,7 @@ func (s *Server) allowed(addr net.Addr) bool {
 
 func (s *Server) serveConn(ctx context.Context, c net.Conn, log *slog.Logger) {
 	max := s.MaxMessage
-	if max <= 0 {
+	if max <= 0 || max > MaxMessageSize {
 		max = MaxMessageSize
 	}
 	idle, read := s.IdleTimeout, s.ReadTimeout

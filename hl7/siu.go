@@ -3,6 +3,7 @@ package hl7
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,7 +25,9 @@ type Mapping struct {
 
 // DefaultMapping reads the department from AIL-3.1 (the location
 // resource's point of care), the location from AIL-3.9 (its
-// description), the kind from SCH-8.1 (the appointment type).
+// description), the kind from SCH-8.1 (the appointment type). A message
+// without an AIL segment takes its department from AIS-3.1 (the service's
+// identifier) when the department is configured in AIL.
 func DefaultMapping() Mapping {
 	return Mapping{
 		Department: Path{Segment: "AIL", Field: 3, Component: 1},
@@ -107,6 +110,10 @@ func (m *Message) Appointment(facility string, loc *time.Location, mp Mapping) (
 		if a.End, err = ParseTime(end, loc); err != nil {
 			return a, &FieldError{"SCH-11.5", err.Error()}
 		}
+	} else if d, err := m.serviceDuration(); err != nil {
+		return a, err
+	} else if d > 0 {
+		a.End = a.Start.Add(d)
 	}
 	a.Status = status
 	if status == "" {
@@ -119,6 +126,11 @@ func (m *Message) Appointment(facility string, loc *time.Location, mp Mapping) (
 		}
 	}
 	a.Department = m.Value(mp.Department)
+	if mp.Department.Segment == "AIL" && m.Segment("AIL") == nil {
+		// A message without a location resource (SCH-11 and AIL are
+		// optional in v2.5) still names the service booked.
+		a.Department = m.Value(Path{Segment: "AIS", Field: 3, Component: 1})
+	}
 	a.Location = m.Value(mp.Location)
 	if code := m.Value(mp.Kind); code != "" {
 		a.Kind = strings.ToLower(code)
@@ -136,6 +148,39 @@ func (m *Message) Appointment(facility string, loc *time.Location, mp Mapping) (
 		return a, &FieldError{placeOf(err), err.Error()}
 	}
 	return a, nil
+}
+
+// serviceDuration reads the duration of the service booked, AIS-7 in the
+// units of AIS-8 (minutes when empty), for an end when SCH-11.5 gives
+// none: SCH-11 is deprecated since v2.5 and many senders leave it out. It
+// is 0 when AIS-7 is empty.
+func (m *Message) serviceDuration() (time.Duration, error) {
+	n := m.Value(Path{Segment: "AIS", Field: 7, Component: 1})
+	if n == "" {
+		return 0, nil
+	}
+	v, err := strconv.ParseFloat(n, 64)
+	if err != nil || v <= 0 || v > 100000 {
+		return 0, &FieldError{"AIS-7", fmt.Sprintf("duration %q is not a positive number", truncate(n, 20))}
+	}
+	unit := time.Minute
+	switch code := strings.ToLower(m.Value(Path{Segment: "AIS", Field: 8, Component: 1})); code {
+	case "", "min", "m":
+		unit = time.Minute
+	case "s", "sec":
+		unit = time.Second
+	case "h", "hr", "hour", "hours":
+		unit = time.Hour
+	case "d", "day", "days":
+		unit = 24 * time.Hour
+	default:
+		return 0, &FieldError{"AIS-8", fmt.Sprintf("duration unit %q is not one of s, min, h, d", truncate(code, 20))}
+	}
+	d := time.Duration(v * float64(unit))
+	if d > 31*24*time.Hour {
+		return 0, &FieldError{"AIS-7", "a duration of more than 31 days"}
+	}
+	return d.Round(time.Second), nil
 }
 
 // null is HL7 v2's explicit "delete the value you hold" (""), as opposed

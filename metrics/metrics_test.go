@@ -189,6 +189,41 @@ func TestMetricsIncludeTheRuntimeTheChannelsAndPassLint(t *testing.T) {
 	}
 }
 
+// TestMetricsOutageFigures: an outage's counts by state, and the soonest
+// appointment of a patient not yet reached as a Unix time, absent when
+// there is none.
+func TestMetricsOutageFigures(t *testing.T) {
+	m := New(nil)
+	soonest := time.Date(2020, 10, 21, 7, 0, 0, 0, time.UTC)
+	m.Outages(func() []OutageFigures {
+		return []OutageFigures{
+			{ID: "o-1", Facility: "ukd", Counts: map[string]int{"delivered": 3, "calllist_to_call": 1}, SoonestUnreached: soonest},
+			{ID: "o-2", Facility: "ukd", Counts: map[string]int{"delivered": 1}},
+		}
+	})
+	want := `
+# HELP notifier_outage_soonest_unreached_appointment_timestamp_seconds The start (Unix time) of the soonest appointment of a patient of the outage not yet reached: who neither confirmed the notice nor was reached by phone. Absent when there is none.
+# TYPE notifier_outage_soonest_unreached_appointment_timestamp_seconds gauge
+notifier_outage_soonest_unreached_appointment_timestamp_seconds{facility="ukd",outage="o-1"} 1.6032636e+09
+`
+	if err := testutil.GatherAndCompare(m.reg, strings.NewReader(want), "notifier_outage_soonest_unreached_appointment_timestamp_seconds"); err != nil {
+		t.Error(err)
+	}
+	text := scrape(t, m.Handler())
+	if !strings.Contains(text, `notifier_outage_notices{facility="ukd",outage="o-1",state="calllist_to_call"} 1`) {
+		t.Errorf("scrape lacks the call list's count:\n%s", text)
+	}
+	problems, err := testutil.GatherAndLint(m.reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		if strings.HasPrefix(p.Metric, "notifier_outage") {
+			t.Errorf("lint: %s: %s", p.Metric, p.Text)
+		}
+	}
+}
+
 func TestBreakerValues(t *testing.T) {
 	for _, tc := range []struct {
 		state string

@@ -3,6 +3,7 @@ package metrics
 import (
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -12,11 +13,18 @@ var outageNoticesDesc = prometheus.NewDesc("notifier_outage_notices",
 		"failed_after_acceptance (bounced or SMS not delivered, then sent on), and the call list's states.",
 	[]string{"outage", "facility", "state"}, nil)
 
+var soonestUnreachedDesc = prometheus.NewDesc("notifier_outage_soonest_unreached_appointment_timestamp_seconds",
+	"The start (Unix time) of the soonest appointment of a patient of the outage not yet reached: "+
+		"who neither confirmed the notice nor was reached by phone. Absent when there is none.",
+	[]string{"outage", "facility"}, nil)
+
 // OutageFigures are one outage's notice counts by state, as the status page
-// shows them.
+// shows them, and the soonest appointment of a patient not yet reached
+// (zero when there is none).
 type OutageFigures struct {
-	ID, Facility string
-	Counts       map[string]int
+	ID, Facility     string
+	Counts           map[string]int
+	SoonestUnreached time.Time
 }
 
 // outageCollector reads the outages' figures from the store at scrape
@@ -25,12 +33,18 @@ type outageCollector struct {
 	figures func() []OutageFigures
 }
 
-func (c outageCollector) Describe(ch chan<- *prometheus.Desc) { ch <- outageNoticesDesc }
+func (c outageCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- outageNoticesDesc
+	ch <- soonestUnreachedDesc
+}
 
 func (c outageCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, o := range c.figures() {
 		for _, state := range slices.Sorted(maps.Keys(o.Counts)) {
 			ch <- prometheus.MustNewConstMetric(outageNoticesDesc, prometheus.GaugeValue, float64(o.Counts[state]), o.ID, o.Facility, state)
+		}
+		if !o.SoonestUnreached.IsZero() {
+			ch <- prometheus.MustNewConstMetric(soonestUnreachedDesc, prometheus.GaugeValue, float64(o.SoonestUnreached.Unix()), o.ID, o.Facility)
 		}
 	}
 }

@@ -385,6 +385,7 @@ func (c *Chain) attempt(ctx context.Context, l Link, m *Message) (Attempt, *Send
 	var se *SendError
 	switch {
 	case err == nil:
+		a.Link = m.CarriesLink(l.Sender.Medium())
 	case errors.As(err, &se) && se == errBreakerOpen:
 		a.Result, a.Reason = ResultSkipped, se.Reason
 	default:

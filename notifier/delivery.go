@@ -52,4 +52,7 @@ type Attempt struct {
 	Code     int       `json:"code,omitempty"`
 	Enhanced string    `json:"enhanced,omitempty"`
 	Reason   string    `json:"reason,omitempty"`
+	// Link says that the message the channel accepted carried the
+	// notice's confirmation link (an SMS takes it only when it fits).
+	Link bool `json:"link,omitempty"`
 }

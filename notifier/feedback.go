@@ -133,7 +133,8 @@ func (f *Feedback) Revise(d *Delivery) *Attempt {
 		return &Attempt{Channel: ChannelConfirmLink, At: f.Received, Result: ResultNotConfirmed,
 			Reason: cmp.Or(f.Reason, "not confirmed")}
 	}
-	if d.Outcome != OutcomeDelivered || d.Channel != f.Channel {
+	state, standing := d.channelState(f.Channel)
+	if d.Outcome != OutcomeDelivered || !standing {
 		return nil
 	}
 	a := &Attempt{Channel: f.Channel, At: f.Received, Result: ResultConfirmed, Reason: "delivered (carrier receipt)"}
@@ -152,10 +153,67 @@ func (f *Feedback) Revise(d *Delivery) *Attempt {
 		if f.Code != "" {
 			a.Reason += " (" + f.Code + ")"
 		}
-	case f.Status != SMSDelivered:
+	case f.Status != SMSDelivered || state == ResultConfirmed:
 		return nil
 	}
 	return a
+}
+
+// channelState is the last word in the trail on whether the channel got the
+// notice to the patient (accepted, confirmed, bounced or reported failed),
+// and whether that word still stands: the channel accepted the notice and
+// nothing since said it failed. The outcome's channel stands when the trail
+// says nothing of it.
+func (d *Delivery) channelState(channel string) (state string, standing bool) {
+	for _, a := range d.Trail {
+		if a.Channel != channel {
+			continue
+		}
+		switch a.Result {
+		case ResultAccepted, ResultConfirmed, ResultBounced, ResultReported:
+			state = a.Result
+		}
+	}
+	if state == "" && channel == d.Channel && d.Outcome == OutcomeDelivered {
+		state = ResultAccepted
+	}
+	return state, state == ResultAccepted || state == ResultConfirmed
+}
+
+// CarriesLink reports whether the patient has the notice with its
+// confirmation link: a channel that still stands accepted a message that
+// carried it. Only such a notice can go unconfirmed (an SMS without room
+// for the link gave the patient nothing to confirm with).
+func (d *Delivery) CarriesLink() bool {
+	for _, a := range d.Trail {
+		if a.Link && a.Result == ResultAccepted {
+			if _, ok := d.channelState(a.Channel); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// StandingChannel is the channel the patient has the notice from: the
+// outcome's channel while it stands, else the first other channel in the
+// trail that accepted the notice and was not reported failed since (an
+// urgent notice goes out on every medium at once), else "". A channel that
+// accepted the notice and then bounced, or whose carrier reported it
+// failed, never counts as having delivered it.
+func (d *Delivery) StandingChannel() string {
+	if _, ok := d.channelState(d.Channel); ok && d.Channel != "" {
+		return d.Channel
+	}
+	for _, a := range d.Trail {
+		if a.Channel == ChannelConfirmLink || (a.Result != ResultAccepted && a.Result != ResultConfirmed) {
+			continue
+		}
+		if _, ok := d.channelState(a.Channel); ok {
+			return a.Channel
+		}
+	}
+	return ""
 }
 
 // Confirmed reports whether the patient confirmed the notice through its
@@ -194,13 +252,7 @@ func (f *Feedback) Revised(d *Delivery, a *Attempt, callList string) Delivery {
 	switch a.Result {
 	case ResultReached:
 		if rev.Outcome != OutcomeDelivered {
-			rev.Outcome, rev.Channel = OutcomeDelivered, ChannelConfirmLink
-			for _, t := range slices.Backward(d.Trail) {
-				if t.Result == ResultAccepted || t.Result == ResultConfirmed {
-					rev.Channel = t.Channel
-					break
-				}
-			}
+			rev.Outcome, rev.Channel = OutcomeDelivered, cmp.Or(d.StandingChannel(), ChannelConfirmLink)
 		}
 	case ResultNotConfirmed:
 		rev.Outcome, rev.Channel = OutcomeManual, callList

@@ -44,3 +44,30 @@ func TestFeedbackRevise(t *testing.T) {
 		t.Error("feedback ids are not derived from what the feedback says")
 	}
 }
+
+// TestStandingChannel: a channel that accepted a notice and then bounced,
+// or whose carrier reported it failed, never counts as having delivered it.
+func TestStandingChannel(t *testing.T) {
+	accepted := func(ch string) Attempt { return Attempt{Channel: ch, Result: ResultAccepted} }
+	for _, tc := range []struct {
+		name string
+		d    Delivery
+		want string
+	}{
+		{"the outcome's channel", Delivery{Outcome: OutcomeDelivered, Channel: "sms", Trail: []Attempt{accepted("relay"), accepted("sms")}}, "sms"},
+		{"another channel took it too", Delivery{Outcome: OutcomeDelivered, Channel: "sms",
+			Trail: []Attempt{accepted("relay"), accepted("sms"), {Channel: "sms", Result: ResultReported}}}, "relay"},
+		{"bounced, then the SMS failed", Delivery{Outcome: OutcomeDelivered, Channel: "sms",
+			Trail: []Attempt{accepted("relay"), {Channel: "relay", Result: ResultBounced}, accepted("sms"), {Channel: "sms", Result: ResultReported}}}, ""},
+		{"the SMS failed, then a bounce", Delivery{Outcome: OutcomeDelivered, Channel: "relay",
+			Trail: []Attempt{accepted("sms"), {Channel: "sms", Result: ResultReported}, accepted("relay"), {Channel: "relay", Result: ResultBounced}}}, ""},
+		{"confirmed by the carrier", Delivery{Outcome: OutcomeManual, Channel: "calllist",
+			Trail: []Attempt{accepted("sms"), {Channel: "sms", Result: ResultConfirmed}}}, "sms"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.d.StandingChannel(); got != tc.want {
+				t.Errorf("StandingChannel() = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

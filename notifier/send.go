@@ -38,6 +38,21 @@ type Message struct {
 	Short string
 	// Notice is the notice the message was rendered from.
 	Notice *Notice
+	// ConfirmURL is the notice's confirmation link, which Text and HTML
+	// carry, if any; ShortHasLink says whether Short carries it too (only
+	// when it still fits one SMS).
+	ConfirmURL   string
+	ShortHasLink bool
+}
+
+// CarriesLink reports whether the message, as a channel of the medium sends
+// it, carries the notice's confirmation link: an SMS only when the link
+// fitted in it.
+func (m *Message) CarriesLink(md Medium) bool {
+	if md == MediumSMS {
+		return m.ShortHasLink
+	}
+	return m.ConfirmURL != ""
 }
 
 // Sender is one channel of the fallback chain: an SMTP relay, a Maildir,

@@ -75,7 +75,9 @@ type PlannedNotice struct {
 	PlannedAt time.Time `json:"planned_at"`
 }
 
-// Reject is input that was refused, with the reason.
+// Reject is input that was refused, with the reason. Seq is the refused
+// message's sequence in Stream; for input refused before it reached a
+// stream (Stream HL7 or FHIR), the sequence of its record in PLANS.
 type Reject struct {
 	At      time.Time `json:"at"`
 	Stream  string    `json:"stream"`

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/postponement/notifier/notifier"
@@ -53,11 +54,12 @@ func prepareDeliveries(ctx context.Context, tx *sql.Tx) (*deliveryStatements, er
 	var err error
 	if st.notice, err = tx.PrepareContext(ctx, `INSERT INTO notices
 		(id, outage_id, facility, patient_id, kind, language, earliest_ms, appointment_ids, planned_at, outcome, channel, attempts, outcome_at, trail,
-		 revision, confirmed_at, failed_after_accept)
-		VALUES (?, ?, ?, ?, ?, '', 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		 revision, confirmed_at, failed_after_accept, confirm_link)
+		VALUES (?, ?, ?, ?, ?, '', 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET outcome = excluded.outcome, channel = excluded.channel,
 		 attempts = excluded.attempts, outcome_at = excluded.outcome_at, trail = excluded.trail,
-		 revision = excluded.revision, confirmed_at = excluded.confirmed_at, failed_after_accept = excluded.failed_after_accept
+		 revision = excluded.revision, confirmed_at = excluded.confirmed_at, failed_after_accept = excluded.failed_after_accept,
+		 confirm_link = excluded.confirm_link
 		WHERE excluded.revision >= notices.revision`); err != nil {
 		return nil, err
 	}
@@ -81,7 +83,7 @@ func (st *deliveryStatements) apply(ctx context.Context, d *notifier.Delivery) e
 		confirmed = t.UTC().Format(time.RFC3339Nano)
 	}
 	_, err = st.notice.ExecContext(ctx, d.NoticeID, d.OutageID, d.Facility, d.PatientID, d.Kind, string(ids), at,
-		d.Outcome, d.Channel, d.Attempts, at, string(trail), max(d.Revision, 1), confirmed, d.FailedAfterAcceptance())
+		d.Outcome, d.Channel, d.Attempts, at, string(trail), max(d.Revision, 1), confirmed, d.FailedAfterAcceptance(), d.CarriesLink())
 	return err
 }
 
@@ -208,6 +210,28 @@ func decodeTrail(trail string) ([]notifier.Attempt, error) {
 	return out, nil
 }
 
+// NoticeIDsWithPrefix lists the ids of the notices whose id starts with
+// prefix, at most 64: how a compact confirmation token's notice is found.
+func (db *DB) NoticeIDsWithPrefix(ctx context.Context, prefix string) ([]string, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id FROM notices WHERE id >= ? AND id < ? ORDER BY id LIMIT 64`,
+		prefix, prefix+"\U0010FFFF")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		if strings.HasPrefix(id, prefix) {
+			out = append(out, id)
+		}
+	}
+	return out, rows.Err()
+}
+
 // NoticeOutcome returns a notice as planned and its outcome so far (nil
 // while it has none); ok is false for a notice unknown to this store.
 func (db *DB) NoticeOutcome(ctx context.Context, id string) (p notifier.PlannedNotice, d *notifier.Delivery, ok bool, err error) {
@@ -254,12 +278,14 @@ func (db *DB) HasOutcome(ctx context.Context, id string) (bool, error) {
 }
 
 // Unconfirmed lists the delivered notices of kinds postponed and cancelled
-// that their patient has not confirmed, of outages not resolved, whose
-// earliest appointment is after now.
+// that carried a confirmation link their patient has not used, of outages
+// not resolved, whose earliest appointment is after now. A notice that
+// reached its patient only by an SMS without room for the link is not
+// among them: the patient had nothing to confirm with.
 func (db *DB) Unconfirmed(ctx context.Context, now time.Time) ([]notifier.UnconfirmedNotice, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT n.id, n.facility, n.earliest_ms, n.outcome_at FROM notices n
 		JOIN outages o ON o.outage_id = n.outage_id
-		WHERE n.outcome = ? AND n.confirmed_at IS NULL AND n.earliest_ms > ? AND n.kind IN (?, ?) AND o.state != ?`,
+		WHERE n.outcome = ? AND n.confirmed_at IS NULL AND n.confirm_link AND n.earliest_ms > ? AND n.kind IN (?, ?) AND o.state != ?`,
 		notifier.OutcomeDelivered, now.UnixMilli(), notifier.KindPostponed, notifier.KindCancelled, notifier.OutageResolved)
 	if err != nil {
 		return nil, err

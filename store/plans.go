@@ -41,7 +41,14 @@ func (db *DB) ApplyPlans(ctx context.Context, changes []notifier.PlanChange) err
 					return err
 				}
 			case r.Reject != nil:
-				if err := addReject(ctx, tx, now, *r.Reject); err != nil {
+				rj := *r.Reject
+				if rj.Seq == 0 {
+					// Input refused outside the streams (an HL7 message, a
+					// FHIR resource) has no sequence of its own: its record's
+					// in PLANS tells one refusal from the next.
+					rj.Seq = c.Seq
+				}
+				if err := addReject(ctx, tx, now, rj); err != nil {
 					return err
 				}
 			}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/postponement/notifier/notifier"
 	"github.com/postponement/notifier/sms"
 )
 
@@ -12,7 +13,7 @@ func TestRenderConfirmLink(t *testing.T) {
 		t.Run(lang, func(t *testing.T) {
 			r := newRenderer(t)
 			plain := render(t, r, sampleNotice(t, lang))
-			r.ConfirmURL = func(id string) string { return "https://k.example/c/" + id + ".0123456789abcdef0123456789abcdef" }
+			r.ConfirmURL = func(id string) string { return "https://k.example/c/" + notifier.ConfirmToken(id, secret) }
 			n := sampleNotice(t, lang)
 			m := render(t, r, n)
 			url := r.ConfirmURL(n.ID)
@@ -26,6 +27,9 @@ func TestRenderConfirmLink(t *testing.T) {
 				t.Errorf("the HTML has no button to the link:\n%s", m.HTML)
 			}
 			// The SMS takes the link only while it stays one message.
+			if m.ConfirmURL != url || m.ShortHasLink != strings.HasSuffix(m.Short, url) {
+				t.Errorf("the message says link %q, in the SMS %v; want %q, %v", m.ConfirmURL, m.ShortHasLink, url, strings.HasSuffix(m.Short, url))
+			}
 			if _, segs := sms.Segments(m.Short); segs != 1 {
 				t.Errorf("the SMS takes %d messages: %q", segs, m.Short)
 			}
@@ -50,16 +54,38 @@ func TestRenderConfirmLink(t *testing.T) {
 	}
 }
 
+// TestRenderConfirmLinkFitsAShortSMS: a real link, with the token the
+// worker makes, fits a short SMS (a cancellation), in one message, and the
+// message says the SMS carries it; a postponement with a full hotline
+// number has no room for it.
 func TestRenderConfirmLinkFitsAShortSMS(t *testing.T) {
 	r := newRenderer(t)
-	r.ConfirmURL = func(id string) string { return "https://k.example/c/x" }
-	n := sampleNotice(t, "en")
-	n.Hotline, n.FacilityShortName = "112", "K"
-	m := render(t, r, n)
-	if !strings.HasSuffix(m.Short, " https://k.example/c/x") {
-		t.Errorf("a short SMS left out a link it has room for: %q", m.Short)
+	r.ConfirmURL = func(id string) string { return "https://ukd.de/c/" + notifier.ConfirmToken(id, secret) }
+	for _, tc := range []struct {
+		lang, kind, hotline string
+		fits                bool
+	}{
+		{"en", notifier.KindCancelled, "112", true},
+		{"de", notifier.KindCancelled, "", true},
+		{"tr", notifier.KindCancelled, "", true},
+		{"en", notifier.KindPostponed, "+49 211 81-04444", false},
+	} {
+		n := sampleNotice(t, tc.lang)
+		n.ID = "n-0123456789abcdef0123456789abcdef" // as the planner names notices
+		n.Kind, n.Hotline = tc.kind, tc.hotline
+		m := render(t, r, n)
+		url := r.ConfirmURL(n.ID)
+		if got := strings.HasSuffix(m.Short, " "+url); got != tc.fits || m.ShortHasLink != tc.fits {
+			t.Errorf("%s %s: the SMS takes the link %v (says %v), want %v: %q", tc.lang, tc.kind, got, m.ShortHasLink, tc.fits, m.Short)
+		}
+		if enc, segs := sms.Segments(m.Short); segs != 1 {
+			t.Errorf("%s %s: the SMS takes %d messages (%s): %q", tc.lang, tc.kind, segs, enc, m.Short)
+		}
 	}
 }
+
+// secret signs the confirmation links of these tests.
+var secret = []byte("a confirmation secret of some length")
 
 func TestConfirmPage(t *testing.T) {
 	r := newRenderer(t)

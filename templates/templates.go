@@ -209,6 +209,7 @@ func (r *Renderer) render(n *notifier.Notice) (*notifier.Message, error) {
 	if err := tmpl.html.ExecuteTemplate(&html, "html.tmpl", v); err != nil {
 		return nil, err
 	}
+	sms, link := withLink(oneLine(short.String()), tmpl, v)
 	return &notifier.Message{
 		NoticeID: n.ID,
 		Language: code,
@@ -220,26 +221,30 @@ func (r *Renderer) render(n *notifier.Notice) (*notifier.Message, error) {
 		Subject: oneLine(subject.String()),
 		Text:    tidy(text.String()),
 		HTML:    html.String(),
-		Short:   withLink(oneLine(short.String()), tmpl, v),
+		Short:   sms,
 		Notice:  n,
+		// The e-mail always carries the link; the SMS when it fits.
+		ConfirmURL:   v.ConfirmURL,
+		ShortHasLink: link,
 	}, nil
 }
 
 // withLink is the SMS with the confirmation link, when there is one and the
-// SMS still takes one message with it; else the SMS as it was.
-func withLink(short string, tmpl *set, v *view) string {
+// SMS still takes one message with it; else the SMS as it was. ok says
+// whether it took the link.
+func withLink(short string, tmpl *set, v *view) (text string, ok bool) {
 	if v.ConfirmURL == "" {
-		return short
+		return short, false
 	}
 	var ask strings.Builder
 	if err := tmpl.text.ExecuteTemplate(&ask, "confirm-short", v); err != nil {
-		return short
+		return short, false
 	}
 	long := short + " " + oneLine(ask.String()) + " " + v.ConfirmURL
 	if _, n := sms.Segments(long); n != 1 {
-		return short
+		return short, false
 	}
-	return long
+	return long, true
 }
 
 // ConfirmPage is what the page a confirmation link opens shows.

@@ -48,7 +48,8 @@ published; --since starts elsewhere. Authentication: a bearer token from
 followed. --every polls again after each interval until SIGINT/SIGTERM.
 
 Exit status: 0 when every Appointment was published, 2 when some were
-refused (each is printed with the reason), 1 when the poll failed.`,
+refused (each is printed with the reason, and recorded as refused, shown by
+"notifier report"), 1 when the poll failed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := f.load()
@@ -155,11 +156,12 @@ func newFHIRListenCmd() *cobra.Command {
 full-resource payload) on POST / at --addr. The Subscription must send the
 header "Authorization: Bearer <secret>" with the secret of --secret-file.
 Appointments in a full-resource notification are published as the bundle
-import does; for id-only ones each Appointment is read, with its Patient and
-Location, from --base (with the bearer token of --token-file). Handshakes
-and heartbeats publish nothing. Answers 200 once published (refused entries
-are recorded with the reason, shown by "notifier report"), 401 without the
-secret, 400 for a body that is not a notification Bundle.`,
+import does (a Patient they refer to but the notification does not carry is
+read from --base); for id-only ones each Appointment is read, with its
+Patient and Location, from --base (with the bearer token of --token-file).
+Handshakes and heartbeats publish nothing. Answers 200 once published
+(refused entries are recorded with the reason, shown by "notifier report"),
+401 without the secret, 400 for a body that is not a notification Bundle.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := f.load()

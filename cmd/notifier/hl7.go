@@ -48,10 +48,11 @@ as "notifier import" publishes a CSV row:
       from SCH-25, booked when empty); S15 cancelled; S17 deleted
       (entered-in-error); S26 no-show.
   id: SCH-2.1 (filler), else SCH-1.1 (placer); start and end: SCH-11.4 and
-      SCH-11.5, else AIS-4; patient: PID-3.1, PID-5 (name), PID-15
-      (language), PID-13/PID-14 (e-mail, phone; a mobile number first);
-      department AIL-3.1, location AIL-3.9, kind SCH-8.1, or the places
-      under hl7.fields in the configuration.
+      SCH-11.5, else AIS-4 and AIS-4 plus AIS-7 in AIS-8's units; patient:
+      PID-3.1, PID-5 (name), PID-15 (language), PID-13/PID-14 (e-mail,
+      phone; a mobile number first); department AIL-3.1 (AIS-3.1 without
+      an AIL segment), location AIL-3.9, kind SCH-8.1, or the places under
+      hl7.fields in the configuration.
 
 Every ADT A08 (update patient) or A31 (update person) becomes a contact
 record on patients.<facility>.<patient id> (PID-3.1): the name, language,

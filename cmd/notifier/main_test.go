@@ -9,10 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 )
 
 // binary is the notifier built once for these tests: they drive it as a
@@ -61,8 +64,26 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// TestHelpOnEveryCommand: every command and subcommand of the binary,
+// as the command tree lists them, answers --help.
 func TestHelpOnEveryCommand(t *testing.T) {
-	for _, cmd := range []string{"", "run", "import", "publish", "preview", "report", "export", "bench", "nats", "demo"} {
+	var paths []string
+	var walk func(c *cobra.Command, path string)
+	walk = func(c *cobra.Command, path string) {
+		paths = append(paths, path)
+		for _, sub := range c.Commands() {
+			if sub.Name() != "help" && sub.Name() != "completion" {
+				walk(sub, strings.TrimSpace(path+" "+sub.Name()))
+			}
+		}
+	}
+	walk(newRoot(), "")
+	for _, want := range []string{"run", "import", "version", "hl7 listen", "hl7 send", "fhir poll", "fhir listen", "nats"} {
+		if !slices.Contains(paths, want) {
+			t.Errorf("no command %q in the tree %q", want, paths)
+		}
+	}
+	for _, cmd := range paths {
 		t.Run("help "+cmd, func(t *testing.T) {
 			args := append(strings.Fields(cmd), "--help")
 			out, _, code := runCLI(t, args...)
