@@ -273,12 +273,18 @@ func byID(ctx context.Context, q querier, facility string, ids []string, fn func
 	if err != nil {
 		return err
 	}
-	return queryAppointments(ctx, q, facility, `SELECT `+appointmentColumns+`,
-		min(start_ms) OVER (PARTITION BY patient_id) AS first_ms
-		FROM appointments
-		WHERE facility = ? AND id IN (SELECT value FROM json_each(?))
-		ORDER BY first_ms, patient_id, start_ms, id`, []any{facility, string(list)}, fn)
+	return queryAppointments(ctx, q, facility, byIDQuery, []any{string(list), facility}, fn)
 }
+
+// byIDQuery reads appointments by key, the ids a JSON array. CROSS JOIN
+// keeps the ids the outer loop: else SQLite may read the facility's every
+// appointment in patient order (the appointments_patient index) for the
+// window function, which took 0.3 s at 100,000 stored instead of 1 ms.
+const byIDQuery = `SELECT ` + appointmentColumns + `,
+		min(start_ms) OVER (PARTITION BY patient_id) AS first_ms
+		FROM (SELECT DISTINCT value FROM json_each(?)) AS j
+		CROSS JOIN appointments AS a ON a.facility = ? AND a.id = j.value
+		ORDER BY first_ms, patient_id, start_ms, id`
 
 // queryStrings returns the first column of every row.
 func queryStrings(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
