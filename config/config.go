@@ -520,7 +520,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("facilities: at least one facility is required"))
 	}
 	if (c.Bounces.Domain != "" || c.Bounces.Addr != "") && c.Bounces.SecretFile == "" {
-		errs = append(errs, errors.New("bounces.secret_file: required with bounces.domain and bounces.addr: it authenticates the bounce addresses"))
+		errs = append(errs, errors.New("bounces.secret_file: required with bounces.domain or bounces.addr: it authenticates the bounce addresses"))
 	}
 	if c.Bounces.Addr != "" && c.Bounces.Domain == "" {
 		errs = append(errs, errors.New("bounces.domain: required with bounces.addr: without it no bounce can name its notice"))
