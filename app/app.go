@@ -229,18 +229,48 @@ func BuildChain(cfg *config.Config) (*Chain, error) {
 	return c, nil
 }
 
-// verpSender gives each notice its own envelope sender when bounces.domain
-// is set (nil otherwise): bounce+<notice>.<mac>@<domain>.
-func verpSender(cfg *config.Config) (func(string) string, error) {
-	if cfg.Bounces.Domain == "" {
+// verpSender gives each notice its own envelope sender,
+// bounce+<notice>.<mac>@<domain>, when the bounces of its facility
+// (facilities.<id>.bounces, else bounces) have a domain; nil when none has.
+func verpSender(cfg *config.Config) (func(*notifier.Message) string, error) {
+	type verp struct {
+		domain string
+		secret []byte
+	}
+	byFacility := map[string]verp{}
+	var global verp
+	for _, u := range cfg.AllBounces() {
+		if u.Domain == "" {
+			continue
+		}
+		secret, err := ReadSecret(u.SecretFile)
+		if err != nil {
+			return nil, fmt.Errorf("bounces.secret_file %s: %w", u.SecretFile, err)
+		}
+		v := verp{u.Domain, []byte(secret)}
+		if u.Bounces == cfg.Bounces {
+			global = v
+		}
+		for _, id := range u.Facilities {
+			byFacility[id] = v
+		}
+	}
+	if len(byFacility) == 0 && global.domain == "" {
 		return nil, nil
 	}
-	secret, err := ReadSecret(cfg.Bounces.SecretFile)
-	if err != nil {
-		return nil, fmt.Errorf("bounces.secret_file: %w", err)
-	}
-	domain, key := cfg.Bounces.Domain, []byte(secret)
-	return func(noticeID string) string { return notifier.VERPAddress(noticeID, domain, key) }, nil
+	return func(m *notifier.Message) string {
+		v, ok := global, false
+		if m.Notice != nil {
+			v, ok = byFacility[m.Notice.Facility]
+			if !ok {
+				v = global
+			}
+		}
+		if v.domain == "" {
+			return ""
+		}
+		return notifier.VERPAddress(m.NoticeID, v.domain, v.secret)
+	}, nil
 }
 
 func newSender(cfg *config.Config, ch config.Channel) (notifier.Sender, error) {

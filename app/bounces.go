@@ -35,56 +35,87 @@ const (
 	bounceTimeout = 30 * time.Second
 )
 
-// ServeBounces takes bounces by SMTP on bounces.addr (when set) until the
-// returned stop is called. It accepts mail only for the bounce addresses
-// this worker's notices were sent from (bounce+<notice>.<mac>@<domain>),
-// refuses every other recipient with 550 and never relays. A delivery
-// status notification (RFC 3464 multipart/report) gives the action and
-// status; a plain bounce that only carries the address counts as failed
-// (5.0.0); an automatic reply (out of office) is taken and ignored. Each
-// bounce becomes bounce feedback, as POST /hooks/bounce does.
-func ServeBounces(cfg *config.Config, w *Worker, conn *Conn, log *slog.Logger) (addr string, stop func(), err error) {
-	if cfg.Bounces.Addr == "" {
-		return "", func() {}, nil
+// ServeBounces takes bounces by SMTP on bounces.addr, and on each
+// facility's own bounces.addr (when set), until the returned stop is
+// called; addrs are the addresses listened on. It accepts mail only for the
+// bounce addresses this worker's notices were sent from
+// (bounce+<notice>.<mac>@<domain>, of a domain and secret configured for
+// that address), refuses every other recipient with 550 and never relays.
+// A delivery status notification (RFC 3464 multipart/report) gives the
+// action and status; a plain bounce that only carries the address counts
+// as failed (5.0.0); an automatic reply (out of office) is taken and
+// ignored. Each bounce becomes bounce feedback, as POST /hooks/bounce does.
+func ServeBounces(cfg *config.Config, w *Worker, conn *Conn, log *slog.Logger) (addrs []string, stop func(), err error) {
+	var order []string
+	keys := map[string][]verpKey{}
+	for _, u := range cfg.AllBounces() {
+		if u.Addr == "" {
+			continue
+		}
+		if u.SecretFile == "" {
+			return nil, nil, fmt.Errorf("bounces.secret_file: required with bounces.addr %s: it authenticates the bounce addresses", u.Addr)
+		}
+		secret, err := ReadSecret(u.SecretFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("bounces.secret_file %s: %w", u.SecretFile, err)
+		}
+		if _, ok := keys[u.Addr]; !ok {
+			order = append(order, u.Addr)
+		}
+		keys[u.Addr] = append(keys[u.Addr], verpKey{domain: u.Domain, secret: []byte(secret)})
+	}
+	if len(order) == 0 {
+		return nil, func() {}, nil
 	}
 	hook, err := newBounceHook(cfg, w.DB, conn.JS, log)
 	if err != nil {
-		return "", nil, err
+		return nil, nil, err
 	}
-	if len(hook.secrets) == 0 {
-		return "", nil, fmt.Errorf("bounces.secret_file: required with bounces.addr: it authenticates the bounce addresses")
-	}
-	b := &bounceBackend{hook: hook, domain: cfg.Bounces.Domain, secret: hook.secrets[0].secret,
-		limit: rate.NewLimiter(bounceRate, bounceRate), log: log}
-	s := smtp.NewServer(b)
-	s.Domain = cfg.Bounces.Domain
-	s.MaxMessageBytes = maxBounceBytes
-	s.MaxRecipients = maxBounceRecipients
-	s.ReadTimeout, s.WriteTimeout = bounceTimeout, bounceTimeout
-	ln, err := net.Listen("tcp", cfg.Bounces.Addr)
-	if err != nil {
-		return "", nil, fmt.Errorf("bounces.addr: %w", err)
-	}
-	ln = netutil.LimitListener(ln, maxBounceConns)
-	go func() {
-		if err := s.Serve(ln); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
-			log.Error("bounce listener stopped", "err", err)
-		}
-	}()
-	log.Info("bounce listener", "addr", ln.Addr().String(), "domain", cfg.Bounces.Domain)
-	return ln.Addr().String(), func() {
+	limit := rate.NewLimiter(bounceRate, bounceRate)
+	var servers []*smtp.Server
+	stop = func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		s.Shutdown(ctx)
-	}, nil
+		for _, s := range servers {
+			s.Shutdown(ctx)
+		}
+	}
+	for _, addr := range order {
+		b := &bounceBackend{hook: hook, keys: keys[addr], limit: limit, log: log}
+		s := smtp.NewServer(b)
+		s.Domain = keys[addr][0].domain
+		s.MaxMessageBytes = maxBounceBytes
+		s.MaxRecipients = maxBounceRecipients
+		s.ReadTimeout, s.WriteTimeout = bounceTimeout, bounceTimeout
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			stop()
+			return nil, nil, fmt.Errorf("bounces.addr %s: %w", addr, err)
+		}
+		ln = netutil.LimitListener(ln, maxBounceConns)
+		servers = append(servers, s)
+		go func() {
+			if err := s.Serve(ln); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
+				log.Error("bounce listener stopped", "addr", addr, "err", err)
+			}
+		}()
+		log.Info("bounce listener", "addr", ln.Addr().String(), "domains", len(keys[addr]))
+		addrs = append(addrs, ln.Addr().String())
+	}
+	return addrs, stop, nil
+}
+
+// verpKey is a bounce domain and the secret its addresses are made with.
+type verpKey struct {
+	domain string
+	secret []byte
 }
 
 type bounceBackend struct {
-	hook   *feedbackHook
-	domain string
-	secret []byte
-	limit  *rate.Limiter
-	log    *slog.Logger
+	hook  *feedbackHook
+	keys  []verpKey
+	limit *rate.Limiter
+	log   *slog.Logger
 }
 
 func (b *bounceBackend) NewSession(*smtp.Conn) (smtp.Session, error) {
@@ -104,12 +135,13 @@ func (s *bounceSession) Mail(string, *smtp.MailOptions) error { return nil }
 
 // Rcpt takes only this worker's bounce addresses.
 func (s *bounceSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	id, err := notifier.ParseVERP(to, s.b.domain, s.b.secret)
-	if err != nil {
-		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such bounce address here; this server does not relay"}
+	for _, k := range s.b.keys {
+		if id, err := notifier.ParseVERP(to, k.domain, k.secret); err == nil {
+			s.notices = append(s.notices, id)
+			return nil
+		}
 	}
-	s.notices = append(s.notices, id)
-	return nil
+	return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such bounce address here; this server does not relay"}
 }
 
 func (s *bounceSession) Data(r io.Reader) error {
@@ -125,7 +157,7 @@ func (s *bounceSession) Data(r io.Reader) error {
 	}
 	for _, id := range s.notices {
 		f := &notifier.Feedback{NoticeID: id, Status: status, Action: action, Reason: reason}
-		if _, err := s.b.hook.record(context.Background(), f, ""); err != nil {
+		if _, err := s.b.hook.record(context.Background(), f, nil); err != nil {
 			// The address is genuine (its mac checked out), so the notice
 			// exists: this worker's store has not caught up with it yet,
 			// or NATS is away. The sender tries again later.

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,8 +15,10 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/postponement/notifier/channel/webhook"
 	"github.com/postponement/notifier/config"
 	"github.com/postponement/notifier/engine"
+	"github.com/postponement/notifier/importer"
 	"github.com/postponement/notifier/notifier"
 	"github.com/postponement/notifier/relay"
 )
@@ -44,11 +48,7 @@ func bounceEnv(t *testing.T, change func(*config.Bounces)) (*env, *relay.Relay, 
 // other address, or a forged bounce address, is refused with 550.
 func TestBouncesBySMTP(t *testing.T) {
 	e, rec, secret := bounceEnv(t, func(b *config.Bounces) { b.Domain, b.Addr = "bounces.example.org", "127.0.0.1:0" })
-	addr, stop, err := ServeBounces(e.cfg, e.w, e.conn, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
+	addr := serveBounces(t, e)
 	e.importCSV(smsFixture)
 	e.declare(sampleOutage(t, "evt-1"))
 	ctx := context.Background()
@@ -134,6 +134,21 @@ func TestBouncesBySMTP(t *testing.T) {
 	}
 }
 
+// serveBounces starts the worker's bounce listener, which must be one,
+// until the test ends, and returns its address.
+func serveBounces(t *testing.T, e *env) string {
+	t.Helper()
+	addrs, stop, err := ServeBounces(e.cfg, e.w, e.conn, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	if len(addrs) != 1 {
+		t.Fatalf("bounce listeners on %v, want one", addrs)
+	}
+	return addrs[0]
+}
+
 // postfixBounce is the delivery status notification Postfix writes when a
 // receiving server refuses the notice's recipient, mailed to the notice's
 // bounce address, with the action and status given.
@@ -183,11 +198,7 @@ func TestAutoRepliesAreNoBounces(t *testing.T) {
 	}
 
 	e, rec, _ := bounceEnv(t, func(b *config.Bounces) { b.Domain, b.Addr = "bounces.example.org", "127.0.0.1:0" })
-	addr, stop, err := ServeBounces(e.cfg, e.w, e.conn, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
+	addr := serveBounces(t, e)
 	e.importCSV(smsFixture)
 	e.declare(sampleOutage(t, "evt-1"))
 	var verp string
@@ -215,11 +226,7 @@ func TestAutoRepliesAreNoBounces(t *testing.T) {
 // another closes.
 func TestBounceListenerCapsConnections(t *testing.T) {
 	e, _, _ := bounceEnv(t, func(b *config.Bounces) { b.Domain, b.Addr = "bounces.example.org", "127.0.0.1:0" })
-	addr, stop, err := ServeBounces(e.cfg, e.w, e.conn, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
+	addr := serveBounces(t, e)
 	greeted := func(c net.Conn, within time.Duration) bool {
 		t.Helper()
 		c.SetReadDeadline(time.Now().Add(within))
@@ -250,5 +257,89 @@ func TestBounceListenerCapsConnections(t *testing.T) {
 	held[0].Close()
 	if !greeted(extra, 5*time.Second) {
 		t.Error("the waiting connection was not greeted once another closed")
+	}
+}
+
+// TestFacilityBounces: a facility with bounces of its own sends its
+// e-mails from its own bounce domain, with addresses made with its own
+// secret, which the listener takes and the global secret cannot forge; a
+// bounce posted for its notices must be signed with its secret.
+func TestFacilityBounces(t *testing.T) {
+	e := newEnv(t)
+	gw := e.startGateway(accept)
+	rec := e.startRelay(relay.Options{})
+	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()), gw.channel(t, "sms"))
+	global, own := []byte("bounce-secret-of-some-length"), []byte("kln-bounce-secret-of-some-length")
+	globalFile, ownFile := filepath.Join(t.TempDir(), "bounce-secret"), filepath.Join(t.TempDir(), "kln-bounce-secret")
+	for file, secret := range map[string][]byte{globalFile: global, ownFile: own} {
+		if err := os.WriteFile(file, secret, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.cfg.Bounces = config.Bounces{Domain: "bounces.example.org", Addr: "127.0.0.1:0", SecretFile: globalFile}
+	kln := e.cfg.Facilities["ukd"]
+	kln.Name, kln.ShortName = "Klinik Nord", "KLN"
+	kln.Bounces = &config.Bounces{Domain: "bounces.kln.example.org", SecretFile: ownFile}
+	e.cfg.Facilities["kln"] = kln
+	if err := e.cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	e.startWorker()
+	addr := serveBounces(t, e)
+	loc, _ := time.LoadLocation("Europe/Berlin")
+	rows, err := importer.NewCSV(strings.NewReader("id,department,start,status,kind,patient_id,patient_name,language,email,phone\n"+
+		"K-1,cardiology,2020-10-22T09:00:00+02:00,booked,outpatient,Q-1,Karl Nord,de,karl@example.org,+49 211 5550199\n"), "kln", loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Import(context.Background(), e.conn.JS, rows, func(_ int, err error) { t.Errorf("row rejected: %v", err) }, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.importCSV(smsFixture)
+	ev, err := BuildEvent(EventOptions{Facility: "kln", OutageID: "kln-it", EventID: "evt-kln", Source: "/scheduling/kln",
+		From: time.Date(2020, 10, 21, 0, 0, 0, 0, loc), Until: time.Date(2020, 10, 28, 0, 0, 0, 0, loc), Departments: []string{"*"},
+		Hotline: "+49 211 81-04444"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.declare(ev)
+	e.declare(sampleOutage(t, "evt-1"))
+
+	from := map[string]string{}
+	for _, m := range rec.Messages() {
+		from[m.To[0]] = m.From
+	}
+	karl, jana := from["karl@example.org"], from["jana@example.org"]
+	if !strings.HasSuffix(karl, "@bounces.kln.example.org") || !strings.HasSuffix(jana, "@bounces.example.org") {
+		t.Fatalf("envelope senders %q (kln) and %q (ukd), want each facility's bounce domain", karl, jana)
+	}
+	karlID := noticeOfVERP(karl)
+	forged := notifier.VERPAddress(karlID, "bounces.kln.example.org", global)
+	var se *smtp.SMTPError
+	if err := relay.Send(addr, "", []string{forged}, "Subject: x\r\n\r\nx\r\n"); !errors.As(err, &se) || se.Code != 550 {
+		t.Errorf("a kln bounce address made with the global secret: %v, want 550", err)
+	}
+
+	h := e.handler()
+	post := func(key []byte) int {
+		body := `{"notice_id":"` + karlID + `","status":"5.1.1","action":"failed"}`
+		req := httptest.NewRequest(http.MethodPost, BouncePath, strings.NewReader(body))
+		req.Header.Set(webhook.SignatureHeader, webhook.Sign(key, time.Now(), []byte(body)))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w.Code
+	}
+	if code := post(global); code != http.StatusForbidden {
+		t.Errorf("a bounce of a kln notice signed with the global secret: %d, want 403", code)
+	}
+	if err := relay.Send(addr, "", []string{karl}, postfixBounce(t, karl, "karl@example.org", karlID, "failed", "5.1.1")); err != nil {
+		t.Fatalf("Karl's DSN: %v", err)
+	}
+	waitUntil(t, "Karl's notice bounced and sent on by SMS", func() bool {
+		_, d, _, _ := e.w.DB.NoticeOutcome(context.Background(), karlID)
+		return d != nil && d.Channel == "sms"
+	})
+	if code := post(own); code != http.StatusAccepted {
+		t.Errorf("a bounce of a kln notice signed with its own secret: %d, want 202", code)
 	}
 }

@@ -64,11 +64,13 @@ type feedbackHook struct {
 	log   *slog.Logger
 }
 
-// hookSecret is a secret a hook's senders sign with, and the channel it
-// stands for ("" when the notice's own channel is meant).
+// hookSecret is a secret a hook's senders sign with, the channel it stands
+// for ("" when the notice's own channel is meant) and the facilities whose
+// notices it may report on (nil: any).
 type hookSecret struct {
-	channel string
-	secret  []byte
+	channel    string
+	secret     []byte
+	facilities []string
 }
 
 // newHooks makes the feedback endpoints: SMS receipts signed with an SMS
@@ -83,7 +85,7 @@ func newHooks(cfg *config.Config, db *store.DB, js jetstream.JetStream, log *slo
 		if err != nil {
 			return nil, fmt.Errorf("channel %s: secret_file: %w", ch.Name, err)
 		}
-		sms.secrets = append(sms.secrets, hookSecret{ch.Name, []byte(secret)})
+		sms.secrets = append(sms.secrets, hookSecret{channel: ch.Name, secret: []byte(secret)})
 	}
 	bounce, err := newBounceHook(cfg, db, js, log)
 	if err != nil {
@@ -93,7 +95,9 @@ func newHooks(cfg *config.Config, db *store.DB, js jetstream.JetStream, log *slo
 }
 
 // newBounceHook takes bounces, by POST /hooks/bounce or from the SMTP
-// bounce listener; its one secret is bounces.secret_file, when set.
+// bounce listener; its secrets are those of bounces.secret_file and of the
+// facilities' own bounces, each good for the notices of the facilities that
+// use it.
 func newBounceHook(cfg *config.Config, db *store.DB, js jetstream.JetStream, log *slog.Logger) (*feedbackHook, error) {
 	bounce := &feedbackHook{kind: notifier.FeedbackBounce, db: db, js: js, parse: parseBounce, now: time.Now, log: log, email: map[string]bool{}}
 	for _, ch := range cfg.Senders() {
@@ -101,15 +105,23 @@ func newBounceHook(cfg *config.Config, db *store.DB, js jetstream.JetStream, log
 			bounce.email[ch.Name] = true
 		}
 	}
-	if cfg.Bounces.SecretFile != "" {
-		secret, err := ReadSecret(cfg.Bounces.SecretFile)
+	for _, u := range cfg.AllBounces() {
+		if u.SecretFile == "" {
+			continue
+		}
+		secret, err := ReadSecret(u.SecretFile)
 		if err != nil {
-			return nil, fmt.Errorf("bounces.secret_file: %w", err)
+			return nil, fmt.Errorf("bounces.secret_file %s: %w", u.SecretFile, err)
 		}
 		if len(secret) < 16 {
-			return nil, fmt.Errorf("bounces.secret_file: the secret is shorter than 16 characters")
+			return nil, fmt.Errorf("bounces.secret_file %s: the secret is shorter than 16 characters", u.SecretFile)
 		}
-		bounce.secrets = []hookSecret{{"", []byte(secret)}}
+		i := slices.IndexFunc(bounce.secrets, func(s hookSecret) bool { return string(s.secret) == secret })
+		if i < 0 {
+			i = len(bounce.secrets)
+			bounce.secrets = append(bounce.secrets, hookSecret{secret: []byte(secret), facilities: []string{}})
+		}
+		bounce.secrets[i].facilities = append(bounce.secrets[i].facilities, u.Facilities...)
 	}
 	return bounce, nil
 }
@@ -146,7 +158,7 @@ func (h *feedbackHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	status, err := h.record(r.Context(), f, signer.channel)
+	status, err := h.record(r.Context(), f, signer)
 	if err != nil {
 		if status == http.StatusServiceUnavailable {
 			w.Header().Set("Retry-After", hookRetryAfter)
@@ -161,8 +173,13 @@ func (h *feedbackHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // record completes feedback about a notice (its facility, the channel it
 // is about, its id) and publishes it; on failure it returns the HTTP
-// status that says why.
-func (h *feedbackHook) record(ctx context.Context, f *notifier.Feedback, channel string) (int, error) {
+// status that says why. signer is the secret the report was signed with
+// (nil when the report needs none: a bounce mailed to a bounce address).
+func (h *feedbackHook) record(ctx context.Context, f *notifier.Feedback, signer *hookSecret) (int, error) {
+	var channel string
+	if signer != nil {
+		channel = signer.channel
+	}
 	p, d, ok, err := h.db.NoticeOutcome(ctx, f.NoticeID)
 	if err != nil {
 		h.log.Error("feedback: looking up the notice", "kind", h.kind, "err", err)
@@ -172,6 +189,9 @@ func (h *feedbackHook) record(ctx context.Context, f *notifier.Feedback, channel
 		// The report is genuine (its signature checked out): the notice
 		// is one this worker's store has not caught up with yet.
 		return http.StatusServiceUnavailable, errors.New("notice_id: the notice is not known here yet; send it again")
+	}
+	if signer != nil && signer.facilities != nil && !slices.Contains(signer.facilities, p.Facility) {
+		return http.StatusForbidden, errors.New("notice_id: a notice of a facility whose reports are signed with another secret")
 	}
 	f.Kind, f.Facility, f.Channel, f.Received = h.kind, p.Facility, channel, h.now().UTC()
 	if f.Channel == "" && d == nil {

@@ -97,6 +97,8 @@ type ManualEntry struct {
 	CallStatus   string `json:"call_status"`
 	CallAttempts int    `json:"call_attempts"`
 	LastOutcome  string `json:"last_outcome,omitempty"`
+	// Calls is what staff did to the row, who and when, oldest first.
+	Calls []store.CallRecord `json:"calls"`
 }
 
 // RejectEntry is input that was refused, with the reason.
@@ -181,10 +183,18 @@ func outageReport(ctx context.Context, db *store.DB, o store.OutageRecord, fac n
 	if err != nil {
 		return or, err
 	}
+	history, err := db.CallHistory(ctx, o.Outage.OutageID)
+	if err != nil {
+		return or, err
+	}
 	now := db.Now()
 	for _, e := range entries {
 		m := ManualEntry{NoticeID: e.NoticeID, PatientID: e.PatientID, AppointmentIDs: []string{}, Reasons: reasonList(e.Trail),
-			CallStatus: e.Call.Status(now), CallAttempts: e.Call.Attempts, LastOutcome: e.Call.Outcome}
+			CallStatus: e.Call.Status(now), CallAttempts: e.Call.Attempts, LastOutcome: e.Call.Outcome,
+			Calls: append([]store.CallRecord{}, history[e.NoticeID]...)}
+		for i := range m.Calls {
+			m.Calls[i].At = m.Calls[i].At.In(loc)
+		}
 		or.Calls.Add(m.CallStatus, m.CallAttempts)
 		for _, a := range e.Appointments {
 			m.AppointmentIDs = append(m.AppointmentIDs, a.ID)

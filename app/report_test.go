@@ -201,6 +201,35 @@ func TestReport(t *testing.T) {
 		}
 	})
 
+	t.Run("calls made: who and when", func(t *testing.T) {
+		at := time.Date(2020, 10, 21, 7, 12, 0, 0, time.UTC)
+		events := []notifier.CallChange{
+			{Seq: 1, Event: &notifier.CallEvent{ID: "c-1", NoticeID: "n-2", OutageID: "o-1", Facility: "ukd", Action: notifier.CallClaim,
+				By: "Anna", At: at, State: notifier.CallState{ClaimedBy: "Anna", ClaimedUntil: at.Add(15 * time.Minute)}}},
+			{Seq: 2, Event: &notifier.CallEvent{ID: "c-2", NoticeID: "n-2", OutageID: "o-1", Facility: "ukd", Action: notifier.CallOutcome,
+				Outcome: notifier.CallNoAnswer, By: "Anna", At: at.Add(8 * time.Minute),
+				State: notifier.CallState{Attempts: 1, Outcome: notifier.CallNoAnswer, OutcomeBy: "Anna", NextTry: at.Add(time.Hour)}}},
+		}
+		if err := s.db.ApplyCalls(context.Background(), events); err != nil {
+			t.Fatal(err)
+		}
+		r := report(t, cfg, "o-1")
+		calls := r.Outages[0].ManualNotices[0].Calls
+		if len(calls) != 2 || calls[0].By != "Anna" || calls[0].Action != notifier.CallClaim || calls[1].Outcome != notifier.CallNoAnswer ||
+			!calls[1].At.Equal(at.Add(8*time.Minute)) {
+			t.Errorf("calls %+v, want Anna's claim, then no answer", calls)
+		}
+		var table bytes.Buffer
+		if err := r.WriteTable(&table); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"calls made", "P-2  Wed 2020-10-21 09:12  claim      by Anna", "P-2  Wed 2020-10-21 09:20  no-answer  by Anna"} {
+			if !strings.Contains(table.String(), want) {
+				t.Errorf("table lacks %q:\n%s", want, table.String())
+			}
+		}
+	})
+
 	t.Run("complete once every notice has an outcome", func(t *testing.T) {
 		s.outcome(notifier.Delivery{NoticeID: "n-3", OutageID: "o-1", PatientID: "P-3", AppointmentIDs: []string{"A4"},
 			Outcome: notifier.OutcomeDelivered, Channel: "relay", Attempts: 1})

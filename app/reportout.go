@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -147,6 +148,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", m.PatientID, earliest, strings.Join(m.AppointmentIDs, " "), m.CallStatus, strings.Join(m.Reasons, "; "))
 		}
 		tw.Flush()
+		writeCalls(ew, o.ManualNotices)
 	}
 	ew.printf("\nrejected input: %d\n", len(r.Rejects))
 	if len(r.Rejects) > 0 {
@@ -168,6 +170,25 @@ func (r *Report) WriteTable(w io.Writer) error {
 		ew.printf("\nnot finished: an outage is still being planned\n")
 	}
 	return ew.err
+}
+
+// writeCalls writes what staff did to each call list row, who and when.
+func writeCalls(ew *errWriter, notices []ManualEntry) {
+	if !slices.ContainsFunc(notices, func(m ManualEntry) bool { return len(m.Calls) > 0 }) {
+		return
+	}
+	ew.printf("\n  calls made\n")
+	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+	for _, m := range notices {
+		for _, c := range m.Calls {
+			what := c.Action
+			if c.Outcome != "" {
+				what = c.Outcome
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\tby %s\n", m.PatientID, c.At.Format(localTime), what, c.By)
+		}
+	}
+	tw.Flush()
 }
 
 // rfc3339 writes t, or nothing for the zero time.

@@ -4,9 +4,11 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -149,6 +151,9 @@ type Facility struct {
 	// jana@[192.0.2.1], which name a host by its IP address; refused by
 	// default.
 	AllowAddressLiterals bool `yaml:"allow_address_literals"`
+	// Bounces, when set, are the facility's own: each key set overrides
+	// the global bounces' (BouncesFor).
+	Bounces *Bounces `yaml:"bounces"`
 }
 
 // Channel is one link of the fallback chain.
@@ -222,6 +227,57 @@ type Bounces struct {
 	// (as the SMS webhook signs: X-Notifier-Signature); without it the
 	// endpoint refuses every report.
 	SecretFile string `yaml:"secret_file"`
+}
+
+// BouncesFor is the bounces configuration of a facility's notices: the
+// global one, with every key the facility sets overriding it.
+func (c *Config) BouncesFor(facility string) Bounces {
+	b := c.Bounces
+	if f, ok := c.Facilities[facility]; ok && f.Bounces != nil {
+		b.Domain = cmp.Or(f.Bounces.Domain, b.Domain)
+		b.Addr = cmp.Or(f.Bounces.Addr, b.Addr)
+		b.SecretFile = cmp.Or(f.Bounces.SecretFile, b.SecretFile)
+	}
+	return b
+}
+
+// AllBounces is every distinct bounces configuration in use, the global one
+// first, each with the facilities whose notices it serves (none for the
+// global one when every facility has its own).
+func (c *Config) AllBounces() []BouncesUse {
+	out := []BouncesUse{{Bounces: c.Bounces}}
+	for _, id := range slices.Sorted(maps.Keys(c.Facilities)) {
+		b := c.BouncesFor(id)
+		i := slices.IndexFunc(out, func(u BouncesUse) bool { return u.Bounces == b })
+		if i < 0 {
+			i = len(out)
+			out = append(out, BouncesUse{Bounces: b})
+		}
+		out[i].Facilities = append(out[i].Facilities, id)
+	}
+	return out
+}
+
+// BouncesUse is a bounces configuration and the facilities that use it.
+type BouncesUse struct {
+	Bounces
+	Facilities []string
+}
+
+// validate checks one bounces configuration; key names it (bounces or
+// facilities.<id>.bounces).
+func (b Bounces) validate(key string, httpOff bool) []error {
+	var errs []error
+	if (b.Domain != "" || b.Addr != "") && b.SecretFile == "" {
+		errs = append(errs, fmt.Errorf("%s.secret_file: required with %[1]s.domain or %[1]s.addr: it authenticates the bounce addresses", key))
+	}
+	if b.Addr != "" && b.Domain == "" {
+		errs = append(errs, fmt.Errorf("%s.domain: required with %[1]s.addr: without it no bounce can name its notice", key))
+	}
+	if httpOff && b.Addr == "" && (b.Domain != "" || b.SecretFile != "") {
+		errs = append(errs, fmt.Errorf("%s: without %[1]s.addr, bounces come only by POST /hooks/bounce on http.addr, which is off: set %[1]s.addr or http.addr", key))
+	}
+	return errs
 }
 
 // Confirm configures the notices' confirmation links: with both keys set,
@@ -519,11 +575,11 @@ func (c *Config) Validate() error {
 	if len(c.Facilities) == 0 {
 		errs = append(errs, errors.New("facilities: at least one facility is required"))
 	}
-	if (c.Bounces.Domain != "" || c.Bounces.Addr != "") && c.Bounces.SecretFile == "" {
-		errs = append(errs, errors.New("bounces.secret_file: required with bounces.domain and bounces.addr: it authenticates the bounce addresses"))
-	}
-	if c.Bounces.Addr != "" && c.Bounces.Domain == "" {
-		errs = append(errs, errors.New("bounces.domain: required with bounces.addr: without it no bounce can name its notice"))
+	errs = append(errs, c.Bounces.validate("bounces", c.HTTP.Addr == "off")...)
+	for _, id := range slices.Sorted(maps.Keys(c.Facilities)) {
+		if c.Facilities[id].Bounces != nil {
+			errs = append(errs, c.BouncesFor(id).validate("facilities."+id+".bounces", c.HTTP.Addr == "off")...)
+		}
 	}
 	errs = append(errs, c.validateConfirm()...)
 	for id, f := range c.Facilities {
@@ -551,9 +607,6 @@ func (c *Config) Validate() error {
 		// Links and webhooks that lead to a server that is not there.
 		if c.Confirm.PublicURL != "" || c.Confirm.SecretFile != "" {
 			errs = append(errs, errors.New("confirm: the confirmation links lead to /c/ on http.addr, which is off: set http.addr (and expose /c/ at confirm.public_url), or leave confirm out"))
-		}
-		if c.Bounces.Addr == "" && (c.Bounces.Domain != "" || c.Bounces.SecretFile != "") {
-			errs = append(errs, errors.New("bounces: without bounces.addr, bounces come only by POST /hooks/bounce on http.addr, which is off: set bounces.addr or http.addr"))
 		}
 	}
 	if c.HTTP.Addr != "off" {

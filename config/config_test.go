@@ -2,6 +2,7 @@ package config
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -42,23 +43,24 @@ func TestDefaults(t *testing.T) {
 func TestInvalidConfigs(t *testing.T) {
 	base := "facilities: {ukd: {timezone: Europe/Berlin}}\n"
 	tests := map[string]struct{ yaml, want string }{
-		"misspelt key":         {base + "chanels: []\n", "chanels"},
-		"bad time zone":        {"facilities: {ukd: {timezone: Mars/Olympus}}\n", "timezone"},
-		"bad facility id":      {"facilities: {'u.k.d': {timezone: UTC}}\n", "u.k.d"},
-		"unknown type":         {base + "channels: [{name: x, type: pigeon}]\n", "pigeon"},
-		"smtp without addr":    {base + "channels: [{name: x, type: smtp, tls: tls, from: a@b.c}]\n", "addr"},
-		"bad tls":              {base + "channels: [{name: x, type: smtp, addr: 'h:25', tls: maybe, from: a@b.c}]\n", "tls"},
-		"name twice":           {base + "channels: [{name: x, type: maildir}, {name: x, type: maildir}]\n", "twice"},
-		"user, no password":    {base + "channels: [{name: x, type: smtp, addr: 'h:25', tls: tls, from: a@b.c, username: u}]\n", "password"},
-		"call list not last":   {base + "channels: [{name: c, type: calllist}, {name: x, type: maildir}]\n", "must come last"},
-		"bad rate":             {base + "channels: [{name: x, type: maildir, rate: fast}]\n", "rate"},
-		"webhook, no secret":   {base + "channels: [{name: x, type: webhook, url: 'https://sms.example/send'}]\n", "secret_file"},
-		"bad log level":        {base + "log: {level: loud}\n", "log.level"},
-		"duration not valid":   {base + "dispatch: {shutdown_grace: soon}\n", "soon"},
-		"HL7 message > 1 MiB":  {base + "hl7: {max_message_bytes: 4194304}\n", "hl7.max_message_bytes: 4194304, want at most 1048576"},
-		"HL7 place not one":    {base + "hl7: {fields: {department: AIL3.4}}\n", "hl7.fields.department"},
-		"links, no http":       {base + "http: {addr: 'off'}\nconfirm: {public_url: 'https://n.example.org', secret_file: /k}\n", "confirm: the confirmation links lead to /c/ on http.addr, which is off"},
-		"bounce hook, no http": {base + "http: {addr: 'off'}\nbounces: {domain: b.example.org, secret_file: /k}\n", "bounces: without bounces.addr"},
+		"misspelt key":                {base + "chanels: []\n", "chanels"},
+		"bad time zone":               {"facilities: {ukd: {timezone: Mars/Olympus}}\n", "timezone"},
+		"bad facility id":             {"facilities: {'u.k.d': {timezone: UTC}}\n", "u.k.d"},
+		"unknown type":                {base + "channels: [{name: x, type: pigeon}]\n", "pigeon"},
+		"smtp without addr":           {base + "channels: [{name: x, type: smtp, tls: tls, from: a@b.c}]\n", "addr"},
+		"bad tls":                     {base + "channels: [{name: x, type: smtp, addr: 'h:25', tls: maybe, from: a@b.c}]\n", "tls"},
+		"name twice":                  {base + "channels: [{name: x, type: maildir}, {name: x, type: maildir}]\n", "twice"},
+		"user, no password":           {base + "channels: [{name: x, type: smtp, addr: 'h:25', tls: tls, from: a@b.c, username: u}]\n", "password"},
+		"call list not last":          {base + "channels: [{name: c, type: calllist}, {name: x, type: maildir}]\n", "must come last"},
+		"bad rate":                    {base + "channels: [{name: x, type: maildir, rate: fast}]\n", "rate"},
+		"webhook, no secret":          {base + "channels: [{name: x, type: webhook, url: 'https://sms.example/send'}]\n", "secret_file"},
+		"bad log level":               {base + "log: {level: loud}\n", "log.level"},
+		"duration not valid":          {base + "dispatch: {shutdown_grace: soon}\n", "soon"},
+		"HL7 message > 1 MiB":         {base + "hl7: {max_message_bytes: 4194304}\n", "hl7.max_message_bytes: 4194304, want at most 1048576"},
+		"HL7 place not one":           {base + "hl7: {fields: {department: AIL3.4}}\n", "hl7.fields.department"},
+		"facility bounces, no secret": {"facilities: {ukd: {timezone: UTC, bounces: {domain: b.example.org}}}\n", "facilities.ukd.bounces.secret_file: required"},
+		"links, no http":              {base + "http: {addr: 'off'}\nconfirm: {public_url: 'https://n.example.org', secret_file: /k}\n", "confirm: the confirmation links lead to /c/ on http.addr, which is off"},
+		"bounce hook, no http":        {base + "http: {addr: 'off'}\nbounces: {domain: b.example.org, secret_file: /k}\n", "bounces: without bounces.addr"},
 	}
 	// Bounces by SMTP need no HTTP.
 	if _, err := Parse([]byte(base + "http: {addr: 'off'}\nbounces: {domain: b.example.org, addr: ':2526', secret_file: /k}\n")); err != nil {
@@ -102,5 +104,31 @@ func TestParseRate(t *testing.T) {
 		if _, err := ParseRate(in); err == nil {
 			t.Errorf("ParseRate(%q) accepted", in)
 		}
+	}
+}
+
+// TestBouncesFor: a facility's bounces override the global ones key by
+// key, and every distinct configuration is listed once with its
+// facilities.
+func TestBouncesFor(t *testing.T) {
+	c, err := Parse([]byte(`
+bounces: {domain: b.example.org, addr: ':2526', secret_file: /global}
+facilities:
+  ukd: {timezone: UTC}
+  kln: {timezone: UTC, bounces: {domain: b.kln.example.org, secret_file: /kln}}
+  mhz: {timezone: UTC, bounces: {addr: ':2526'}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.BouncesFor("kln"), (Bounces{Domain: "b.kln.example.org", Addr: ":2526", SecretFile: "/kln"}); got != want {
+		t.Errorf("kln: %+v, want %+v", got, want)
+	}
+	if got := c.BouncesFor("ukd"); got != c.Bounces {
+		t.Errorf("ukd: %+v, want the global bounces", got)
+	}
+	all := c.AllBounces()
+	if len(all) != 2 || !slices.Equal(all[0].Facilities, []string{"mhz", "ukd"}) || !slices.Equal(all[1].Facilities, []string{"kln"}) {
+		t.Errorf("all bounces %+v, want the global one for mhz and ukd, kln's own", all)
 	}
 }

@@ -55,6 +55,39 @@ func applyCall(ctx context.Context, tx *sql.Tx, seq uint64, ev *notifier.CallEve
 	return err
 }
 
+// CallRecord is one thing staff did to a call list row, as the audit has
+// it: a claim, a release or an outcome, who (the name they typed) and when.
+type CallRecord struct {
+	At      time.Time `json:"at"`
+	By      string    `json:"by"`
+	Action  string    `json:"action"`
+	Outcome string    `json:"outcome,omitempty"`
+}
+
+// CallHistory is what staff did to the outage's call list rows, by notice
+// id, oldest first.
+func (db *DB) CallHistory(ctx context.Context, outageID string) (map[string][]CallRecord, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT notice_id, action, outcome, by_name, at FROM call_events
+		WHERE outage_id = ? ORDER BY seq`, outageID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]CallRecord{}
+	for rows.Next() {
+		var id, at string
+		var r CallRecord
+		if err := rows.Scan(&id, &r.Action, &r.Outcome, &r.By, &at); err != nil {
+			return nil, err
+		}
+		if r.At, err = time.Parse(time.RFC3339Nano, at); err != nil {
+			return nil, fmt.Errorf("call event of notice %s: time %q: %w", id, at, err)
+		}
+		out[id] = append(out[id], r)
+	}
+	return out, rows.Err()
+}
+
 // CallCounts counts the outage's call list rows (its manual notices) by
 // status now, as the call list page heads them.
 func (db *DB) CallCounts(ctx context.Context, outageID string) (CallCounts, error) {

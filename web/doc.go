@@ -2,17 +2,32 @@
 // a phone: a status page that refreshes itself, the call lists, the same
 // figures as JSON, the Prometheus metrics and the health probes.
 //
-// Routes, all GET (and HEAD):
+// Routes to read, GET (and HEAD):
 //
 //	/                                the status page
-//	/outages/{id}/calllist.html      an outage's call list, to print or read
+//	/outages/{id}/calllist.html      an outage's call list, to print or read;
+//	                                 for signed-in staff the worklist, with
+//	                                 a form per row
 //	/outages/{id}/calllist.csv       the same as CSV, for a spreadsheet
+//	/calllist/login                  the staff's sign-in form
 //	/api/outages                     every outage and channel, as JSON
 //	/api/outages/{id}                one outage, as JSON
 //	/metrics                         Options.Metrics
 //	/healthz                         200 "ok" while the process serves
 //	/readyz                          200 when Options.Ready says so, else 503
 //	                                 with the reason
+//
+// Routes to write, POST, with a staff token (bearer, or the session cookie
+// the sign-in form sets) and refused to other origins:
+//
+//	/outages/{id}/calls              a claim, release or call outcome for a
+//	                                 row of the call list (see recordCall)
+//	/calllist/login                  sign in: a staff token and a name
+//	/calllist/logout                 sign out
+//
+// The worker (app.Handler) adds the patients' confirmation pages (GET and
+// POST /c/<token>) and the channels' webhooks (POST /hooks/sms-status,
+// POST /hooks/bounce), each authenticated by its own token or signature.
 //
 // The pages hold no JavaScript and every response forbids scripts, framing
 // and sniffing. The call lists hold patient data: they are never cached, are
@@ -52,6 +67,9 @@
 //	declared_at, updated_at       when the worker first and last heard of it
 //	planned                       notices planned, one per patient and kind
 //	delivered, manual, pending    planned = delivered + manual + pending
+//	held                          notices held for approval (not pending)
+//	approval_scope                what an approval of a held outage names
+//	                              (absent unless held)
 //	delivered_by_channel          {channel name: delivered notices}
 //	planned_by_kind               {kind: notices} (postponed, cancelled, …)
 //	phase                         waiting (nothing planned), starting (no
@@ -65,6 +83,16 @@
 //	earliest_pending_appointment  the soonest appointment whose notice has no
 //	                              outcome yet: who may turn up unwarned
 //	earliest_manual_appointment   the soonest appointment on the call list
+//	confirmed                     notices the patient confirmed through the
+//	                              notice's link (reached)
+//	failed_after_acceptance       notices a channel accepted, then reported
+//	                              failed (bounced, SMS not delivered)
+//	earliest_unreached_appointment  the soonest appointment of a patient who
+//	                              neither confirmed nor was reached by phone
+//	calllist                      {to_call, later, claimed, reached,
+//	                              unreachable, attempts}: the call list's rows
+//	                              by where staff stand, and the unanswered
+//	                              calls made
 //	links                         {self, calllist_html, calllist_csv}: paths
 //
 // A channel is

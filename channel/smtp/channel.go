@@ -12,6 +12,7 @@ package smtp
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -105,7 +106,7 @@ func (c *Channel) Send(ctx context.Context, m *notifier.Message) error {
 
 	envelope := c.from.Address
 	if c.cfg.EnvelopeFrom != nil {
-		envelope = c.cfg.EnvelopeFrom(m.NoticeID)
+		envelope = cmp.Or(c.cfg.EnvelopeFrom(m), envelope)
 	}
 	cn, err := c.get(ctx)
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/postponement/notifier/notifier"
 )
 
 // TLS modes for Config.TLS.
@@ -59,9 +61,9 @@ type Config struct {
 	// the end of the message data.
 	CommandTimeout time.Duration
 	// EnvelopeFrom, when set, gives each notice's envelope sender (MAIL
-	// FROM), so that bounces name the notice (VERP); else the From
-	// address is used.
-	EnvelopeFrom func(noticeID string) string
+	// FROM), so that bounces name the notice (VERP); where it gives "",
+	// or is not set, the From address is used.
+	EnvelopeFrom func(m *notifier.Message) string
 	// HelloName is the name sent with EHLO.
 	HelloName string
 	// Logger receives debug events about connections; slog.Default() if nil.
