@@ -61,8 +61,10 @@ const (
 // phone from. It is always the last resort.
 const ChannelCallList = "calllist"
 
-// dedupWindow is how long JetStream remembers a Nats-Msg-Id on the notice and
-// delivery streams: long enough to cover a re-declared outage during a day.
+// dedupWindow is how long JetStream remembers a Nats-Msg-Id on the streams
+// that set one: long enough to cover a re-declared outage during a day, and
+// an interface engine's resend of an HL7 message after a day's outage of
+// the listener.
 const dedupWindow = 24 * time.Hour
 
 // streamConfigs describes every stream the worker uses.
