@@ -165,11 +165,17 @@ func (db *DB) Affected(ctx context.Context, o *notifier.Outage, fn func(notifier
 		return fmt.Errorf("query affected appointments: %w", err)
 	}
 	// Every patient with an appointment up to the cut-off comes before
-	// everyone else. The index holds every column of the condition, so
-	// their rows are found in it alone, then read from the table by key.
-	ids, err := queryStrings(ctx, tx, `SELECT id FROM appointments WHERE `+where+`
-		AND patient_id IN (SELECT patient_id FROM appointments WHERE `+where+` AND start_ms <= ?)`,
-		slices.Concat(args, args, []any{cutoff})...)
+	// everyone else. Those patients are found in the index of the window
+	// up to the cut-off alone (it holds every column of the condition),
+	// their affected appointments through the patient index, and their
+	// rows read from the table by key: a few hundred rows, where reading
+	// the whole window took 40 ms at 50,000 affected.
+	head := *o
+	head.Until = time.UnixMilli(cutoff + 1)
+	headWhere, headArgs := affectedWhere(&head)
+	ids, err := queryStrings(ctx, tx, `SELECT id FROM appointments INDEXED BY appointments_patient
+		WHERE facility = ? AND patient_id IN (SELECT patient_id FROM appointments WHERE `+headWhere+`)
+		AND `+where, slices.Concat([]any{o.Facility}, headArgs, args)...)
 	if err != nil {
 		return fmt.Errorf("query affected appointments: %w", err)
 	}
