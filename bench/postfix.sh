@@ -105,7 +105,9 @@ metric() { # the sum of a metric's series whose labels match $2
 
 echo "== notifier import: $appointments rows" >&2
 t0=$(now)
-"$work/notifier" import --config "$work/notifier.yaml" --facility ukd --quiet "$work/data/appointments.csv"
+TIMEFORMAT='%U %S'
+{ time "$work/notifier" import --config "$work/notifier.yaml" --facility ukd --quiet "$work/data/appointments.csv" 2>&3; } 3>&2 2> "$work/import.time"
+import_cpu=$(awk '{print $1 + $2}' "$work/import.time")
 t_published=$(now)
 # Every look at /metrics costs the worker a little: ten a second are plenty.
 until [ "$(metric notifier_messages_ 'stream="APPOINTMENTS"')" -ge "$appointments" ]; do sleep 0.1; done
@@ -157,5 +159,5 @@ echo "end to end:   $rate notices/s ($conns connections)"
 echo "smtp-source:  $source_rate messages/s ($size bytes, $conns sessions)"
 echo "ratio:        $(calc %.2f "$rate / $source_rate")x smtp-source"
 echo "peak RSS:     worker $((worker_peak / 1024)) MB, nats-server $((nats_peak / 1024)) MB"
-echo "CPU, import:   worker $(calc %.1f "$worker_cpu0") s, nats-server $(calc %.1f "$nats_cpu0") s"
+echo "CPU, import:   notifier import $(calc %.1f "$import_cpu") s, worker $(calc %.1f "$worker_cpu0") s, nats-server $(calc %.1f "$nats_cpu0") s: $(calc %.0f "($import_cpu + $worker_cpu0 + $nats_cpu0) * 1000000 / $appointments") µs a row"
 echo "CPU, outage:   worker $(calc %.1f "$worker_cpu - $worker_cpu0") s, nats-server $(calc %.1f "$nats_cpu - $nats_cpu0") s: $(calc %.0f "($worker_cpu - $worker_cpu0 + $nats_cpu - $nats_cpu0) * 1000000 / $planned") µs a notice"
