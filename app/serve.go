@@ -95,6 +95,7 @@ func Instrument(w *Worker) *metrics.Metrics {
 	m := metrics.New(w.Chain.Health)
 	w.Observer = m
 	m.Outages(func() []metrics.OutageFigures { return outageFigures(w.DB) })
+	m.Views(w.Applied)
 	return m
 }
 

@@ -6,7 +6,8 @@
 #  2. the worker as `notifier run` with nats.url, one SMTP channel with
 #     max_conns CONNS to Postfix's smtp-sink,
 #  3. `notifier import` of APPOINTMENTS synthetic rows from a CSV file, timed
-#     until the worker's replica reports them applied (its /metrics),
+#     until the worker's replica reports them applied (its /metrics:
+#     notifier_view_applied_sequence),
 #  4. `notifier publish --event` of an outage affecting AFFECTED of them,
 #     timed until every notice has an outcome (its /api/outages/{id}),
 #  5. then Postfix's smtp-source sending as many messages of SIZE bytes over
@@ -109,8 +110,10 @@ TIMEFORMAT='%U %S'
 { time "$work/notifier" import --config "$work/notifier.yaml" --facility ukd --quiet "$work/data/appointments.csv" 2>&3; } 3>&2 2> "$work/import.time"
 import_cpu=$(awk '{print $1 + $2}' "$work/import.time")
 t_published=$(now)
-# Every look at /metrics costs the worker a little: ten a second are plenty.
-until [ "$(metric notifier_messages_ 'stream="APPOINTMENTS"')" -ge "$appointments" ]; do sleep 0.1; done
+# Until the store holds every record (the stream was empty: sequence =
+# rows). Every look at /metrics costs the worker a little: ten a second are
+# plenty.
+until [ "$(metric notifier_view_applied_sequence 'stream="APPOINTMENTS"')" -ge "$appointments" ]; do sleep 0.1; done
 t_applied=$(now)
 worker_cpu0=$(cpu_s "$worker_pid"); nats_cpu0=$(cpu_s "$nats_pid")
 

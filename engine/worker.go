@@ -69,6 +69,8 @@ type Worker struct {
 	calls     *callsView
 	clock     func() time.Time
 	views     []view
+	// published holds views once Run has made them, for Applied.
+	published atomic.Pointer[[]view]
 	caughtUp  atomic.Bool
 	troubles  troubles
 	readyOnce sync.Once
@@ -154,6 +156,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	for _, v := range w.views {
 		v.pos.report = func(err error) { w.troubles.set("the store's view of "+v.stream, err, now()) }
 	}
+	w.published.Store(&w.views)
 	p.report = func(facility string, err error) { w.troubles.set("planning of facility "+facility, err, now()) }
 	loops := map[string]func(context.Context) error{
 		"replica": w.replica.run, "contacts": c.run, "plans": w.plans.run, "planner": p.run, "dispatcher": d.run, "audit": a.run,
@@ -207,6 +210,21 @@ func (w *Worker) check() error {
 		return errors.New("worker: no facilities configured")
 	}
 	return nil
+}
+
+// Applied is how far the store's view of each stream has got: the stream
+// sequence of the last message it applied, by stream name; empty until Run
+// has set the views up.
+func (w *Worker) Applied() map[string]uint64 {
+	views := w.published.Load()
+	if views == nil {
+		return nil
+	}
+	out := make(map[string]uint64, len(*views))
+	for _, v := range *views {
+		out[v.stream] = v.pos.Applied()
+	}
+	return out
 }
 
 // ReplicaApplied is the stream sequence of the last appointment record the

@@ -242,3 +242,24 @@ func TestBreakerValues(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsViews: how far each view of the store has applied its stream,
+// read at every scrape, none before the views exist.
+func TestMetricsViews(t *testing.T) {
+	m := New(nil)
+	var applied map[string]uint64
+	m.Views(func() map[string]uint64 { return applied })
+	if text := scrape(t, m.Handler()); strings.Contains(text, "notifier_view_applied_sequence{") {
+		t.Errorf("a scrape before the views exist shows positions:\n%s", text)
+	}
+	applied = map[string]uint64{"APPOINTMENTS": 200000, "DELIVERIES": 17}
+	want := `
+# HELP notifier_view_applied_sequence Stream sequence of the last message this worker's store has applied, by stream: records and outcomes up to it are in the store.
+# TYPE notifier_view_applied_sequence gauge
+notifier_view_applied_sequence{stream="APPOINTMENTS"} 200000
+notifier_view_applied_sequence{stream="DELIVERIES"} 17
+`
+	if err := testutil.GatherAndCompare(m.reg, strings.NewReader(want), "notifier_view_applied_sequence"); err != nil {
+		t.Error(err)
+	}
+}

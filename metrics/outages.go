@@ -53,3 +53,25 @@ func (c outageCollector) Collect(ch chan<- prometheus.Metric) {
 func (m *Metrics) Outages(fn func() []OutageFigures) {
 	m.reg.MustRegister(outageCollector{figures: fn})
 }
+
+var viewAppliedDesc = prometheus.NewDesc("notifier_view_applied_sequence",
+	"Stream sequence of the last message this worker's store has applied, by stream: records and outcomes up to it are in the store.",
+	[]string{"stream"}, nil)
+
+// viewCollector reads the views' positions at scrape time.
+type viewCollector struct{ applied func() map[string]uint64 }
+
+func (c viewCollector) Describe(ch chan<- *prometheus.Desc) { ch <- viewAppliedDesc }
+
+func (c viewCollector) Collect(ch chan<- prometheus.Metric) {
+	applied := c.applied()
+	for _, stream := range slices.Sorted(maps.Keys(applied)) {
+		ch <- prometheus.MustNewConstMetric(viewAppliedDesc, prometheus.GaugeValue, float64(applied[stream]), stream)
+	}
+}
+
+// Views reports how far the store's views have applied their streams, as
+// fn reads it at every scrape.
+func (m *Metrics) Views(fn func() map[string]uint64) {
+	m.reg.MustRegister(viewCollector{applied: fn})
+}
