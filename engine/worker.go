@@ -64,11 +64,11 @@ type Worker struct {
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
 
-	replica   *replica
-	plans     *plansView
-	calls     *callsView
-	clock     func() time.Time
-	views     []view
+	replica *replica
+	plans   *plansView
+	calls   *callsView
+	clock   func() time.Time
+	views   []view
 	// published holds views once Run has made them, for Applied.
 	published atomic.Pointer[[]view]
 	caughtUp  atomic.Bool
