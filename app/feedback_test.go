@@ -281,3 +281,54 @@ func TestFeedbackWaitsForTheStore(t *testing.T) {
 		t.Errorf("revision %d, %s via %s; want revision 3, manual on the call list; trail %+v", d.Revision, d.Outcome, d.Channel, d.Trail)
 	}
 }
+
+// TestBounceOfABadAddressSkipsTheOtherRelays: a hard bounce saying the
+// mailbox does not exist (5.1.1) rules the address out on every e-mail relay,
+// as that refusal does while sending: the notice goes on to SMS. A bounce for
+// another reason (5.7.1, refused by policy) goes on to the next relay.
+func TestBounceOfABadAddressSkipsTheOtherRelays(t *testing.T) {
+	for _, tc := range []struct {
+		status, next string
+	}{
+		{"5.1.1", "sms"},
+		{"5.7.1", "relay-2"},
+	} {
+		t.Run(tc.status, func(t *testing.T) {
+			e := newEnv(t)
+			gw := e.startGateway(accept)
+			first, second := e.startRelay(relay.Options{}), e.startRelay(relay.Options{})
+			secret := []byte("bounce-secret-of-some-length")
+			e.cfg.Bounces.SecretFile = filepath.Join(t.TempDir(), "bounce-secret")
+			if err := os.WriteFile(e.cfg.Bounces.SecretFile, secret, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay-1", first.Addr()),
+				smtpChannel("relay-2", second.Addr()), gw.channel(t, "sms"))
+			e.startWorker()
+			fe := &feedbackEnv{env: e, h: e.handler(), bounceSecret: secret, gw: gw, rec: first}
+			e.importCSV(smsFixture)
+			e.declare(sampleOutage(t, "evt-1"))
+			jana := fe.janasNotice()
+			body := `{"notice_id":"` + jana + `","status":"` + tc.status + `","action":"failed"}`
+			if code := fe.post(BouncePath, secret, body); code != http.StatusAccepted {
+				t.Fatalf("bounce: %d, want 202", code)
+			}
+			waitUntil(t, "Jana's notice sent on", func() bool {
+				d := fe.outcome(jana)
+				return d != nil && d.Revision >= 2
+			})
+			if d := fe.outcome(jana); d.Outcome != notifier.OutcomeDelivered || d.Channel != tc.next {
+				t.Errorf("after a %s bounce: %s via %s, want delivered via %s; trail %+v", tc.status, d.Outcome, d.Channel, tc.next, d.Trail)
+			}
+			toJana := 0
+			for _, m := range parseAll(t, second.Messages()) {
+				if m.to == "jana@example.org" {
+					toJana++
+				}
+			}
+			if want := map[string]int{"sms": 0, "relay-2": 1}[tc.next]; toJana != want {
+				t.Errorf("the second relay got %d messages to Jana, want %d", toJana, want)
+			}
+		})
+	}
+}

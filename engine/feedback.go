@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -139,7 +140,7 @@ func (l *feedbackLoop) apply(ctx context.Context, f *notifier.Feedback, claim *c
 	}
 	claim.set(key, crev)
 	if f.Failed() {
-		if err := l.sendOn(ctx, planned, prev, &rev); err != nil {
+		if err := l.sendOn(ctx, planned, prev, &rev, addressRefused(f, a)); err != nil {
 			return err
 		}
 	}
@@ -160,7 +161,10 @@ func (l *feedbackLoop) apply(ctx context.Context, f *notifier.Feedback, claim *c
 // too and has not failed since (an urgent notice goes out on every medium
 // at once), else the route's next channel not yet tried, else the call
 // list.
-func (l *feedbackLoop) sendOn(ctx context.Context, planned notifier.PlannedNotice, prev, rev *notifier.Delivery) error {
+// A channel named by badAddress reported the patient's address itself
+// unusable: no channel of its medium is tried again, as when a channel
+// refuses an address while sending.
+func (l *feedbackLoop) sendOn(ctx context.Context, planned notifier.PlannedNotice, prev, rev *notifier.Delivery, badAddress string) error {
 	if ch := rev.StandingChannel(); ch != "" {
 		rev.Channel = ch
 		return nil
@@ -173,6 +177,19 @@ func (l *feedbackLoop) sendOn(ctx context.Context, planned notifier.PlannedNotic
 	for _, t := range prev.Trail {
 		if t.Result != notifier.ResultSkipped {
 			tried[t.Channel] = true
+		}
+	}
+	if badAddress != "" {
+		links := l.chain.Links()
+		for _, bad := range links {
+			if bad.Sender.Name() != badAddress {
+				continue
+			}
+			for _, other := range links {
+				if other.Sender.Medium() == bad.Sender.Medium() {
+					tried[other.Sender.Name()] = true
+				}
+			}
 		}
 	}
 	msg, err := l.renderer.Render(n)
@@ -189,6 +206,16 @@ func (l *feedbackLoop) sendOn(ctx context.Context, planned notifier.PlannedNotic
 		rev.Channel = ChannelCallList
 	}
 	return nil
+}
+
+// addressRefused names the channel whose bounce says the address itself is
+// unusable (5.1.x: no such mailbox, bad domain or syntax), as a refusal with
+// that status while sending does; else "".
+func addressRefused(f *notifier.Feedback, a *notifier.Attempt) string {
+	if f.Kind == notifier.FeedbackBounce && strings.HasPrefix(f.Status, "5.1.") && a != nil {
+		return a.Channel
+	}
+	return ""
 }
 
 // revisionKey names a notice's revision in the claims bucket:
