@@ -31,11 +31,7 @@ func bounceEnv(t *testing.T, change func(*config.Bounces)) (*env, *relay.Relay, 
 	e := newEnv(t)
 	gw := e.startGateway(accept)
 	rec := e.startRelay(relay.Options{})
-	secret := []byte("bounce-secret-of-some-length")
-	e.cfg.Bounces.SecretFile = filepath.Join(t.TempDir(), "bounce-secret")
-	if err := os.WriteFile(e.cfg.Bounces.SecretFile, secret, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	secret := e.bounceSecret()
 	change(&e.cfg.Bounces)
 	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()), gw.channel(t, "sms"))
 	e.startWorker()

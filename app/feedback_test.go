@@ -34,17 +34,25 @@ func newFeedbackEnv(t *testing.T, smsFirst bool) *feedbackEnv {
 	e := newEnv(t)
 	gw := e.startGateway(accept)
 	rec := e.startRelay(relay.Options{})
-	secret := []byte("bounce-secret-of-some-length")
-	e.cfg.Bounces.SecretFile = filepath.Join(t.TempDir(), "bounce-secret")
-	if err := os.WriteFile(e.cfg.Bounces.SecretFile, secret, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	secret := e.bounceSecret()
 	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()), gw.channel(t, "sms"))
 	if smsFirst {
 		e.cfg.Channels[0], e.cfg.Channels[1] = e.cfg.Channels[1], e.cfg.Channels[0]
 	}
 	e.startWorker()
 	return &feedbackEnv{env: e, h: e.handler(), bounceSecret: secret, gw: gw, rec: rec}
+}
+
+// bounceSecret makes the worker to be started take bounces signed with the
+// secret it returns.
+func (e *env) bounceSecret() []byte {
+	e.t.Helper()
+	secret := []byte("bounce-secret-of-some-length")
+	e.cfg.Bounces.SecretFile = filepath.Join(e.t.TempDir(), "bounce-secret")
+	if err := os.WriteFile(e.cfg.Bounces.SecretFile, secret, 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	return secret
 }
 
 // post posts a signed body to a hook and returns the status code.
@@ -159,11 +167,7 @@ func TestBounceOfAnUrgentNoticeTheSMSTook(t *testing.T) {
 		time.Sleep(300 * time.Millisecond) // the SMS gateway answers first
 		return nil
 	}})
-	secret := []byte("bounce-secret-of-some-length")
-	e.cfg.Bounces.SecretFile = filepath.Join(t.TempDir(), "bounce-secret")
-	if err := os.WriteFile(e.cfg.Bounces.SecretFile, secret, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	secret := e.bounceSecret()
 	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay", rec.Addr()), gw.channel(t, "sms"))
 	e.startWorker()
 	fe := &feedbackEnv{env: e, h: e.handler(), bounceSecret: secret, gw: gw, rec: rec}
@@ -297,11 +301,7 @@ func TestBounceOfABadAddressSkipsTheOtherRelays(t *testing.T) {
 			e := newEnv(t)
 			gw := e.startGateway(accept)
 			first, second := e.startRelay(relay.Options{}), e.startRelay(relay.Options{})
-			secret := []byte("bounce-secret-of-some-length")
-			e.cfg.Bounces.SecretFile = filepath.Join(t.TempDir(), "bounce-secret")
-			if err := os.WriteFile(e.cfg.Bounces.SecretFile, secret, 0o600); err != nil {
-				t.Fatal(err)
-			}
+			secret := e.bounceSecret()
 			e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("relay-1", first.Addr()),
 				smtpChannel("relay-2", second.Addr()), gw.channel(t, "sms"))
 			e.startWorker()

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/postponement/notifier/internal/sample"
+	"github.com/postponement/notifier/metrics"
 )
 
 // TestMetricsShowHowFarTheStoreIs: /metrics says up to which sequence the
@@ -17,17 +19,7 @@ import (
 func TestMetricsShowHowFarTheStoreIs(t *testing.T) {
 	const n = 25
 	e := newEnv(t)
-	w, err := NewWorker(e.cfg, e.conn.JS, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := Instrument(w)
-	e.w = w
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done; w.Close() })
-	<-w.Ready()
+	m := e.startInstrumented(testLogger(t))
 	e.importCSV(sample.CSV(n))
 	want := fmt.Sprintf(`notifier_view_applied_sequence{stream="APPOINTMENTS"} %d`, n)
 	var text string
@@ -41,4 +33,22 @@ func TestMetricsShowHowFarTheStoreIs(t *testing.T) {
 	if !strings.Contains(text, `notifier_view_applied_sequence{stream="DELIVERIES"} 0`) {
 		t.Errorf("scrape lacks the outcomes' view:\n%s", text)
 	}
+}
+
+// startInstrumented starts the worker from e.cfg with its metrics, logging
+// to log, and runs it until the test ends.
+func (e *env) startInstrumented(log *slog.Logger) *metrics.Metrics {
+	e.t.Helper()
+	w, err := NewWorker(e.cfg, e.conn.JS, log)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	m := Instrument(w)
+	e.w = w
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	e.t.Cleanup(func() { cancel(); <-done; w.Close() })
+	<-w.Ready()
+	return m
 }

@@ -50,17 +50,7 @@ func TestNoPatientDataInLogsMetricsOrErrors(t *testing.T) {
 	sms := e.startGateway(accept)
 	e.cfg.Channels = append(e.cfg.Channels[:0], smtpChannel("hospital-relay", first.Addr()),
 		smtpChannel("external-relay", second.Addr()), sms.channel(t, "sms"))
-	w, err := NewWorker(e.cfg, e.conn.JS, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := Instrument(w)
-	e.w = w
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done; w.Close() })
-	<-w.Ready()
+	m := e.startInstrumented(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 
 	e.importCSV(fixture)
 	e.publishRaw("appointments.ukd.A-99", `{"id":"A-99","facility":"ukd","start":"2020-10-22T09:00:00+02:00","patient":{"id":"P-99","name":"Eve\r\nBcc: x","email":"eve.secret@example.org"}}`)
