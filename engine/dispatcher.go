@@ -155,22 +155,27 @@ func (d *dispatcher) handle(ctx context.Context, m jetstream.Msg) {
 	}
 }
 
-// outcomeWait bounds how long a worker waits for its store to catch up with
-// DELIVERIES before it tries a notice that came back again later.
-const outcomeWait = 10 * time.Second
-
-// finished reports whether notice id has an outcome in DELIVERIES: it waits
-// until this worker's store has applied every outcome stored so far, then
-// looks.
-func (d *dispatcher) finished(ctx context.Context, id string) (bool, error) {
-	seq, err := lastSeq(ctx, d.js, StreamDeliveries)
+// caughtUp waits until this worker's store holds every outcome DELIVERIES
+// holds now: the outcome a notice that came back may have, or the latest
+// one that feedback revises.
+func (d *dispatcher) caughtUp(ctx context.Context) error {
+	last, err := lastSeq(ctx, d.js, StreamDeliveries)
 	if err != nil {
-		return false, err
+		return err
 	}
-	wctx, cancel := context.WithTimeout(ctx, outcomeWait)
+	wctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
 	defer cancel()
-	if err := d.outcomes.waitFor(wctx, seq); err != nil {
-		return false, fmt.Errorf("the store has not applied %s up to %d: %w", StreamDeliveries, seq, err)
+	if err := d.outcomes.waitFor(wctx, last); err != nil {
+		return fmt.Errorf("the view of %s did not reach sequence %d (at %d): %w", StreamDeliveries, last, d.outcomes.Applied(), err)
+	}
+	return nil
+}
+
+// finished reports whether notice id has an outcome in DELIVERIES, once
+// this worker's store has caught up with it.
+func (d *dispatcher) finished(ctx context.Context, id string) (bool, error) {
+	if err := d.caughtUp(ctx); err != nil {
+		return false, err
 	}
 	return d.store.HasOutcome(ctx, id)
 }

@@ -31,8 +31,6 @@ import (
 // for the first and revises what it made.
 type feedbackLoop struct {
 	*dispatcher
-	// audit is how far this worker's store has applied DELIVERIES.
-	audit *position
 }
 
 // errRevisionTaken says that another handler builds, or built, the
@@ -87,21 +85,6 @@ type busyError struct{ wait time.Duration }
 
 func (e *busyError) Error() string { return errRevisionTaken.Error() }
 func (e *busyError) Unwrap() error { return errRevisionTaken }
-
-// caughtUp waits until this worker's store holds every outcome DELIVERIES
-// holds now, so that the outcome feedback revises is the latest.
-func (l *feedbackLoop) caughtUp(ctx context.Context) error {
-	last, err := lastSeq(ctx, l.js, StreamDeliveries)
-	if err != nil {
-		return err
-	}
-	wctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
-	defer cancel()
-	if err := l.audit.waitFor(wctx, last); err != nil {
-		return fmt.Errorf("the view of %s did not reach sequence %d (at %d): %w", StreamDeliveries, last, l.audit.Applied(), err)
-	}
-	return nil
-}
 
 // apply revises the notice's outcome as the feedback says.
 func (l *feedbackLoop) apply(ctx context.Context, f *notifier.Feedback, claim *claimRef) error {

@@ -160,7 +160,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	p.report = func(facility string, err error) { w.troubles.set("planning of facility "+facility, err, now()) }
 	loops := map[string]func(context.Context) error{
 		"replica": w.replica.run, "contacts": c.run, "plans": w.plans.run, "planner": p.run, "dispatcher": d.run, "audit": a.run,
-		"feedback": (&feedbackLoop{dispatcher: d, audit: a.position}).run, "calls": w.calls.run,
+		"feedback": (&feedbackLoop{dispatcher: d}).run, "calls": w.calls.run,
 	}
 	if w.ConfirmWithin != nil {
 		loops["confirm-deadlines"] = func(ctx context.Context) error { return d.runConfirmDeadlines(ctx, w.ConfirmWithin) }
