@@ -8,12 +8,12 @@
 # acknowledgements outstanding.
 #
 # For each it reports the publish rate, the server's RSS 5 s after the last
-# acknowledgement (settled), its peak RSS (VmHWM), its RSS and Go heap in use
-# after IDLE seconds without traffic (the per-block subject state expires
-# after 2 minutes idle, a 2 minute duplicate window empties, the Go runtime
-# returns freed memory), and the store's size on disk. Then it restarts the
-# server on the stores of "today" and "today+id" at the largest size and
-# measures the same after recovery.
+# acknowledgement (settled), its peak RSS (VmHWM), its RSS after IDLE seconds
+# without traffic (the per-block subject state expires after 2 minutes idle,
+# a 2 minute duplicate window empties, the Go runtime returns freed memory)
+# and then its Go heap in use after a collection (its heap profile), and the
+# store's size on disk. Then it restarts the server on the stores of "today"
+# and "today+id" at the largest size and measures the same after recovery.
 #
 # Alternatives:
 #   today       stream appointments.<facility>.<id>, MaxMsgsPerSubject 1,
@@ -28,19 +28,22 @@
 #   gomemlimit  today with GOMEMLIMIT=$MEMLIMIT on the server process
 #   maxmem      today with jetstream max_memory_store 64 MB (the limit of
 #               memory-storage streams)
+#   follow      today with an ordered consumer reading the stream from its
+#               start while it is loaded, as the worker's replica does
 #
 # Usage: bench/natsmem.sh [RECORDS...] (default 200000 1000000).
 # Environment: ONLY="today s2" runs some alternatives; IDLE (default 300)
 # seconds of quiet before the idle figures, 0 skips them; RESTART=0 skips the
-# restarts; MEMLIMIT (default 192MiB); WORK (a fresh folder in /tmp), KEEP=1
-# keeps it (logs, heap profiles, summaries).
+# restarts; MEMLIMIT (default 192MiB); WORK is the folder to work in (default
+# a new one in /tmp), removed at the end unless KEEP=1 (then its stores, log,
+# heap profiles and the publisher's summaries stay).
 # Needs Go and curl; runs one server at a time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(200000 1000000)
-alternatives=(${ONLY:-today today+id s2 dup2m dup2m+id kv single gomemlimit maxmem})
+alternatives=(${ONLY:-today today+id s2 dup2m dup2m+id kv single gomemlimit maxmem follow})
 idle=${IDLE:-300}
 restart=${RESTART:-1}
 memlimit=${MEMLIMIT:-192MiB}
@@ -120,7 +123,7 @@ measure() {
   if [ "$idle" -gt 0 ]; then
     sleep "$((idle - 5))"
     idle_rss=$(kib VmRSS)
-    curl -fs "$prof/debug/pprof/heap" -o "$work/$name-$n-idle.heap" && heap=$(heap_mb "$work/$name-$n-idle.heap")
+    curl -fs "$prof/debug/pprof/heap?gc=1" -o "$work/$name-$n-idle.heap" && heap=$(heap_mb "$work/$name-$n-idle.heap")
   fi
   peak=$(kib VmHWM)
   bytes=$(du -sb "$store" | cut -f1)
@@ -154,6 +157,7 @@ for n in "${sizes[@]}"; do
       maxmem)
         pub+=(-layout stream) conf=$work/maxmem.conf
         echo 'jetstream { max_memory_store: 64MB }' >"$conf" ;;
+      follow) pub+=(-layout stream -follow) ;;
       *) echo "unknown alternative $alt" >&2; exit 1 ;;
     esac
     start_server "$store" "$conf" "${env[@]}"
