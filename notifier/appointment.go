@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
-	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -69,11 +68,7 @@ func (a *Appointment) Active() bool {
 	return false
 }
 
-var (
-	phonePattern    = regexp.MustCompile(`^\+?[0-9 ()./-]{3,32}$`)
-	languagePattern = regexp.MustCompile(`^[a-z]{2,3}$`)
-	channelNames    = map[string]bool{"email": true, "sms": true}
-)
+var channelNames = map[string]bool{"email": true, "sms": true}
 
 // DecodeAppointment decodes and validates an appointment record received on
 // the subject appointments.<facility>.<id>. The subject's tokens must agree
@@ -157,7 +152,7 @@ func (p *Patient) normalize() []error {
 	if p.ID == "" {
 		errs = append(errs, errors.New("patient.id: required"))
 	}
-	if p.Language != "" && !languagePattern.MatchString(p.Language) {
+	if p.Language != "" && !validLanguage(p.Language) {
 		errs = append(errs, errors.New("patient.language: not a language code such as de, en or tr"))
 	}
 	if p.Email != "" {
@@ -175,15 +170,38 @@ func (p *Patient) normalize() []error {
 }
 
 // validPhone accepts what people write as a phone number: digits (at least
-// three), spaces and ( ) . / - separators, an optional leading +.
+// three), spaces and ( ) . / - separators, 3 to 32 of them after an
+// optional leading +.
 func validPhone(s string) bool {
+	s = strings.TrimPrefix(s, "+")
+	if len(s) < 3 || len(s) > 32 {
+		return false
+	}
 	digits := 0
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 			digits++
+		case ' ', '(', ')', '.', '/', '-':
+		default:
+			return false
 		}
 	}
-	return digits >= 3 && phonePattern.MatchString(s)
+	return digits >= 3
+}
+
+// validLanguage reports whether s is of the form [a-z]{2,3}, a language
+// code such as de, en or tr.
+func validLanguage(s string) bool {
+	if len(s) < 2 || len(s) > 3 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 'a' || s[i] > 'z' {
+			return false
+		}
+	}
+	return true
 }
 
 // maxLocalPart is RFC 5321's limit on the part of an address before the @.

@@ -2,24 +2,33 @@ package notifier
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
 
-// idPattern is the shape of facility and appointment ids: they become NATS
-// subject tokens, so dots, wildcards and spaces are not allowed.
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-
-// outageIDPattern also allows dots, as outage ids never become subject tokens.
-var outageIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-
 const maxIDLen = 128
 
 // ValidID reports whether s can be used as a facility or appointment id.
 func ValidID(s string) bool {
-	return len(s) <= maxIDLen && idPattern.MatchString(s)
+	return len(s) <= maxIDLen && idChars(s, false)
+}
+
+// idChars reports whether s is of the form [A-Za-z0-9_-]+, the shape of
+// facility and appointment ids: they become NATS subject tokens, so dots,
+// wildcards and spaces are not allowed. With dots set it is of the form
+// [A-Za-z0-9_.-]+, as outage ids never become subject tokens.
+func idChars(s string, dots bool) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.' && dots) {
+			return false
+		}
+	}
+	return true
 }
 
 // checkID returns an error naming field when s is not a valid id.
@@ -29,7 +38,7 @@ func checkID(field, s string) error {
 		return fmt.Errorf("%s: required", field)
 	case len(s) > maxIDLen:
 		return fmt.Errorf("%s: longer than %d characters", field, maxIDLen)
-	case !idPattern.MatchString(s):
+	case !idChars(s, false):
 		return fmt.Errorf("%s: %q is not of the form [A-Za-z0-9_-]+", field, s)
 	}
 	return nil

@@ -165,7 +165,7 @@ func (o *Outage) validate(eventType string) error {
 	errs := []error{checkText("data.outage_id", o.OutageID, maxIDLen)}
 	if o.OutageID == "" {
 		errs = append(errs, errors.New("data.outage_id: required"))
-	} else if !outageIDPattern.MatchString(o.OutageID) {
+	} else if !idChars(o.OutageID, true) {
 		errs = append(errs, errors.New("data.outage_id: not of the form [A-Za-z0-9_.-]+"))
 	}
 	if o.HeldPatients != 0 {
@@ -228,7 +228,7 @@ func (o *Outage) validate(eventType string) error {
 		errs = append(errs, checkText("data.info_url", o.InfoURL, maxInfoURLLength))
 	}
 	for lang, text := range o.Note {
-		if !languagePattern.MatchString(lang) {
+		if !validLanguage(lang) {
 			errs = append(errs, fmt.Errorf("data.note: %q is not a language code", lang))
 		}
 		errs = append(errs, checkText("data.note."+lang, text, MaxNoteLength))
