@@ -214,17 +214,73 @@ const maxLocalPart = 64
 // route is ever followed by the worker. Address literals (x@[192.0.2.1])
 // pass here; a facility admits them only when configured to (see Admit).
 func checkEmail(s string) error {
-	if len(s) > 254 || strings.ContainsAny(s, " \t\r\n\x00<>,;\"") || strings.IndexFunc(s, unicode.IsControl) >= 0 || hiddenRune(s) >= 0 {
-		return errors.New("patient.email: not a plain e-mail address")
-	}
-	addr, err := mail.ParseAddress(s)
-	if err != nil || addr.Name != "" || addr.Address != s || strings.Count(s, "@") != 1 {
+	if !dotAtomAddress(s) && !parsesPlain(s) {
 		return errors.New("patient.email: not a plain e-mail address")
 	}
 	if at := strings.IndexByte(s, '@'); at > maxLocalPart {
 		return fmt.Errorf("patient.email: the part before the @ is %d octets, at most %d allowed", at, maxLocalPart)
 	}
 	return nil
+}
+
+// parsesPlain reports whether net/mail parses s as a bare addr-spec that is
+// s itself, free of spaces, controls and invisible characters.
+func parsesPlain(s string) bool {
+	if len(s) > 254 || strings.ContainsAny(s, " \t\r\n\x00<>,;\"") || strings.IndexFunc(s, unicode.IsControl) >= 0 || hiddenRune(s) >= 0 {
+		return false
+	}
+	addr, err := mail.ParseAddress(s)
+	return err == nil && addr.Name == "" && addr.Address == s && strings.Count(s, "@") == 1
+}
+
+// dotAtomAddress reports whether s is at most 254 octets of an ASCII
+// dot-atom, one @ and a domain of dot-separated labels of letters, digits
+// and hyphens: the common address, which parsesPlain accepts too, decided
+// without parsing it.
+func dotAtomAddress(s string) bool {
+	if len(s) > 254 {
+		return false
+	}
+	at := strings.IndexByte(s, '@')
+	return at >= 0 && dotAtoms(s[:at], atextChar) && dotAtoms(s[at+1:], labelChar)
+}
+
+// Classes of addrChars.
+const (
+	atextChar = 1 << iota // RFC 5322 atext, ASCII only
+	labelChar             // a letter, digit or hyphen
+)
+
+// addrChars classifies the bytes of an address for dotAtoms.
+var addrChars = func() (t [256]uint8) {
+	for c := '0'; c <= 'z'; c++ {
+		if '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' {
+			t[c] = atextChar | labelChar
+		}
+	}
+	for _, c := range "!#$%&'*+/=?^_`{|}~" {
+		t[c] = atextChar
+	}
+	t['-'] = atextChar | labelChar
+	return t
+}()
+
+// dotAtoms reports whether s is one or more runs of bytes of class, joined
+// by single dots.
+func dotAtoms(s string, class uint8) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '.' {
+			if s[i-1] == '.' {
+				return false
+			}
+		} else if addrChars[c]&class == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // AddressLiteral reports whether an e-mail address names a host by its IP
