@@ -7,9 +7,22 @@ import (
 	"strings"
 )
 
-// jsonMarshal encodes v without HTML escaping, so that names such as
-// "Müller & Söhne" stay readable in the streams.
+// EncodeJSON encodes v without HTML escaping, so that names such as
+// "Müller & Söhne" stay readable in the streams. Appointments are written
+// by hand, to the same bytes.
 func EncodeJSON(v any) ([]byte, error) {
+	switch a := v.(type) {
+	case *Appointment:
+		if a != nil {
+			if b, ok := appendAppointment(make([]byte, 0, a.recordSize()), a); ok {
+				return b, nil
+			}
+		}
+	case Appointment:
+		if b, ok := appendAppointment(make([]byte, 0, a.recordSize()), &a); ok {
+			return b, nil
+		}
+	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)

@@ -95,3 +95,18 @@ func BenchmarkNotice(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkEncodeAppointment is the publishers' work per record: the import
+// CLI and the interface engine encode every appointment they publish.
+func BenchmarkEncodeAppointment(b *testing.B) {
+	a, err := DecodeAppointment(benchRecord(4711), "ukd", "A-4711")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := EncodeJSON(&a); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
