@@ -74,8 +74,8 @@ var channelNames = map[string]bool{"email": true, "sms": true}
 // the subject appointments.<facility>.<id>. The subject's tokens must agree
 // with the record. Errors wrap ErrInvalid.
 func DecodeAppointment(data []byte, facility, id string) (Appointment, error) {
-	var a Appointment
-	if err := decodeRecord(data, "appointment", &a); err != nil {
+	a, err := decodeAppointment(data)
+	if err != nil {
 		return a, err
 	}
 	// The tokens are compared with the record as normalized, so that a
@@ -90,6 +90,19 @@ func DecodeAppointment(data []byte, facility, id string) (Appointment, error) {
 		return a, Invalid(fmt.Errorf("id: %q does not match the subject's id %q", a.ID, id))
 	}
 	return a, nil
+}
+
+// decodeAppointment decodes an appointment record as decodeRecord does,
+// the common shape without encoding/json.
+func decodeAppointment(data []byte) (Appointment, error) {
+	if len(data) <= MaxRecordSize {
+		if a, ok := parseAppointment(data); ok {
+			return a, nil
+		}
+	}
+	var a Appointment
+	err := decodeRecord(data, "appointment", &a)
+	return a, err
 }
 
 // decodeRecord decodes a record of at most MaxRecordSize bytes whose
