@@ -27,7 +27,7 @@ func (a *audit) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return follow(ctx, a.js, a.log, StreamDeliveries, a.position, pos, a.apply)
+	return follow(ctx, a.js, a.log, StreamDeliveries, a.position, pos, viewBatch, a.apply)
 }
 
 func (a *audit) apply(batch []jetstream.Msg) func(ctx context.Context) error {

@@ -153,7 +153,7 @@ func (v *callsView) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return follow(ctx, v.js, v.log, StreamCalls, v.position, pos, v.apply)
+	return follow(ctx, v.js, v.log, StreamCalls, v.position, pos, viewBatch, v.apply)
 }
 
 func (v *callsView) apply(batch []jetstream.Msg) func(ctx context.Context) error {

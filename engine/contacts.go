@@ -29,7 +29,7 @@ func (c *contacts) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return follow(ctx, c.js, c.log, StreamPatients, c.position, pos, c.apply)
+	return follow(ctx, c.js, c.log, StreamPatients, c.position, pos, recordBatch, c.apply)
 }
 
 func (c *contacts) apply(batch []jetstream.Msg) func(ctx context.Context) error {

@@ -24,7 +24,7 @@ func (v *plansView) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return follow(ctx, v.js, v.log, StreamPlans, v.position, pos, v.apply)
+	return follow(ctx, v.js, v.log, StreamPlans, v.position, pos, viewBatch, v.apply)
 }
 
 func (v *plansView) apply(batch []jetstream.Msg) func(ctx context.Context) error {

@@ -29,7 +29,7 @@ func (r *replica) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return follow(ctx, r.js, r.log, StreamAppointments, r.position, pos, r.apply)
+	return follow(ctx, r.js, r.log, StreamAppointments, r.position, pos, recordBatch, r.apply)
 }
 
 func (r *replica) apply(batch []jetstream.Msg) func(ctx context.Context) error {
