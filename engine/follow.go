@@ -23,11 +23,13 @@ var (
 	viewBatch = batchLimits{msgs: 5000, bytes: 4 << 20}
 	// recordBatch suits the replicas an import fills with hundreds of
 	// thousands of records: every transaction rewrites the B-tree pages
-	// its rows fall into, so larger ones write far fewer pages per row
-	// (at 1,000,000 appointments 20,000 a transaction take a fifth less
-	// processor time than 5,000). A transaction grows this large only
-	// while the one before is still being written.
-	recordBatch = batchLimits{msgs: 20000, bytes: 12 << 20}
+	// its rows fall into, so larger ones write fewer pages per row (at
+	// 1,000,000 appointments 20,000 a transaction take a fifth less
+	// processor time than 5,000, but the three batches in flight, one
+	// gathered, one decoded, one written, then cost the worker 50 MB more
+	// at its peak; 10,000 keep it as it was). A transaction grows this
+	// large only while the one before is still being written.
+	recordBatch = batchLimits{msgs: 10000, bytes: 6 << 20}
 )
 
 // pullLimits bound what a view's consumer buffers ahead of the batch being

@@ -51,12 +51,18 @@ func (r *replica) apply(batch []jetstream.Msg) func(ctx context.Context) error {
 		}
 		changes = append(changes, c)
 	}
+	// The write keeps the decoded records only: a batch of an import is
+	// large, and its messages can go while it waits for the writer.
+	pending, lag := uint64(0), false
+	if md, err := batch[len(batch)-1].Metadata(); err == nil {
+		pending, lag = md.NumPending, true
+	}
 	return func(ctx context.Context) error {
 		if err := r.store.ApplyAppointments(ctx, changes); err != nil {
 			return err
 		}
-		if md, err := batch[len(batch)-1].Metadata(); err == nil {
-			r.obs.ReplicaLag(md.NumPending)
+		if lag {
+			r.obs.ReplicaLag(pending)
 		}
 		return nil
 	}
