@@ -110,3 +110,19 @@ func BenchmarkEncodeAppointment(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNormalize is the check every record gets, in the importers and
+// again in the worker's replica.
+func BenchmarkNormalize(b *testing.B) {
+	a, err := DecodeAppointment(benchRecord(4711), "ukd", "A-4711")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		c := a
+		if err := c.Normalize(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
