@@ -133,13 +133,13 @@ func (a *Appointment) Normalize() error {
 	a.Department = strings.TrimSpace(a.Department)
 	a.Location = strings.TrimSpace(a.Location)
 
-	errs := []error{
-		checkID("facility", a.Facility),
-		checkID("id", a.ID),
-		checkText("department", a.Department, 200),
-		checkText("location", a.Location, 200),
-		checkText("kind", a.Kind, 64),
-	}
+	// Errors are collected only when there are any: most records have none.
+	var errs []error
+	errs = appendErr(errs, checkID("facility", a.Facility))
+	errs = appendErr(errs, checkID("id", a.ID))
+	errs = appendErr(errs, checkText("department", a.Department, 200))
+	errs = appendErr(errs, checkText("location", a.Location, 200))
+	errs = appendErr(errs, checkText("kind", a.Kind, 64))
 	errs = append(errs, a.Patient.normalize()...)
 	if a.Start.IsZero() {
 		errs = append(errs, errors.New("start: required"))
@@ -161,7 +161,8 @@ func (p *Patient) normalize() []error {
 	p.Email = strings.TrimSpace(p.Email)
 	p.Phone = strings.TrimSpace(p.Phone)
 	p.Language = baseLanguage(p.Language)
-	errs := []error{checkText("patient.id", p.ID, maxIDLen), checkText("patient.name", p.Name, 200)}
+	errs := appendErr(nil, checkText("patient.id", p.ID, maxIDLen))
+	errs = appendErr(errs, checkText("patient.name", p.Name, 200))
 	if p.ID == "" {
 		errs = append(errs, errors.New("patient.id: required"))
 	}
@@ -169,7 +170,7 @@ func (p *Patient) normalize() []error {
 		errs = append(errs, errors.New("patient.language: not a language code such as de, en or tr"))
 	}
 	if p.Email != "" {
-		errs = append(errs, checkEmail(p.Email))
+		errs = appendErr(errs, checkEmail(p.Email))
 	}
 	if p.Phone != "" && !validPhone(p.Phone) {
 		errs = append(errs, errors.New("patient.phone: not a phone number"))
@@ -178,6 +179,15 @@ func (p *Patient) normalize() []error {
 		if !channelNames[c] {
 			errs = append(errs, fmt.Errorf("patient.channels: %q is not one of email, sms", c))
 		}
+	}
+	return errs
+}
+
+// appendErr appends err to errs unless it is nil; errors.Join would drop it
+// anyway.
+func appendErr(errs []error, err error) []error {
+	if err != nil {
+		errs = append(errs, err)
 	}
 	return errs
 }
