@@ -46,34 +46,53 @@ func checkID(field, s string) error {
 
 // checkText rejects text that is not UTF-8, is too long, or carries control
 // characters. Every free-text field can end up in a mail header or an SMS, so
-// CR, LF and NUL never pass.
+// CR, LF and NUL never pass. The text is read once; when several things are
+// wrong, the error is about the first of them in that order, then hidden
+// runes.
 func checkText(field, s string, max int) error {
-	if !utf8.ValidString(s) {
-		return fmt.Errorf("%s: not valid UTF-8", field)
-	}
-	if n := utf8.RuneCountInString(s); n > max {
-		return fmt.Errorf("%s: %d characters, at most %d allowed", field, n, max)
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return fmt.Errorf("%s: contains a control character (%U)", field, r)
+	n := 0
+	ctrl, hidden := rune(-1), rune(-1) // the first of each
+	for i := 0; i < len(s); n++ {
+		if c := s[i]; c < utf8.RuneSelf {
+			if (c < 0x20 || c == 0x7f) && ctrl < 0 {
+				ctrl = rune(c)
+			}
+			i++
+			continue
 		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case size == 1:
+			return fmt.Errorf("%s: not valid UTF-8", field)
+		case ctrl < 0 && unicode.IsControl(r):
+			ctrl = r
+		case hidden < 0 && isHidden(r):
+			hidden = r
+		}
+		i += size
 	}
-	if i := hiddenRune(s); i >= 0 {
-		r, _ := utf8.DecodeRuneInString(s[i:])
-		return fmt.Errorf("%s: contains an invisible formatting character (%U)", field, r)
+	switch {
+	case n > max:
+		return fmt.Errorf("%s: %d characters, at most %d allowed", field, n, max)
+	case ctrl >= 0:
+		return fmt.Errorf("%s: contains a control character (%U)", field, ctrl)
+	case hidden >= 0:
+		return fmt.Errorf("%s: contains an invisible formatting character (%U)", field, hidden)
 	}
 	return nil
 }
 
-// hiddenRune returns the index of the first bidirectional override or
-// isolate (U+202A–U+202E, U+2066–U+2069), zero-width or directional mark
-// (U+200B–U+200F) or byte-order mark (U+FEFF) in s, or -1. They change
-// how a notice reads without showing themselves: a name can be made to
-// display as another, a link as another link.
+// hiddenRune returns the index of the first rune in s that isHidden, or -1.
 func hiddenRune(s string) int {
-	return strings.IndexFunc(s, func(r rune) bool {
-		return (r >= 0x200B && r <= 0x200F) || (r >= 0x202A && r <= 0x202E) ||
-			(r >= 0x2066 && r <= 0x2069) || r == 0xFEFF
-	})
+	return strings.IndexFunc(s, isHidden)
+}
+
+// isHidden reports whether r is a bidirectional override or isolate
+// (U+202A–U+202E, U+2066–U+2069), zero-width or directional mark
+// (U+200B–U+200F) or byte-order mark (U+FEFF). They change how a notice
+// reads without showing themselves: a name can be made to display as
+// another, a link as another link.
+func isHidden(r rune) bool {
+	return (r >= 0x200B && r <= 0x200F) || (r >= 0x202A && r <= 0x202E) ||
+		(r >= 0x2066 && r <= 0x2069) || r == 0xFEFF
 }
