@@ -1,6 +1,8 @@
 // Package email renders a notifier.Message as an RFC 5322 message: MIME
 // multipart/alternative with a plain-text and an HTML part, UTF-8 and
-// quoted-printable, headers encoded per RFC 2047 by go-message.
+// quoted-printable, headers encoded per RFC 2047. It writes the bytes
+// go-message's writers write, without their layers of writers and header
+// maps: a fuzz test holds it to them.
 //
 // Composition is deterministic: the same message, sender and date give the
 // same bytes, and the Message-ID and MIME boundary derive from the notice id,
@@ -9,14 +11,14 @@
 package email
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"regexp"
-	"strings"
 	"time"
 
-	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
 
 	"github.com/postponement/notifier/notifier"
@@ -64,14 +66,16 @@ func Compose(w io.Writer, from *mail.Address, m *notifier.Message, date time.Tim
 		return errors.New("compose: no date")
 	}
 
-	if m.HTML == "" {
-		h := header(from, m, date, "text/plain", map[string]string{"charset": "utf-8"})
-		h.Set("Content-Transfer-Encoding", "quoted-printable")
-		return writeText(w, h, m.Text)
+	n := len(m.Text) + len(m.HTML)
+	size := 1024 + n + n/8
+	if buf, ok := w.(*bytes.Buffer); ok {
+		// Compose straight into the caller's buffer.
+		buf.Grow(size)
+		_, err := buf.Write(appendMessage(buf.AvailableBuffer(), from, m, date))
+		return err
 	}
-	// A boundary starting with "=_" never occurs in quoted-printable text.
-	h := header(from, m, date, "multipart/alternative", map[string]string{"boundary": "=_" + m.NoticeID})
-	return writeAlternative(w, h, m)
+	_, err := w.Write(appendMessage(make([]byte, 0, size), from, m, date))
+	return err
 }
 
 // MessageID is the Message-ID, without angle brackets, of every message
@@ -80,79 +84,57 @@ func MessageID(noticeID, domain string) string {
 	return noticeID + "@" + domain
 }
 
-// header builds the message header. Its values are either validated above
-// or passed through headerText, so none can contain a line break. Fields are
-// set bottom-up, as go-message inserts each one at the top.
-func header(from *mail.Address, m *notifier.Message, date time.Time, contentType string, params map[string]string) mail.Header {
-	var h mail.Header
-	h.SetContentType(contentType, params)
-	h.Set("MIME-Version", "1.0")
-	if m.Language != "" {
-		h.Set("Content-Language", m.Language)
+// Part headers, as go-message writes them.
+const (
+	textHeader = "Content-Type: text/plain; charset=utf-8\r\n" +
+		"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+	htmlHeader = "Content-Type: text/html; charset=utf-8\r\n" +
+		"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+)
+
+// appendMessage appends m, checked by Compose, to b: the header, then a
+// multipart/alternative body, plain text first so that clients prefer the
+// HTML part when they can show it, or the plain text alone.
+func appendMessage(b []byte, from *mail.Address, m *notifier.Message, date time.Time) []byte {
+	if m.HTML == "" {
+		b = append(b, "Content-Transfer-Encoding: quoted-printable\r\n"...)
+		b = appendHeader(b, from, m, date, "text/plain; charset=utf-8")
+		return appendQuotedPrintable(b, m.Text)
 	}
-	// RFC 3834: tells auto-responders and vacation replies to stay silent.
-	h.Set("Auto-Submitted", "auto-generated")
+	// A boundary starting with "=_" never occurs in quoted-printable text.
+	boundary := "=_" + m.NoticeID
+	b = appendHeader(b, from, m, date, `multipart/alternative; boundary="`+boundary+`"`)
+	b = append(b, "--"...)
+	b = append(b, boundary...)
+	b = append(b, "\r\n"+textHeader...)
+	b = appendQuotedPrintable(b, m.Text)
+	b = append(b, "\r\n--"...)
+	b = append(b, boundary...)
+	b = append(b, "\r\n"+htmlHeader...)
+	b = appendQuotedPrintable(b, m.HTML)
+	b = append(b, "\r\n--"...)
+	b = append(b, boundary...)
+	return append(b, "--\r\n"...)
+}
+
+// appendHeader appends the message header and the blank line after it. Its
+// values are either validated by Compose or passed through headerText, so
+// none can contain a line break.
+func appendHeader(b []byte, from *mail.Address, m *notifier.Message, date time.Time, contentType string) []byte {
+	b = append(b, "Date: "...)
+	b = date.AppendFormat(b, "Mon, 02 Jan 2006 15:04:05 -0700")
+	b = append(b, "\r\n"...)
+	b = appendField(b, "From", formatFrom(from))
+	b = appendField(b, "To", formatAddress(&mail.Address{Name: headerText(m.To.Name), Address: m.To.Email}))
+	b = appendField(b, "Subject", mime.QEncoding.Encode("utf-8", headerText(m.Subject)))
 	_, domain := splitAddress(from.Address)
-	h.SetMessageID(MessageID(m.NoticeID, domain))
-	h.SetSubject(headerText(m.Subject))
-	h.Set("To", formatAddress(&mail.Address{Name: headerText(m.To.Name), Address: m.To.Email}))
-	h.Set("From", formatAddress(&mail.Address{Name: headerText(from.Name), Address: from.Address}))
-	h.SetDate(date)
-	return h
-}
-
-// writeAlternative writes a multipart/alternative body, plain text first so
-// that clients prefer the HTML part when they can show it.
-func writeAlternative(w io.Writer, h mail.Header, m *notifier.Message) error {
-	mw, err := message.CreateWriter(w, h.Header)
-	if err != nil {
-		return fmt.Errorf("compose: %w", err)
+	b = appendField(b, "Message-Id", "<"+MessageID(m.NoticeID, domain)+">")
+	// RFC 3834: tells auto-responders and vacation replies to stay silent.
+	b = append(b, "Auto-Submitted: auto-generated\r\n"...)
+	if m.Language != "" {
+		b = appendField(b, "Content-Language", m.Language)
 	}
-	if err := writePart(mw, "text/plain", m.Text); err != nil {
-		return err
-	}
-	if err := writePart(mw, "text/html", m.HTML); err != nil {
-		return err
-	}
-	if err := mw.Close(); err != nil {
-		return fmt.Errorf("compose: %w", err)
-	}
-	return nil
-}
-
-// writeText writes a message whose only body is plain text.
-func writeText(w io.Writer, h mail.Header, text string) error {
-	bw, err := message.CreateWriter(w, h.Header)
-	if err != nil {
-		return fmt.Errorf("compose: %w", err)
-	}
-	return writeBody(bw, text)
-}
-
-// writePart writes one alternative of the body.
-func writePart(mw *message.Writer, contentType, body string) error {
-	var h message.Header
-	h.Set("Content-Transfer-Encoding", "quoted-printable")
-	h.SetContentType(contentType, map[string]string{"charset": "utf-8"})
-	pw, err := mw.CreatePart(h)
-	if err != nil {
-		return fmt.Errorf("compose: %s part: %w", contentType, err)
-	}
-	return writeBody(pw, body)
-}
-
-// lineBreaks turns every line break into a LF, which the quoted-printable
-// encoder writes as CRLF. It would write a lone CR as CRLF too, but then
-// drop the next LF if a byte it has to encode comes in between.
-var lineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n")
-
-// writeBody writes body through its part's encoder and flushes it.
-func writeBody(wc io.WriteCloser, body string) error {
-	if _, err := io.WriteString(wc, lineBreaks.Replace(body)); err != nil {
-		return fmt.Errorf("compose: %w", err)
-	}
-	if err := wc.Close(); err != nil {
-		return fmt.Errorf("compose: %w", err)
-	}
-	return nil
+	b = append(b, "Mime-Version: 1.0\r\n"...)
+	b = appendField(b, "Content-Type", contentType)
+	return append(b, "\r\n"...)
 }

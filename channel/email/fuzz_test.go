@@ -17,8 +17,9 @@ import (
 // FuzzCompose composes messages whose recipient, sender name, subject,
 // bodies, notice id and language come from outside. Compose either refuses
 // before writing anything, or writes a message that reads back with one
-// sender, one recipient, one subject and no header field but its own. The
-// seeds under testdata/fuzz run as regression tests with every go test.
+// sender, one recipient, one subject and no header field but its own, in
+// the bytes go-message's writers write. The seeds under testdata/fuzz run as
+// regression tests with every go test.
 func FuzzCompose(f *testing.F) {
 	f.Fuzz(func(t *testing.T, toName, toEmail, fromName, subject, text, html, noticeID, language string) {
 		from := &mail.Address{Name: fromName, Address: testFrom.Address}
@@ -45,6 +46,13 @@ func FuzzCompose(f *testing.F) {
 			t.Fatalf("Compose accepted a recipient that CheckAddress refuses: %v", err)
 		}
 		raw := buf.Bytes()
+		var ref bytes.Buffer
+		if err := composeGoMessage(&ref, from, m, testDate); err != nil {
+			t.Fatalf("go-message: %v", err)
+		}
+		if !bytes.Equal(raw, ref.Bytes()) {
+			t.Fatalf("Compose wrote\n%q\ngo-message writes\n%q", raw, ref.Bytes())
+		}
 		// An address that is not ASCII goes out as it is, for a relay that
 		// offers SMTPUTF8 (RFC 6532); everything else is 7-bit.
 		checkWireForm(t, bytes.ReplaceAll(raw, []byte(toEmail), []byte("x@x")))

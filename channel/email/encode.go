@@ -1,0 +1,138 @@
+package email
+
+import (
+	"strings"
+	"sync/atomic"
+
+	"github.com/emersion/go-message/mail"
+)
+
+// Line lengths of a header field, as go-message folds them: at white space
+// before the preferred length, else before the longest a line may be.
+const (
+	preferredHeaderLen = 76
+	maxHeaderLen       = 998
+)
+
+// appendField appends the header field "key: value", folded as go-message's
+// textproto.WriteHeader folds it. value must not contain CR or LF.
+func appendField(b []byte, key, value string) []byte {
+	b = append(b, key...)
+	b = append(b, ": "...)
+	if value == "" {
+		return append(b, "\r\n"...)
+	}
+	keyLen := len(key) + 2
+	for len(value) > 0 {
+		at, fold, ok := foldLine(value, preferredHeaderLen-keyLen)
+		if !ok {
+			at, fold, _ = foldLine(value, maxHeaderLen-keyLen)
+		}
+		b = append(b, value[:at]...)
+		b = append(b, fold...)
+		value = value[at:]
+		keyLen = 0
+	}
+	return b
+}
+
+// foldLine is where go-message ends the next line of a header field's value
+// v, at most maxLen long, and what it inserts there; ok is false when it has
+// to insert a space that changes the value. v has no line breaks:
+// go-message refuses them.
+func foldLine(v string, maxLen int) (at int, fold string, ok bool) {
+	foldBefore := maxLen + 1
+	if foldBefore > len(v) {
+		return len(v), "\r\n", true
+	}
+	at = strings.LastIndexAny(v[:foldBefore], " \t")
+	switch {
+	case at == 0:
+		// The space found is the previous fold's.
+		at = foldBefore - 1
+	case at < 0:
+		at = foldBefore - 2
+	}
+	if v[at] == ' ' || v[at] == '\t' {
+		return at, "\r\n", true
+	}
+	return at, "\r\n ", false
+}
+
+// appendQuotedPrintable appends s encoded as mime/quotedprintable's Writer
+// encodes text, with every line break, CRLF, LF or a lone CR, written as
+// CRLF: that Writer would write a lone CR as CRLF too, but then drop the
+// next LF if a byte it has to encode comes in between.
+func appendQuotedPrintable(b []byte, s string) []byte {
+	const upperhex = "0123456789ABCDEF"
+	const lineMaxLen = 76
+	col := 0 // bytes in the current line
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '!' && c <= '~' && c != '=' || c == ' ' || c == '\t':
+			if col == lineMaxLen-1 {
+				b = append(b, "=\r\n"...)
+				col = 0
+			}
+			b = append(b, c)
+			col++
+			continue
+		case c == '\r' || c == '\n':
+			if c == '\r' && i+1 < len(s) && s[i+1] == '\n' {
+				i++
+			}
+			b, col = encodeLastSpace(b, col)
+			b = append(b, "\r\n"...)
+			col = 0
+			continue
+		}
+		if col > lineMaxLen-4 {
+			b = append(b, "=\r\n"...)
+			col = 0
+		}
+		b = append(b, '=', upperhex[c>>4], upperhex[c&0x0f])
+		col += 3
+	}
+	b, _ = encodeLastSpace(b, col)
+	return b
+}
+
+// encodeLastSpace encodes a space or tab that ends a line of
+// quoted-printable text, col bytes long, which readers would drop.
+func encodeLastSpace(b []byte, col int) ([]byte, int) {
+	if col == 0 {
+		return b, col
+	}
+	c := b[len(b)-1]
+	if c != ' ' && c != '\t' {
+		return b, col
+	}
+	b, col = b[:len(b)-1], col-1
+	if col > 72 {
+		b = append(b, "=\r\n"...)
+		col = 0
+	}
+	if c == ' ' {
+		return append(b, "=20"...), col + 3
+	}
+	return append(b, "=09"...), col + 3
+}
+
+// from is the last sender formatted for the From field: a channel sends
+// every message from the same address.
+var from atomic.Pointer[fromField]
+
+type fromField struct {
+	name, address, formatted string
+}
+
+// formatFrom is formatAddress for the sender, formatted once per sender.
+func formatFrom(a *mail.Address) string {
+	if f := from.Load(); f != nil && f.name == a.Name && f.address == a.Address {
+		return f.formatted
+	}
+	f := &fromField{a.Name, a.Address, formatAddress(&mail.Address{Name: headerText(a.Name), Address: a.Address})}
+	from.Store(f)
+	return f.formatted
+}
