@@ -8,7 +8,9 @@ import (
 	"io"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/synadia-io/orbit.go/jetstreamext"
 
 	"github.com/postponement/notifier/engine"
 	"github.com/postponement/notifier/importer"
@@ -19,10 +21,23 @@ import (
 // acknowledgements at once.
 const importWindow = 2000
 
+// fastFlow is how many records of a fast batch the NATS server acknowledges
+// at once, and fastOutstanding how many such acknowledgements may be
+// awaited: fastFlow×fastOutstanding records in flight, as importWindow.
+const (
+	fastFlow        = 500
+	fastOutstanding = 4
+)
+
 // ImportResult counts an import's rows.
 type ImportResult struct {
 	Accepted int
 	Rejected int
+	// RowByRow, when set, says why the import published row by row with an
+	// acknowledgement each instead of as a fast batch: the NATS server does
+	// not take fast batches, or the batch ended early. No row is lost
+	// either way.
+	RowByRow error
 }
 
 // Rows yields appointments to import, one row at a time, io.EOF at the end.
@@ -34,47 +49,26 @@ type Rows interface {
 // worker's replica receives it, and calls report for every row that was
 // refused, by the file or by NATS. A broken row does not stop the rest; an
 // error is returned only when reading or publishing cannot go on.
+//
+// Where the stream takes them (engine.AllowFastImport), the rows go as one
+// fast batch, which the NATS server acknowledges every fastFlow rows: a row
+// counts as accepted once an acknowledgement covers it. If the batch ends
+// early (the server refuses a row, or it forgot a batch that paused too
+// long), the rows it did not acknowledge are published again one by one
+// with an acknowledgement each, as is the rest of the file: a row stored
+// twice is harmless (the latest record per appointment wins, and it is the
+// same record), and a row NATS refuses is reported with its reason.
 func Import(ctx context.Context, js jetstream.JetStream, rows Rows, report func(line int, err error), progress func(ImportResult)) (ImportResult, error) {
-	var res ImportResult
 	if err := engine.EnsureStreams(ctx, js, 0, engine.StreamAppointments); err != nil {
-		return res, err
+		return ImportResult{}, err
 	}
-	type pending struct {
-		line int
-		ack  jetstream.PubAckFuture
-	}
-	// A sliding window: once it is full, each new record waits only for
-	// the oldest one's acknowledgement, so NATS always has work.
-	window := make([]pending, importWindow)
-	first, inFlight, settled := 0, 0, 0
-	settleOldest := func() error {
-		p := window[first]
-		window[first] = pending{}
-		first, inFlight = (first+1)%len(window), inFlight-1
-		select {
-		case <-p.ack.Ok():
-			res.Accepted++
-		case err := <-p.ack.Err():
-			res.Rejected++
-			report(p.line, fmt.Errorf("not stored by NATS: %w", err))
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		if settled++; settled%importWindow == 0 && progress != nil {
-			progress(res)
-		}
-		return nil
-	}
-	settle := func() error {
-		for inFlight > 0 {
-			if err := settleOldest(); err != nil {
-				return err
-			}
-		}
-		if progress != nil {
-			progress(res)
-		}
-		return nil
+	im := &importRun{ctx: ctx, js: js, report: report, progress: progress, window: make([]pending, importWindow)}
+	if ok, err := engine.AllowFastImport(ctx, js); ok {
+		im.fast = true
+	} else if err != nil {
+		im.res.RowByRow = err
+	} else {
+		im.res.RowByRow = errors.New("the NATS server does not take fast batches (nats-server 2.14 or later does)")
 	}
 	for {
 		row, err := rows.Next()
@@ -82,32 +76,201 @@ func Import(ctx context.Context, js jetstream.JetStream, rows Rows, report func(
 			break
 		}
 		if err != nil {
-			if serr := settle(); serr != nil {
-				return res, serr
+			if serr := im.finish(); serr != nil {
+				return im.res, serr
 			}
-			return res, err
+			return im.res, err
 		}
 		if row.Err != nil {
-			res.Rejected++
+			im.res.Rejected++
 			report(row.Line, row.Err)
 			continue
 		}
-		ack, err := engine.PublishAppointment(js, &row.Appointment)
+		data, err := notifier.EncodeJSON(&row.Appointment)
 		if err != nil {
-			if serr := settle(); serr != nil {
-				return res, serr
+			if serr := im.finish(); serr != nil {
+				return im.res, serr
 			}
-			return res, fmt.Errorf("line %d: publish: %w", row.Line, err)
+			return im.res, fmt.Errorf("line %d: %w", row.Line, err)
 		}
-		if inFlight == len(window) {
-			if err := settleOldest(); err != nil {
-				return res, err
+		r := importRow{line: row.Line, subject: engine.AppointmentSubject(row.Appointment.Facility, row.Appointment.ID), data: data}
+		if im.fast {
+			err = im.publishFast(r)
+		} else {
+			err = im.publish(r)
+		}
+		if err != nil {
+			if serr := im.finish(); serr != nil {
+				return im.res, serr
 			}
+			return im.res, err
 		}
-		window[(first+inFlight)%len(window)] = pending{row.Line, ack}
-		inFlight++
 	}
-	return res, settle()
+	return im.res, im.finish()
+}
+
+// importRow is a record to publish and the line it came from.
+type importRow struct {
+	line    int
+	subject string
+	data    []byte
+}
+
+// pending is a record published row by row, awaiting its acknowledgement.
+type pending struct {
+	line int
+	ack  jetstream.PubAckFuture
+}
+
+// importRun is one import's publishing state.
+type importRun struct {
+	ctx      context.Context
+	js       jetstream.JetStream
+	report   func(line int, err error)
+	progress func(ImportResult)
+	res      ImportResult
+	settled  int
+
+	// Row by row: a sliding window of acknowledgements. Once it is full,
+	// each new record waits only for the oldest one's acknowledgement, so
+	// NATS always has work.
+	window          []pending
+	first, inFlight int
+
+	// As a fast batch: the rows sent and not yet acknowledged, in order;
+	// unacked[0] has the batch sequence base.
+	fast    bool
+	fp      jetstreamext.FastPublisher
+	unacked []importRow
+	base    uint64
+}
+
+// accepted counts n rows accepted and reports progress every importWindow
+// rows settled.
+func (im *importRun) accepted(n int) {
+	for range n {
+		im.res.Accepted++
+		im.settled++
+		if im.settled%importWindow == 0 && im.progress != nil {
+			im.progress(im.res)
+		}
+	}
+}
+
+func (im *importRun) publishFast(r importRow) error {
+	if im.fp == nil {
+		fp, err := jetstreamext.NewFastPublisher(im.js, jetstreamext.FastPublishFlowControl{Flow: fastFlow, MaxOutstandingAcks: fastOutstanding})
+		if err != nil {
+			return im.rowByRow(err, r)
+		}
+		im.fp, im.base = fp, 1
+	}
+	ack, err := im.fp.Add(r.subject, r.data)
+	if err != nil {
+		return im.rowByRow(err, r)
+	}
+	im.unacked = append(im.unacked, r)
+	im.ackedUpTo(ack.AckSequence)
+	return nil
+}
+
+// ackedUpTo accepts the unacknowledged rows up to batch sequence seq: with
+// gaps refused, an acknowledgement covers every row before it.
+func (im *importRun) ackedUpTo(seq uint64) {
+	if seq < im.base {
+		return
+	}
+	n := min(int(seq-im.base+1), len(im.unacked))
+	im.accepted(n)
+	im.unacked = im.unacked[:copy(im.unacked, im.unacked[n:])]
+	im.base += uint64(n)
+}
+
+// rowByRow ends the fast batch and publishes the rows it did not
+// acknowledge, then more (the row that was being added, if any), row by
+// row, as the rest of the import will be.
+func (im *importRun) rowByRow(cause error, more ...importRow) error {
+	im.fast, im.fp = false, nil
+	if im.res.RowByRow == nil {
+		im.res.RowByRow = fmt.Errorf("the fast batch ended: %w", cause)
+	}
+	again := append(im.unacked, more...)
+	im.unacked = nil
+	for _, r := range again {
+		if err := im.publish(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// publish sends one record with an acknowledgement of its own.
+func (im *importRun) publish(r importRow) error {
+	msg := nats.NewMsg(r.subject)
+	msg.Data = r.data
+	ack, err := im.js.PublishMsgAsync(msg)
+	if err != nil {
+		return fmt.Errorf("line %d: publish: %w", r.line, err)
+	}
+	if im.inFlight == len(im.window) {
+		if err := im.settleOldest(); err != nil {
+			return err
+		}
+	}
+	im.window[(im.first+im.inFlight)%len(im.window)] = pending{r.line, ack}
+	im.inFlight++
+	return nil
+}
+
+func (im *importRun) settleOldest() error {
+	p := im.window[im.first]
+	im.window[im.first] = pending{}
+	im.first, im.inFlight = (im.first+1)%len(im.window), im.inFlight-1
+	select {
+	case <-p.ack.Ok():
+		im.accepted(1)
+	case err := <-p.ack.Err():
+		im.res.Rejected++
+		im.settled++
+		im.report(p.line, fmt.Errorf("not stored by NATS: %w", err))
+	case <-im.ctx.Done():
+		return im.ctx.Err()
+	}
+	return nil
+}
+
+// finish closes the fast batch, or waits for every acknowledgement.
+func (im *importRun) finish() error {
+	if im.fp != nil {
+		ack, err := im.fp.Close(im.ctx)
+		switch {
+		case err != nil:
+			if im.ctx.Err() != nil {
+				return im.ctx.Err()
+			}
+			if err := im.rowByRow(err); err != nil {
+				return err
+			}
+		default:
+			// The batch's count is the rows stored; any after it go again.
+			im.ackedUpTo(ack.BatchSize)
+			if len(im.unacked) > 0 {
+				if err := im.rowByRow(fmt.Errorf("%d rows not stored", len(im.unacked))); err != nil {
+					return err
+				}
+			}
+		}
+		im.fp = nil
+	}
+	for im.inFlight > 0 {
+		if err := im.settleOldest(); err != nil {
+			return err
+		}
+	}
+	if im.progress != nil {
+		im.progress(im.res)
+	}
+	return nil
 }
 
 // OpenRows picks the reader for an import file by its content: a FHIR R4

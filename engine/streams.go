@@ -81,6 +81,8 @@ func streamConfigs(replicas int) []jetstream.StreamConfig {
 			Storage:           jetstream.FileStorage,
 			Replicas:          replicas,
 			Duplicates:        dedupWindow,
+			// An import publishes as a fast batch (see AllowFastImport).
+			AllowBatchPublish: true,
 		},
 		{
 			Name:              StreamPatients,

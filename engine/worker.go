@@ -119,6 +119,12 @@ func (w *Worker) Run(ctx context.Context) error {
 	}); err != nil {
 		return stopping(ctx, err)
 	}
+	switch ok, err := AllowFastImport(ctx, w.JS); {
+	case err != nil:
+		log.Warn("imports publish row by row", "err", err)
+	case !ok:
+		log.Warn("imports publish row by row: this NATS server does not take fast batches (nats-server 2.14 or later does)")
+	}
 	kv, err := retrying(ctx, log, "opening the claims bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
 		return ensureClaims(ctx, w.JS, w.Replicas)
 	})

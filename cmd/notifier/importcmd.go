@@ -97,6 +97,9 @@ rejected and the rest imported, 1 when nothing could be imported.`,
 				})
 			})
 			prog.done()
+			if res.RowByRow != nil && !quiet {
+				fmt.Fprintln(errOut, "note: rows were published one by one, each with its own acknowledgement (slower):", res.RowByRow)
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d accepted, %d rejected\n", args[0], res.Accepted, res.Rejected)
 			switch {
 			case err != nil:
