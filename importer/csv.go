@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,7 +37,8 @@ type CSVReader struct {
 	limiter  *lineLimiter
 	csv      *csv.Reader
 	columns  []string // the column of each field, from the header
-	ahead    *record  // read, not yet returned
+	fields   []column // the same as indexes into knownColumns
+	ahead    record   // read, not yet returned, when ahead.line > 0
 	end      int      // the last line of the record read last
 	err      error    // why reading stopped
 }
@@ -55,6 +57,8 @@ func NewCSV(r io.Reader, facility string, loc *time.Location) (*CSVReader, error
 	c := &CSVReader{facility: facility, loc: loc, limiter: newLineLimiter(r)}
 	c.csv = csv.NewReader(c.limiter)
 	c.csv.FieldsPerRecord = -1
+	// A record's fields are done with before the next is read.
+	c.csv.ReuseRecord = true
 
 	rec, err := c.read()
 	if err == io.EOF {
@@ -68,6 +72,10 @@ func NewCSV(r io.Reader, facility string, loc *time.Location) (*CSVReader, error
 	}
 	if c.columns, err = parseHeader(rec.fields); err != nil {
 		return nil, &LineError{Line: rec.line, Err: err}
+	}
+	c.fields = make([]column, len(c.columns))
+	for i, name := range c.columns {
+		c.fields[i] = column(slices.Index(knownColumns, name))
 	}
 	return c, nil
 }
@@ -107,24 +115,24 @@ type record struct {
 // order of the file. Its error is io.EOF or a reason to stop; a broken
 // record is not.
 func (c *CSVReader) read() (record, error) {
-	if c.ahead == nil && c.err == nil {
+	if c.ahead.line == 0 && c.err == nil {
 		c.ahead = c.readCSV()
 	}
 	// A line emptied by the limiter before the record ahead was skipped by
 	// encoding/csv, so it is reported on its own.
 	before := math.MaxInt
-	if c.ahead != nil {
+	if c.ahead.line > 0 {
 		before = c.ahead.line - 1
 	}
 	if cut := c.limiter.firstCut(before); cut > 0 {
 		c.limiter.forgetCuts(cut)
 		return record{line: cut, err: &LineError{Line: cut, Err: errLineTooLong}}, nil
 	}
-	if c.ahead == nil {
+	if c.ahead.line == 0 {
 		return record{}, c.err
 	}
-	rec := *c.ahead
-	c.ahead = nil
+	rec := c.ahead
+	c.ahead = record{}
 	if cut := c.limiter.firstCut(rec.end); cut > 0 {
 		c.limiter.forgetCuts(rec.end)
 		rec.fields, rec.err = nil, &LineError{Line: cut, Err: errLineTooLong}
@@ -133,20 +141,21 @@ func (c *CSVReader) read() (record, error) {
 }
 
 // readCSV reads the next record with encoding/csv. At the end of the file,
-// or when reading has to stop, it sets c.err and returns nil.
-func (c *CSVReader) readCSV() *record {
+// or when reading has to stop, it sets c.err and returns no record (line 0).
+func (c *CSVReader) readCSV() record {
 	c.limiter.recordStart = c.csv.InputOffset()
 	fields, err := c.csv.Read()
-	var parseErr *csv.ParseError
-	switch {
-	case err == nil:
+	if err == nil {
 		line, _ := c.csv.FieldPos(0)
 		last, _ := c.csv.FieldPos(len(fields) - 1)
 		c.end = last + strings.Count(fields[len(fields)-1], "\n")
-		return &record{fields: fields, line: line, end: c.end}
+		return record{fields: fields, line: line, end: c.end}
+	}
+	var parseErr *csv.ParseError
+	switch {
 	case errors.As(err, &parseErr):
 		c.end = parseErr.Line
-		return &record{line: parseErr.StartLine, end: c.end, err: &LineError{
+		return record{line: parseErr.StartLine, end: c.end, err: &LineError{
 			Line: parseErr.Line, Column: parseErr.Column, Err: parseErr.Err}}
 	case err == io.EOF:
 		c.err = io.EOF
@@ -155,8 +164,27 @@ func (c *CSVReader) readCSV() *record {
 	default:
 		c.err = fmt.Errorf("importer: reading: %w", err)
 	}
-	return nil
+	return record{}
 }
+
+// column is a column of the file, its index in knownColumns; the
+// constants are in the same order.
+type column int
+
+const (
+	colID column = iota
+	colDepartment
+	colLocation
+	colStart
+	colEnd
+	colStatus
+	colKind
+	colPatientID
+	colPatientName
+	colLanguage
+	colEmail
+	colPhone
+)
 
 // appointment turns the fields of a row into a normalized appointment.
 func (c *CSVReader) appointment(fields []string) (notifier.Appointment, error) {
@@ -166,31 +194,31 @@ func (c *CSVReader) appointment(fields []string) (notifier.Appointment, error) {
 	for i, v := range fields {
 		v = strings.TrimSpace(v)
 		var err error
-		switch c.columns[i] {
-		case "id":
+		switch c.fields[i] {
+		case colID:
 			a.ID = v
-		case "department":
+		case colDepartment:
 			a.Department = v
-		case "location":
+		case colLocation:
 			a.Location = v
-		case "start":
+		case colStart:
 			a.Start, err = parseTime(v, c.loc)
 			badStart = err != nil
-		case "end":
+		case colEnd:
 			a.End, err = parseTime(v, c.loc)
-		case "status":
+		case colStatus:
 			a.Status = v
-		case "kind":
+		case colKind:
 			a.Kind = v
-		case "patient_id":
+		case colPatientID:
 			a.Patient.ID = v
-		case "patient_name":
+		case colPatientName:
 			a.Patient.Name = v
-		case "language":
+		case colLanguage:
 			a.Patient.Language = v
-		case "email":
+		case colEmail:
 			a.Patient.Email = v
-		case "phone":
+		case colPhone:
 			a.Patient.Phone = v
 		}
 		if err != nil {
@@ -205,9 +233,8 @@ func (c *CSVReader) appointment(fields []string) (notifier.Appointment, error) {
 			a.Start = time.Unix(0, 0)
 		}
 	}
-	errs = append(errs, a.Normalize())
-	if err := errors.Join(errs...); err != nil {
-		return notifier.Appointment{}, err
+	if err := a.Normalize(); err != nil || len(errs) > 0 {
+		return notifier.Appointment{}, errors.Join(append(errs, err)...)
 	}
 	return a, nil
 }
