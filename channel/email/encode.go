@@ -65,21 +65,27 @@ func foldLine(v string, maxLen int) (at int, fold string, ok bool) {
 // next LF if a byte it has to encode comes in between.
 func appendQuotedPrintable(b []byte, s string) []byte {
 	const upperhex = "0123456789ABCDEF"
-	const lineMaxLen = 76
 	col := 0 // bytes in the current line
-	for i := 0; i < len(s); i++ {
+	for i := 0; i < len(s); {
 		c := s[i]
-		switch {
-		case c >= '!' && c <= '~' && c != '=' || c == ' ' || c == '\t':
+		if literal[c] {
 			if col == lineMaxLen-1 {
 				b = append(b, "=\r\n"...)
 				col = 0
 			}
-			b = append(b, c)
-			col++
+			// The run of bytes written as they are, up to the line's end.
+			j, end := i+1, min(len(s), i+lineMaxLen-1-col)
+			for j < end && literal[s[j]] {
+				j++
+			}
+			b = append(b, s[i:j]...)
+			col += j - i
+			i = j
 			continue
-		case c == '\r' || c == '\n':
-			if c == '\r' && i+1 < len(s) && s[i+1] == '\n' {
+		}
+		i++
+		if c == '\r' || c == '\n' {
+			if c == '\r' && i < len(s) && s[i] == '\n' {
 				i++
 			}
 			b, col = encodeLastSpace(b, col)
@@ -98,6 +104,19 @@ func appendQuotedPrintable(b []byte, s string) []byte {
 	return b
 }
 
+// lineMaxLen is the longest line of quoted-printable text, without its
+// CRLF.
+const lineMaxLen = 76
+
+// literal holds the bytes quoted-printable text carries as they are.
+var literal = func() (t [256]bool) {
+	for c := '!'; c <= '~'; c++ {
+		t[c] = c != '='
+	}
+	t[' '], t['\t'] = true, true
+	return t
+}()
+
 // encodeLastSpace encodes a space or tab that ends a line of
 // quoted-printable text, col bytes long, which readers would drop.
 func encodeLastSpace(b []byte, col int) ([]byte, int) {
@@ -109,7 +128,7 @@ func encodeLastSpace(b []byte, col int) ([]byte, int) {
 		return b, col
 	}
 	b, col = b[:len(b)-1], col-1
-	if col > 72 {
+	if col > lineMaxLen-4 {
 		b = append(b, "=\r\n"...)
 		col = 0
 	}
