@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -132,8 +131,8 @@ func (p *planner) release(ctx context.Context, m jetstream.Msg, facility, outage
 		}
 		futures := make([]jetstream.PubAckFuture, 0, len(msgs))
 		for _, msg := range msgs {
-			var n notifier.Notice
-			if err := json.Unmarshal(msg.Data(), &n); err != nil {
+			n, err := notifier.DecodeNotice(msg.Data())
+			if err != nil {
 				msg.Term()
 				continue
 			}

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -38,8 +37,8 @@ func (a *audit) apply(batch []jetstream.Msg) func(ctx context.Context) error {
 			continue
 		}
 		c := notifier.DeliveryChange{Seq: md.Sequence.Stream}
-		var d notifier.Delivery
-		if err := json.Unmarshal(m.Data(), &d); err != nil || d.NoticeID == "" || d.Outcome == "" {
+		d, err := notifier.DecodeDelivery(m.Data())
+		if err != nil || d.NoticeID == "" || d.Outcome == "" {
 			reason := "not a delivery outcome"
 			if err != nil {
 				reason += ": " + notifier.JSONError(err).Error()

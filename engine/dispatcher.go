@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -93,8 +92,8 @@ func (d *dispatcher) handle(ctx context.Context, m jetstream.Msg) {
 		m.Term()
 		return
 	}
-	var n notifier.Notice
-	if err := json.Unmarshal(m.Data(), &n); err != nil || n.ID == "" || len(n.Appointments) == 0 {
+	n, err := notifier.DecodeNotice(m.Data())
+	if err != nil || n.ID == "" || len(n.Appointments) == 0 {
 		reason := "not a notice"
 		if err != nil {
 			reason += ": " + notifier.JSONError(err).Error()

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"slices"
 
@@ -34,8 +33,7 @@ func (v *plansView) apply(batch []jetstream.Msg) func(ctx context.Context) error
 		if err != nil {
 			continue
 		}
-		var r notifier.PlanRecord
-		err = json.Unmarshal(m.Data(), &r)
+		r, err := notifier.DecodePlanRecord(m.Data())
 		r.Notices = slices.DeleteFunc(r.Notices, func(n *notifier.PlannedNotice) bool { return n == nil || n.ID == "" })
 		if r.Notice != nil && r.Notice.ID == "" {
 			r.Notice = nil

@@ -50,9 +50,38 @@ func benchNotice() *Notice {
 	return n
 }
 
+// benchDelivery is the outcome of n on its first channel.
+func benchDelivery(n *Notice) *Delivery {
+	return &Delivery{NoticeID: n.ID, OutageID: n.OutageID, Facility: n.Facility, PatientID: n.Patient.ID,
+		AppointmentIDs: n.AppointmentIDs(), Kind: n.Kind, Outcome: OutcomeDelivered, Channel: "relay", Attempts: 1,
+		At: time.Now(), Trail: []Attempt{{Channel: "relay", At: time.Now(), Result: ResultAccepted}}}
+}
+
+// benchPlans is a PLANS message of the records of notices notices, as the
+// planner writes it.
+func benchPlans(b *testing.B, notices int) []byte {
+	data := []byte(`{"notices":[`)
+	for i := range notices {
+		n := benchNotice()
+		n.Patient.ID = fmt.Sprintf("P-%d", i)
+		n.ID = NoticeID(n.OutageID, n.Kind, n.Patient.ID, n.AppointmentIDs())
+		rec, err := EncodeJSON(PlannedRecord(n))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if i > 0 {
+			data = append(data, ',')
+		}
+		data = append(data, rec...)
+	}
+	return append(data, "]}"...)
+}
+
 // BenchmarkNotice is the per-notice work around the channels: the planner
-// derives the id and encodes the notice for NOTICES, the dispatcher decodes
-// it and encodes the outcome for DELIVERIES.
+// derives the id and encodes the notice for NOTICES and its record for
+// PLANS, the dispatcher decodes it and encodes the outcome for DELIVERIES,
+// and every worker's views decode the outcome and the record (plans, a
+// message of 100 records).
 func BenchmarkNotice(b *testing.B) {
 	n := benchNotice()
 	b.Run("id", func(b *testing.B) {
@@ -77,19 +106,45 @@ func BenchmarkNotice(b *testing.B) {
 	b.Run("decode", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			var got Notice
-			if err := json.Unmarshal(data, &got); err != nil {
+			if _, err := DecodeNotice(data); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
+	d := benchDelivery(n)
 	b.Run("outcome", func(b *testing.B) {
-		d := &Delivery{NoticeID: n.ID, OutageID: n.OutageID, Facility: n.Facility, PatientID: n.Patient.ID,
-			AppointmentIDs: n.AppointmentIDs(), Kind: n.Kind, Outcome: OutcomeDelivered, Channel: "relay", Attempts: 1,
-			At: time.Now(), Trail: []Attempt{{Channel: "relay", At: time.Now(), Result: ResultAccepted}}}
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := EncodeJSON(d); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	outcome, err := EncodeJSON(d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("outcome-decode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := DecodeDelivery(outcome); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("record", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := EncodeJSON(PlannedRecord(n)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	plans := benchPlans(b, 100)
+	b.Run("plans-decode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := DecodePlanRecord(plans); err != nil {
 				b.Fatal(err)
 			}
 		}
