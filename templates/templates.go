@@ -144,7 +144,10 @@ func missingPieces(t *texttemplate.Template) []string {
 }
 
 // bind returns copies of a language's templates in which each of
-// kindPieces stands for the kind's own: "subject" for "reinstated/subject".
+// kindPieces is the kind's own: "subject" is "reinstated/subject". The
+// pieces take the kind's parse trees rather than calling the kind's
+// templates, which would cost a call each time; html/template gets copies
+// of them, as it escapes each template's tree in place.
 func bind(kind string, text *texttemplate.Template, html *htmltemplate.Template) (*set, error) {
 	t, err := text.Clone()
 	if err != nil {
@@ -155,11 +158,11 @@ func bind(kind string, text *texttemplate.Template, html *htmltemplate.Template)
 		return nil, err
 	}
 	for _, piece := range kindPieces {
-		call := fmt.Sprintf("{{template %q .}}", kind+"/"+piece)
-		if _, err := t.New(piece).Parse(call); err != nil {
+		name := kind + "/" + piece
+		if _, err := t.AddParseTree(piece, t.Lookup(name).Tree); err != nil {
 			return nil, err
 		}
-		if _, err := h.New(piece).Parse(call); err != nil {
+		if _, err := h.AddParseTree(piece, h.Lookup(name).Tree.Copy()); err != nil {
 			return nil, err
 		}
 	}
