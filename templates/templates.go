@@ -18,6 +18,7 @@
 package templates
 
 import (
+	"bytes"
 	"cmp"
 	"embed"
 	"fmt"
@@ -78,10 +79,23 @@ var _ notifier.Renderer = (*Renderer)(nil)
 type language map[string]*set
 
 // set is one language's pieces for one kind of notice, laid out for each
-// part.
+// part: the templates Render executes, looked up once.
 type set struct {
-	text *texttemplate.Template
-	html *htmltemplate.Template
+	subject, short, text, confirmShort *texttemplate.Template
+	html                               *htmltemplate.Template
+	// page is the confirmation page.
+	page *htmltemplate.Template
+}
+
+// buffers hold the parts of a message while Render writes them.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putBuffer returns buf to buffers, unless an unusual notice grew it.
+func putBuffer(buf *bytes.Buffer) {
+	if buf.Cap() <= 64<<10 {
+		buf.Reset()
+		buffers.Put(buf)
+	}
 }
 
 // New parses the embedded templates of every language. It fails only when
@@ -166,7 +180,14 @@ func bind(kind string, text *texttemplate.Template, html *htmltemplate.Template)
 			return nil, err
 		}
 	}
-	return &set{text: t, html: h}, nil
+	return &set{
+		subject:      t.Lookup("subject"),
+		short:        t.Lookup("short"),
+		text:         t.Lookup("text.tmpl"),
+		confirmShort: t.Lookup("confirm-short"),
+		html:         h.Lookup("html.tmpl"),
+		page:         h.Lookup("confirm.tmpl"),
+	}, nil
 }
 
 // Languages lists the codes of the languages the renderer writes, sorted.
@@ -199,20 +220,23 @@ func (r *Renderer) render(n *notifier.Notice) (*notifier.Message, error) {
 	if r.ConfirmURL != nil {
 		v.ConfirmURL = r.ConfirmURL(n.ID)
 	}
-	var subject, text, html, short strings.Builder
-	if err := tmpl.text.ExecuteTemplate(&subject, "subject", v); err != nil {
+	// The parts go into one buffer, then into one string that the HTML
+	// part keeps and the others are cut from.
+	buf := buffers.Get().(*bytes.Buffer)
+	defer putBuffer(buf)
+	var ends [3]int
+	for i, t := range []*texttemplate.Template{tmpl.subject, tmpl.short, tmpl.text} {
+		if err := t.Execute(buf, v); err != nil {
+			return nil, err
+		}
+		ends[i] = buf.Len()
+	}
+	if err := tmpl.html.Execute(buf, v); err != nil {
 		return nil, err
 	}
-	if err := tmpl.text.ExecuteTemplate(&short, "short", v); err != nil {
-		return nil, err
-	}
-	if err := tmpl.text.ExecuteTemplate(&text, "text.tmpl", v); err != nil {
-		return nil, err
-	}
-	if err := tmpl.html.ExecuteTemplate(&html, "html.tmpl", v); err != nil {
-		return nil, err
-	}
-	sms, link := withLink(oneLine(short.String()), tmpl, v)
+	out := buf.String()
+	subject, short, text, html := out[:ends[0]], out[ends[0]:ends[1]], out[ends[1]:ends[2]], out[ends[2]:]
+	sms, link := withLink(oneLine(short), tmpl, v)
 	return &notifier.Message{
 		NoticeID: n.ID,
 		Language: code,
@@ -221,9 +245,9 @@ func (r *Renderer) render(n *notifier.Notice) (*notifier.Message, error) {
 			Email: n.Patient.Email,
 			Phone: n.Patient.Phone,
 		},
-		Subject: oneLine(subject.String()),
-		Text:    tidy(text.String()),
-		HTML:    html.String(),
+		Subject: oneLine(subject),
+		Text:    tidy(text),
+		HTML:    html,
 		Short:   sms,
 		Notice:  n,
 		// The e-mail always carries the link; the SMS when it fits.
@@ -240,7 +264,7 @@ func withLink(short string, tmpl *set, v *view) (text string, ok bool) {
 		return short, false
 	}
 	var ask strings.Builder
-	if err := tmpl.text.ExecuteTemplate(&ask, "confirm-short", v); err != nil {
+	if err := tmpl.confirmShort.Execute(&ask, v); err != nil {
 		return short, false
 	}
 	long := short + " " + oneLine(ask.String()) + " " + v.ConfirmURL
@@ -274,7 +298,7 @@ const (
 func (r *Renderer) WriteConfirmPage(w io.Writer, p ConfirmPage) error {
 	code, lang := r.language(p.Lang)
 	p.Lang = code
-	return lang[notifier.KindPostponed].html.ExecuteTemplate(w, "confirm.tmpl", p)
+	return lang[notifier.KindPostponed].page.Execute(w, p)
 }
 
 // language is the code and templates of the language tag, or of Fallback

@@ -16,6 +16,7 @@ const width = 72
 // a newline.
 func tidy(s string) string {
 	var b strings.Builder
+	b.Grow(len(s) + len(s)/16)
 	gap := false
 	for line := range strings.Lines(s) {
 		line = strings.TrimRightFunc(line, unicode.IsSpace)
@@ -39,12 +40,11 @@ func tidy(s string) string {
 func wrap(b *strings.Builder, line string) {
 	text := strings.TrimLeft(line, " ")
 	indent := line[:len(line)-len(text)]
+	b.WriteString(indent)
 	if strings.HasPrefix(text, "- ") {
-		b.WriteString(indent + "- ")
+		b.WriteString("- ")
 		text = text[2:]
 		indent += "  "
-	} else {
-		b.WriteString(indent)
 	}
 	col := utf8.RuneCountInString(indent)
 	start := col
@@ -56,7 +56,8 @@ func wrap(b *strings.Builder, line string) {
 		switch {
 		case col == start:
 		case col+1+n > width:
-			b.WriteString("\n" + indent)
+			b.WriteByte('\n')
+			b.WriteString(indent)
 			col = start
 		default:
 			b.WriteByte(' ')
@@ -71,6 +72,9 @@ func wrap(b *strings.Builder, line string) {
 // oneLine makes s fit a mail header: control characters, CR and LF among
 // them, become spaces and runs of white space one space.
 func oneLine(s string) string {
+	if isOneLine(s) {
+		return s
+	}
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '
@@ -78,6 +82,26 @@ func oneLine(s string) string {
 		return r
 	}, s)
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// isOneLine reports whether oneLine(s) is s, as it is for most subjects:
+// then oneLine need not copy it.
+func isOneLine(s string) bool {
+	space := true // a space at the start is dropped
+	for _, r := range s {
+		switch {
+		case r == ' ':
+			if space {
+				return false
+			}
+			space = true
+			continue
+		case r == utf8.RuneError || unicode.IsSpace(r) || unicode.IsControl(r):
+			return false
+		}
+		space = false
+	}
+	return !space || s == ""
 }
 
 // glue joins the words of s with no-break spaces, so that wrapping keeps a
