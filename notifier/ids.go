@@ -50,14 +50,17 @@ func checkID(field, s string) error {
 // wrong, the error is about the first of them in that order, then hidden
 // runes.
 func checkText(field, s string, max int) error {
-	n := 0
+	extra := 0                         // bytes after the first of a rune
 	ctrl, hidden := rune(-1), rune(-1) // the first of each
-	for i := 0; i < len(s); n++ {
-		if c := s[i]; c < utf8.RuneSelf {
-			if (c < 0x20 || c == 0x7f) && ctrl < 0 {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c-' ' < utf8.RuneSelf-1-' ' {
+			continue // printable ASCII, most of any text
+		}
+		if c < utf8.RuneSelf {
+			if ctrl < 0 {
 				ctrl = rune(c)
 			}
-			i++
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -69,9 +72,10 @@ func checkText(field, s string, max int) error {
 		case hidden < 0 && isHidden(r):
 			hidden = r
 		}
-		i += size
+		i += size - 1
+		extra += size - 1
 	}
-	switch {
+	switch n := len(s) - extra; {
 	case n > max:
 		return fmt.Errorf("%s: %d characters, at most %d allowed", field, n, max)
 	case ctrl >= 0:
