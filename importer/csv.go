@@ -37,7 +37,7 @@ type CSVReader struct {
 	limiter  *lineLimiter
 	csv      *csv.Reader
 	columns  []string // the column of each field, from the header
-	fields   []column // the same as indexes into knownColumns
+	fields   []column // the same, as column constants
 	ahead    record   // read, not yet returned, when ahead.line > 0
 	end      int      // the last line of the record read last
 	err      error    // why reading stopped

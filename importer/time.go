@@ -58,14 +58,15 @@ func readTime(s string) (wall time.Time, offset int, zoned, ok bool) {
 	if !(okYear && okMonth && okDay && okHour && okMinute) || month == 0 || day == 0 || day > daysIn(month, year) {
 		return time.Time{}, 0, false, false
 	}
-	sec, rest := 0, s[16:]
+	rest := s[16:]
 	if rest == "" {
 		return time.Date(year, time.Month(month), day, hour, minute, 0, 0, time.UTC), 0, false, true
 	}
 	if len(rest) < len(":05") || rest[0] != ':' {
 		return time.Time{}, 0, false, false
 	}
-	if sec, ok = number(rest[1:3], 59); !ok {
+	sec, okSec := number(rest[1:3], 59)
+	if !okSec {
 		return time.Time{}, 0, false, false
 	}
 	wall = time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC)
