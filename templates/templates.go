@@ -71,6 +71,9 @@ type Renderer struct {
 	// every notice then asks its patient to confirm reading it, in the
 	// e-mail and, where it still fits one message, in the SMS.
 	ConfirmURL func(noticeID string) string
+
+	mu      sync.Mutex
+	outages map[outageKey]*outagePieces
 }
 
 var _ notifier.Renderer = (*Renderer)(nil)
@@ -83,6 +86,9 @@ type language map[string]*set
 type set struct {
 	subject, short, text, confirmShort *texttemplate.Template
 	html                               *htmltemplate.Template
+	// contact and automatic are the pieces Render writes once per outage.
+	contact, automatic         *texttemplate.Template
+	contactHTML, automaticHTML *htmltemplate.Template
 	// page is the confirmation page.
 	page *htmltemplate.Template
 }
@@ -187,6 +193,11 @@ func bind(kind string, text *texttemplate.Template, html *htmltemplate.Template)
 		confirmShort: t.Lookup("confirm-short"),
 		html:         h.Lookup("html.tmpl"),
 		page:         h.Lookup("confirm.tmpl"),
+
+		contact:       t.Lookup("contact"),
+		automatic:     t.Lookup("automatic"),
+		contactHTML:   h.Lookup("contact"),
+		automaticHTML: h.Lookup("automatic"),
 	}, nil
 }
 
@@ -220,6 +231,11 @@ func (r *Renderer) render(n *notifier.Notice) (*notifier.Message, error) {
 	if r.ConfirmURL != nil {
 		v.ConfirmURL = r.ConfirmURL(n.ID)
 	}
+	p, err := r.outagePieces(tmpl, outage{v.Hotline, v.HotlineGlued, v.HotlineDial, v.InfoURL})
+	if err != nil {
+		return nil, err
+	}
+	v.Contact, v.Automatic, v.ContactHTML, v.AutomaticHTML = p.contact, p.automatic, p.contactHTML, p.automaticHTML
 	// The parts go into one buffer, then into one string that the HTML
 	// part keeps and the others are cut from.
 	buf := buffers.Get().(*bytes.Buffer)
@@ -347,6 +363,11 @@ type view struct {
 	Note                      string
 	// ConfirmURL is the notice's confirmation link, if any.
 	ConfirmURL string
+	// Contact and Automatic are those pieces of the plain-text part, and
+	// ContactHTML and AutomaticHTML of the HTML part, as written for the
+	// notice's outage.
+	Contact, Automatic         string
+	ContactHTML, AutomaticHTML htmltemplate.HTML
 }
 
 // appointment is one line of a notice's list.
