@@ -146,14 +146,20 @@ var mutationPieces = []string{
 
 // mutate changes data in one of many small ways.
 func mutate(rng *rand.Rand, data []byte) []byte {
+	return mutateWith(rng, data, mutationPieces)
+}
+
+// mutateWith changes data in one of many small ways, inserting pieces
+// among them.
+func mutateWith(rng *rand.Rand, data []byte, pieces []string) []byte {
 	if len(data) == 0 {
-		return []byte(mutationPieces[rng.IntN(len(mutationPieces))])
+		return []byte(pieces[rng.IntN(len(pieces))])
 	}
 	i := rng.IntN(len(data))
 	out := append([]byte(nil), data[:i]...)
 	switch rng.IntN(6) {
 	case 0:
-		out = append(out, mutationPieces[rng.IntN(len(mutationPieces))]...)
+		out = append(out, pieces[rng.IntN(len(pieces))]...)
 		out = append(out, data[i:]...)
 	case 1:
 		out = append(out, data[i+1:]...)

@@ -8,20 +8,11 @@ import (
 )
 
 // EncodeJSON encodes v without HTML escaping, so that names such as
-// "Müller & Söhne" stay readable in the streams. Appointments are written
-// by hand, to the same bytes.
+// "Müller & Söhne" stay readable in the streams. The records of the hot
+// paths are written by hand, to the same bytes (appendRecord).
 func EncodeJSON(v any) ([]byte, error) {
-	switch a := v.(type) {
-	case *Appointment:
-		if a != nil {
-			if b, ok := appendAppointment(make([]byte, 0, a.recordSize()), a); ok {
-				return b, nil
-			}
-		}
-	case Appointment:
-		if b, ok := appendAppointment(make([]byte, 0, a.recordSize()), &a); ok {
-			return b, nil
-		}
+	if b, ok := appendRecord(v); ok {
+		return b, nil
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

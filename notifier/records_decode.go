@@ -2,14 +2,6 @@ package notifier
 
 import "encoding/json"
 
-// DecodeNotice decodes a notice as json.Unmarshal does, to the same
-// Notice and error: the dispatcher decodes every notice it sends.
-func DecodeNotice(data []byte) (Notice, error) {
-	var n Notice
-	err := json.Unmarshal(data, &n)
-	return n, err
-}
-
 // DecodeDelivery decodes an outcome as json.Unmarshal does, to the same
 // Delivery and error: every worker's audit view decodes every outcome.
 func DecodeDelivery(data []byte) (Delivery, error) {
