@@ -75,13 +75,22 @@ func oneLine(s string) string {
 	if isOneLine(s) {
 		return s
 	}
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			space = true
+			continue
 		}
-		return r
-	}, s)
-	return strings.Join(strings.Fields(s), " ")
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		// Invalid UTF-8 comes as utf8.RuneError, written as U+FFFD.
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // isOneLine reports whether oneLine(s) is s, as it is for most subjects:
