@@ -78,6 +78,9 @@ func splitAddress(addr string) (local, domain string) {
 // start of an encoded word and decode what follows, control characters and
 // all.
 func headerText(s string) string {
+	if isHeaderText(s) {
+		return s
+	}
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
@@ -86,6 +89,26 @@ func headerText(s string) string {
 		return r
 	}, s)
 	return strings.ReplaceAll(strings.Join(strings.Fields(s), " "), "=?", "= ?")
+}
+
+// isHeaderText reports whether headerText(s) is s, as it is for most names
+// and subjects: then headerText need not copy it.
+func isHeaderText(s string) bool {
+	space := true // a space at the start is dropped
+	for _, r := range s {
+		switch {
+		case r == ' ':
+			if space {
+				return false
+			}
+			space = true
+			continue
+		case r == utf8.RuneError || unicode.IsSpace(r) || unicode.IsControl(r):
+			return false
+		}
+		space = false
+	}
+	return (!space || s == "") && !strings.Contains(s, "=?")
 }
 
 // formatAddress writes a for an address header. net/mail Q-encodes a name

@@ -72,6 +72,13 @@ func TestHeaderText(t *testing.T) {
 		{"a\x00b\tc", "a b c"},
 		{"  spaced   out  ", "spaced out"},
 		{"bad \xff utf-8", "bad \uFFFD utf-8"},
+		{"=?utf-8?q?Eve?=", "= ?utf-8?q?Eve?="},
+		{" leading", "leading"},
+		{"trailing ", "trailing"},
+		{"no-break\u00a0space", "no-break space"},
+		{"line\u2028separator", "line separator"},
+		{"C1\u0085control", "C1 control"},
+		{"", ""},
 	} {
 		if got := headerText(tc.in); got != tc.want {
 			t.Errorf("headerText(%q): got %q, want %q", tc.in, got, tc.want)

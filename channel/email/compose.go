@@ -50,7 +50,8 @@ func Compose(w io.Writer, from *mail.Address, m *notifier.Message, date time.Tim
 	if from == nil {
 		return errors.New("compose: no sender")
 	}
-	if err := CheckAddress(from.Address); err != nil {
+	fromField, err := formatFrom(from)
+	if err != nil {
 		return fmt.Errorf("compose: sender: %w", err)
 	}
 	if !noticeIDPattern.MatchString(m.NoticeID) || len(m.NoticeID) > maxNoticeIDLen {
@@ -71,10 +72,10 @@ func Compose(w io.Writer, from *mail.Address, m *notifier.Message, date time.Tim
 	if buf, ok := w.(*bytes.Buffer); ok {
 		// Compose straight into the caller's buffer.
 		buf.Grow(size)
-		_, err := buf.Write(appendMessage(buf.AvailableBuffer(), from, m, date))
+		_, err := buf.Write(appendMessage(buf.AvailableBuffer(), from, fromField, m, date))
 		return err
 	}
-	_, err := w.Write(appendMessage(make([]byte, 0, size), from, m, date))
+	_, err = w.Write(appendMessage(make([]byte, 0, size), from, fromField, m, date))
 	return err
 }
 
@@ -95,15 +96,15 @@ const (
 // appendMessage appends m, checked by Compose, to b: the header, then a
 // multipart/alternative body, plain text first so that clients prefer the
 // HTML part when they can show it, or the plain text alone.
-func appendMessage(b []byte, from *mail.Address, m *notifier.Message, date time.Time) []byte {
+func appendMessage(b []byte, from *mail.Address, fromField string, m *notifier.Message, date time.Time) []byte {
 	if m.HTML == "" {
 		b = append(b, "Content-Transfer-Encoding: quoted-printable\r\n"...)
-		b = appendHeader(b, from, m, date, "text/plain; charset=utf-8")
+		b = appendHeader(b, from, fromField, m, date, "text/plain; charset=utf-8")
 		return appendQuotedPrintable(b, m.Text)
 	}
 	// A boundary starting with "=_" never occurs in quoted-printable text.
 	boundary := "=_" + m.NoticeID
-	b = appendHeader(b, from, m, date, `multipart/alternative; boundary="`+boundary+`"`)
+	b = appendHeader(b, from, fromField, m, date, `multipart/alternative; boundary="`+boundary+`"`)
 	b = append(b, "--"...)
 	b = append(b, boundary...)
 	b = append(b, "\r\n"+textHeader...)
@@ -120,11 +121,11 @@ func appendMessage(b []byte, from *mail.Address, m *notifier.Message, date time.
 // appendHeader appends the message header and the blank line after it. Its
 // values are either validated by Compose or passed through headerText, so
 // none can contain a line break.
-func appendHeader(b []byte, from *mail.Address, m *notifier.Message, date time.Time, contentType string) []byte {
+func appendHeader(b []byte, from *mail.Address, fromField string, m *notifier.Message, date time.Time, contentType string) []byte {
 	b = append(b, "Date: "...)
 	b = date.AppendFormat(b, "Mon, 02 Jan 2006 15:04:05 -0700")
 	b = append(b, "\r\n"...)
-	b = appendField(b, "From", formatFrom(from))
+	b = appendField(b, "From", fromField)
 	b = appendField(b, "To", formatAddress(&mail.Address{Name: headerText(m.To.Name), Address: m.To.Email}))
 	b = appendField(b, "Subject", mime.QEncoding.Encode("utf-8", headerText(m.Subject)))
 	_, domain := splitAddress(from.Address)
