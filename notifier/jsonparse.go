@@ -193,8 +193,9 @@ func (p *recordParser) time(t *time.Time) bool {
 }
 
 // integer reads a number that is an integer in int's range, as
-// encoding/json reads it into an int; a fraction or an exponent, which
-// encoding/json refuses or reads otherwise, is left to it.
+// encoding/json reads it into an int. A fraction or an exponent is not
+// read, and so fails the object or the array around it: encoding/json
+// refuses it or reads it otherwise.
 func (p *recordParser) integer(n *int) bool {
 	d, i := p.data, p.i
 	if i < len(d) && d[i] == '-' {
@@ -204,7 +205,7 @@ func (p *recordParser) integer(n *int) bool {
 	for i < len(d) && '0' <= d[i] && d[i] <= '9' {
 		i++
 	}
-	if i == digits || d[digits] == '0' && i > digits+1 || i < len(d) && (d[i] == '.' || d[i] == 'e' || d[i] == 'E') {
+	if i == digits || d[digits] == '0' && i > digits+1 {
 		return false
 	}
 	v, err := strconv.ParseInt(string(d[p.i:i]), 10, strconv.IntSize)

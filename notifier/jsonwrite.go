@@ -24,6 +24,12 @@ func appendRecord(v any) ([]byte, bool) {
 		}
 	case Notice:
 		return appendNotice(make([]byte, 0, r.recordSize()), &r)
+	case *Delivery:
+		if r != nil {
+			return appendDelivery(make([]byte, 0, r.recordSize()), r)
+		}
+	case Delivery:
+		return appendDelivery(make([]byte, 0, r.recordSize()), &r)
 	}
 	return nil, false
 }
