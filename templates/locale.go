@@ -57,45 +57,53 @@ var locales = map[string]*locale{
 
 // format writes t, already in the zone it is to be read in, after pattern.
 // It runs for every date of every notice, so it scans the pattern itself
-// instead of building a strings.Replacer each time.
+// instead of building a strings.Replacer each time, and appends each field
+// to one buffer.
 func (l *locale) format(pattern string, t time.Time) string {
-	var b strings.Builder
-	b.Grow(len(pattern) + 16)
+	b := make([]byte, 0, len(pattern)+24)
 	for len(pattern) > 0 {
 		open := strings.IndexByte(pattern, '{')
 		end := strings.IndexByte(pattern, '}')
 		if open < 0 || end < open {
-			b.WriteString(pattern)
+			b = append(b, pattern...)
 			break
 		}
-		b.WriteString(pattern[:open])
-		b.WriteString(l.field(pattern[open+1:end], t))
+		b = append(b, pattern[:open]...)
+		b = l.appendField(b, pattern[open+1:end], t)
 		pattern = pattern[end+1:]
 	}
-	return b.String()
+	return string(b)
 }
 
-// field is one named part of a date.
-func (l *locale) field(name string, t time.Time) string {
+// appendField appends one named part of a date.
+func (l *locale) appendField(b []byte, name string, t time.Time) []byte {
 	switch name {
 	case "weekday":
-		return l.weekdays[t.Weekday()]
+		return append(b, l.weekdays[t.Weekday()]...)
 	case "day":
-		return strconv.Itoa(t.Day())
+		return strconv.AppendInt(b, int64(t.Day()), 10)
 	case "dd":
-		return t.Format("02")
+		return t.AppendFormat(b, "02")
 	case "month":
-		return l.months[t.Month()-1]
+		return append(b, l.months[t.Month()-1]...)
 	case "mon":
-		return string([]rune(l.months[t.Month()-1])[:3])
+		month := l.months[t.Month()-1]
+		n := 0
+		for i := range month {
+			if n == 3 {
+				return append(b, month[:i]...)
+			}
+			n++
+		}
+		return append(b, month...)
 	case "mm":
-		return t.Format("01")
+		return t.AppendFormat(b, "01")
 	case "year":
-		return t.Format("2006")
+		return t.AppendFormat(b, "2006")
 	case "time":
-		return t.Format("15:04")
+		return t.AppendFormat(b, "15:04")
 	}
-	return "{" + name + "}"
+	return append(append(append(b, '{'), name...), '}')
 }
 
 // when writes an appointment's start, t in the zone it is to be read in.
