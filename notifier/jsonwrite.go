@@ -30,6 +30,12 @@ func appendRecord(v any) ([]byte, bool) {
 		}
 	case Delivery:
 		return appendDelivery(make([]byte, 0, r.recordSize()), &r)
+	case *PlannedNotice:
+		if r != nil {
+			return appendPlannedNotice(make([]byte, 0, r.recordSize()), r)
+		}
+	case PlannedNotice:
+		return appendPlannedNotice(make([]byte, 0, r.recordSize()), &r)
 	}
 	return nil, false
 }
