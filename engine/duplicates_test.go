@@ -2,14 +2,10 @@ package engine
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/postponement/notifier/natsd"
 )
 
 // TestRecordStreamsRememberMessageIDsForADay: APPOINTMENTS and PATIENTS are
@@ -17,20 +13,7 @@ import (
 // default (two minutes, as an earlier version did) is widened, while a
 // longer window an operator set is kept.
 func TestRecordStreamsRememberMessageIDsForADay(t *testing.T) {
-	srv, err := natsd.Start(natsd.Options{Port: -1, StoreDir: filepath.Join(t.TempDir(), "nats")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := testJetStream(t)
 	ctx := context.Background()
 	window := func(name string) time.Duration {
 		t.Helper()

@@ -4,14 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/postponement/notifier/natsd"
 )
 
 // TestBatchesGrowWhileTheWriterIsBusy: while a batch waits for the writer,
@@ -19,20 +15,7 @@ import (
 // behind (an import of many records) writes fewer, larger transactions;
 // once the writer is free, a batch is handed over after linger as before.
 func TestBatchesGrowWhileTheWriterIsBusy(t *testing.T) {
-	srv, err := natsd.Start(natsd.Options{Port: -1, StoreDir: filepath.Join(t.TempDir(), "nats")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := testJetStream(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "T", Subjects: []string{"t.>"}}); err != nil {
