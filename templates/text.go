@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/postponement/notifier/internal/oneline"
 )
 
 // width is where plain-text lines wrap, leaving room for quoting in replies
@@ -71,47 +73,7 @@ func wrap(b *strings.Builder, line string) {
 
 // oneLine makes s fit a mail header: control characters, CR and LF among
 // them, become spaces and runs of white space one space.
-func oneLine(s string) string {
-	if isOneLine(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	space := false
-	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			space = true
-			continue
-		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		space = false
-		// Invalid UTF-8 comes as utf8.RuneError, written as U+FFFD.
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// isOneLine reports whether oneLine(s) is s, as it is for most subjects:
-// then oneLine need not copy it.
-func isOneLine(s string) bool {
-	space := true // a space at the start is dropped
-	for _, r := range s {
-		switch {
-		case r == ' ':
-			if space {
-				return false
-			}
-			space = true
-			continue
-		case r == utf8.RuneError || unicode.IsSpace(r) || unicode.IsControl(r):
-			return false
-		}
-		space = false
-	}
-	return !space || s == ""
-}
+func oneLine(s string) string { return oneline.String(s) }
 
 // glue joins the words of s with no-break spaces, so that wrapping keeps a
 // phone number on one line.

@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/emersion/go-message/mail"
+
+	"github.com/postponement/notifier/internal/oneline"
 )
 
 // ErrBadAddress marks a recipient address that no mail channel can use: it
@@ -93,23 +95,7 @@ func headerText(s string) string {
 
 // isHeaderText reports whether headerText(s) is s, as it is for most names
 // and subjects: then headerText need not copy it.
-func isHeaderText(s string) bool {
-	space := true // a space at the start is dropped
-	for _, r := range s {
-		switch {
-		case r == ' ':
-			if space {
-				return false
-			}
-			space = true
-			continue
-		case r == utf8.RuneError || unicode.IsSpace(r) || unicode.IsControl(r):
-			return false
-		}
-		space = false
-	}
-	return (!space || s == "") && !strings.Contains(s, "=?")
-}
+func isHeaderText(s string) bool { return oneline.Is(s) && !strings.Contains(s, "=?") }
 
 // formatAddress writes a for an address header. net/mail Q-encodes a name
 // that is not ASCII and leaves a backslash in it as it is, which no parser
