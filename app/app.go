@@ -352,7 +352,7 @@ func NewWorker(cfg *config.Config, js jetstream.JetStream, log *slog.Logger) (*W
 		Worker: &engine.Worker{
 			JS: js, Store: db, Renderer: r, Chain: chain.Chain,
 			Facilities: cfg.FacilityMap(), Languages: r.Languages(),
-			Parallel: cfg.Dispatch.Parallel, Replicas: cfg.NATS.Replicas,
+			Parallel: cfg.Dispatch.Parallel, Replicas: cfg.NATS.Replicas, FastImport: cfg.NATS.FastImportOn(),
 			ShutdownGrace: cfg.Dispatch.ShutdownGrace, AckWait: cfg.Dispatch.AckWait, Logger: log,
 			PlanAckWait: cfg.Plan.AckWait, PlanAttempts: cfg.Plan.MaxAttempts,
 			CallList: NewCallList(cfg, db), ConfirmWithin: confirmWithin(cfg), CallPolicy: cfg.CallPolicy(),

@@ -50,7 +50,7 @@ type Rows interface {
 // refused, by the file or by NATS. A broken row does not stop the rest; an
 // error is returned only when reading or publishing cannot go on.
 //
-// Where the stream takes them (engine.AllowFastImport), the rows go as one
+// Where the stream takes them (engine.SetFastImport), the rows go as one
 // fast batch, which the NATS server acknowledges every fastFlow rows: a row
 // counts as accepted once an acknowledgement covers it. If the batch ends
 // early (the server refuses a row, or it forgot a batch that paused too
@@ -63,12 +63,12 @@ func Import(ctx context.Context, js jetstream.JetStream, rows Rows, report func(
 		return ImportResult{}, err
 	}
 	im := &importRun{ctx: ctx, js: js, report: report, progress: progress, window: make([]pending, importWindow)}
-	if ok, err := engine.AllowFastImport(ctx, js); ok {
+	if ok, err := engine.FastImport(ctx, js); ok {
 		im.fast = true
 	} else if err != nil {
 		im.res.RowByRow = err
 	} else {
-		im.res.RowByRow = errors.New("the NATS server does not take fast batches (nats-server 2.14 or later does)")
+		im.res.RowByRow = errors.New("APPOINTMENTS does not take fast batches yet: a worker allows them when it starts, with nats-server 2.14 or later and nats.fast_import on")
 	}
 	for {
 		row, err := rows.Next()

@@ -101,6 +101,7 @@ func storedRecords(t *testing.T, js jetstream.JetStream, text string, skip ...in
 // stored once, as the file gave it.
 func TestImportAsAFastBatch(t *testing.T) {
 	e := newEnv(t)
+	e.startWorker() // it lets APPOINTMENTS take fast batches
 	text := importRows(3000)
 	res, rejected := importText(t, e.conn.JS, text)
 	if res.RowByRow != nil {
@@ -150,4 +151,34 @@ func TestImportGoesOnRowByRowWhenTheBatchEnds(t *testing.T) {
 		t.Errorf("rejected %v, want lines 1201 and 2501", rejected)
 	}
 	storedRecords(t, e.conn.JS, text, 1200, 2500)
+}
+
+// TestImportRowByRowWithoutFastBatches: with nats.fast_import off the worker
+// turns fast batches off on APPOINTMENTS (as an older server has none), and
+// an import publishes every row with an acknowledgement of its own, says
+// so, and stores every row.
+func TestImportRowByRowWithoutFastBatches(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if err := engine.EnsureStreams(ctx, e.conn.JS, 0, engine.StreamAppointments); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := engine.SetFastImport(ctx, e.conn.JS, true); err != nil {
+		t.Fatal(err)
+	}
+	off := false
+	e.cfg.NATS.FastImport = &off
+	e.startWorker()
+	if on, err := engine.FastImport(ctx, e.conn.JS); err != nil || on {
+		t.Fatalf("fast batches on APPOINTMENTS: %t, %v; want them off", on, err)
+	}
+	text := importRows(500)
+	res, rejected := importText(t, e.conn.JS, text)
+	if res.RowByRow == nil {
+		t.Error("the import does not say it went row by row")
+	}
+	if res.Accepted != 500 || len(rejected) != 0 {
+		t.Fatalf("%+v, rejected %v; want 500 accepted", res, rejected)
+	}
+	storedRecords(t, e.conn.JS, text)
 }

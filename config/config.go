@@ -105,6 +105,11 @@ type NATS struct {
 	Listen string `yaml:"listen"`
 	// Replicas is the replica count of the streams created (default 1).
 	Replicas int `yaml:"replicas"`
+	// FastImport lets APPOINTMENTS take JetStream fast batches, which
+	// `notifier import` then publishes (default true). Such a stream needs
+	// nats-server 2.14 or later on every node that holds it: false keeps
+	// it off while a cluster still runs an older one.
+	FastImport *bool `yaml:"fast_import"`
 
 	// Credentials, at most one kind: a .creds file (JWT and nkey seed), an
 	// nkey seed file, a user with a password file, or a token file.
@@ -118,6 +123,9 @@ type NATS struct {
 	CertFile string `yaml:"cert_file"`
 	KeyFile  string `yaml:"key_file"`
 }
+
+// FastImportOn is nats.fast_import with its default.
+func (n NATS) FastImportOn() bool { return n.FastImport == nil || *n.FastImport }
 
 // Facility is a hospital site.
 type Facility struct {

@@ -22,6 +22,23 @@ func TestExampleConfigLoads(t *testing.T) {
 	if f := c.FacilityMap()["ukd"]; f.TimeZone != "Europe/Berlin" || f.Language != "de" {
 		t.Errorf("facility %+v", f)
 	}
+	if c.NATS.FastImport == nil || !c.NATS.FastImportOn() {
+		t.Errorf("nats.fast_import %v, want true as written", c.NATS.FastImport)
+	}
+}
+
+// TestFastImport: nats.fast_import is on unless set to false.
+func TestFastImport(t *testing.T) {
+	if !Default().NATS.FastImportOn() {
+		t.Error("fast_import is off by default")
+	}
+	c, err := Parse([]byte("nats: {fast_import: false}\nfacilities: {ukd: {name: U, timezone: Europe/Berlin}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.NATS.FastImportOn() {
+		t.Error("fast_import: false is read as on")
+	}
 }
 
 func TestDefaults(t *testing.T) {

@@ -7,30 +7,35 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// AllowFastImport lets APPOINTMENTS take fast batches (nats-server 2.14 and
-// later): an import then publishes its records with one acknowledgement
-// every few hundred instead of one each, which halves the importing
-// process's work per row. A stream created by an earlier version is
-// updated; ok says whether the stream allows them now. A server that does
-// not know fast batches keeps the stream as it was (ok false), and so does
-// one that refuses the update; imports then publish row by row.
-func AllowFastImport(ctx context.Context, js jetstream.JetStream) (ok bool, err error) {
+// SetFastImport lets APPOINTMENTS take fast batches, or stops it (nats-server
+// 2.14 and later): an import publishes its records as one, with an
+// acknowledgement every few hundred instead of one each, which halves the
+// importing process's work per row. Such a stream needs that version on
+// every node that holds it, so a cluster upgraded node by node can keep it
+// off until all are. ok says whether the stream takes fast batches now: a
+// server that does not know them keeps the stream as it was.
+func SetFastImport(ctx context.Context, js jetstream.JetStream, on bool) (ok bool, err error) {
 	s, err := js.Stream(ctx, StreamAppointments)
 	if err != nil {
 		return false, fmt.Errorf("look up stream %s: %w", StreamAppointments, err)
 	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		return false, fmt.Errorf("stream %s: %w", StreamAppointments, err)
+	cfg := s.CachedInfo().Config
+	if cfg.AllowBatchPublish == on {
+		return on, nil
 	}
-	cfg := info.Config
-	if cfg.AllowBatchPublish {
-		return true, nil
-	}
-	cfg.AllowBatchPublish = true
+	cfg.AllowBatchPublish = on
 	updated, err := js.UpdateStream(ctx, cfg)
 	if err != nil {
-		return false, fmt.Errorf("stream %s: allow fast batches: %w", StreamAppointments, err)
+		return !on, fmt.Errorf("stream %s: set fast batches %t: %w", StreamAppointments, on, err)
 	}
 	return updated.CachedInfo().Config.AllowBatchPublish, nil
+}
+
+// FastImport reports whether APPOINTMENTS takes fast batches.
+func FastImport(ctx context.Context, js jetstream.JetStream) (bool, error) {
+	s, err := js.Stream(ctx, StreamAppointments)
+	if err != nil {
+		return false, fmt.Errorf("look up stream %s: %w", StreamAppointments, err)
+	}
+	return s.CachedInfo().Config.AllowBatchPublish, nil
 }

@@ -81,8 +81,7 @@ func streamConfigs(replicas int) []jetstream.StreamConfig {
 			Storage:           jetstream.FileStorage,
 			Replicas:          replicas,
 			Duplicates:        dedupWindow,
-			// An import publishes as a fast batch (see AllowFastImport).
-			AllowBatchPublish: true,
+			// Fast batches for imports are set by SetFastImport.
 		},
 		{
 			Name:              StreamPatients,

@@ -41,6 +41,9 @@ type Worker struct {
 	Parallel int
 	// Replicas is the replica count of streams the worker creates.
 	Replicas int
+	// FastImport lets APPOINTMENTS take the fast batches `notifier import`
+	// publishes (SetFastImport); false turns them off.
+	FastImport bool
 	// AckWait is how long a notice held by a worker that went silent (it
 	// died, or lost its connection) waits before another takes it over
 	// (default 30s).
@@ -119,10 +122,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	}); err != nil {
 		return stopping(ctx, err)
 	}
-	switch ok, err := AllowFastImport(ctx, w.JS); {
+	switch ok, err := SetFastImport(ctx, w.JS, w.FastImport); {
 	case err != nil:
-		log.Warn("imports publish row by row", "err", err)
-	case !ok:
+		log.Warn("could not set fast batches for imports", "want", w.FastImport, "err", err)
+	case w.FastImport && !ok:
 		log.Warn("imports publish row by row: this NATS server does not take fast batches (nats-server 2.14 or later does)")
 	}
 	kv, err := retrying(ctx, log, "opening the claims bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
