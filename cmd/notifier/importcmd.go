@@ -38,7 +38,13 @@ is read in the facility's time zone; an empty status means booked.
 A broken row is reported with its line number and reason and does not stop
 the rest. Progress shows as a bar on a terminal, otherwise as a line every
 tenth of the file or every two seconds; --quiet shows none. Exit status: 0 when every row was accepted, 2 when some were
-rejected and the rest imported, 1 when nothing could be imported.`,
+rejected and the rest imported, 1 when nothing could be imported.
+
+The rows go as one JetStream fast batch, acknowledged every 500 rows, where
+the stream takes them (a worker sets that when it starts, with nats-server
+2.14 or later, unless nats.fast_import is false); otherwise, or if the
+batch ends early, one by one with an acknowledgement each, and a note says
+so.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := f.load()
