@@ -8,7 +8,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/synadia-io/orbit.go/jetstreamext"
 
@@ -70,16 +69,20 @@ func Import(ctx context.Context, js jetstream.JetStream, rows Rows, report func(
 	} else {
 		im.res.RowByRow = errors.New("APPOINTMENTS does not take fast batches yet: a worker allows them when it starts, with nats-server 2.14 or later and nats.fast_import on")
 	}
+	// stop settles what was published, then reports err.
+	stop := func(err error) (ImportResult, error) {
+		if serr := im.finish(); serr != nil {
+			return im.res, serr
+		}
+		return im.res, err
+	}
 	for {
 		row, err := rows.Next()
 		if errors.Is(err, io.EOF) {
-			break
+			return stop(nil)
 		}
 		if err != nil {
-			if serr := im.finish(); serr != nil {
-				return im.res, serr
-			}
-			return im.res, err
+			return stop(err)
 		}
 		if row.Err != nil {
 			im.res.Rejected++
@@ -88,10 +91,7 @@ func Import(ctx context.Context, js jetstream.JetStream, rows Rows, report func(
 		}
 		data, err := notifier.EncodeJSON(&row.Appointment)
 		if err != nil {
-			if serr := im.finish(); serr != nil {
-				return im.res, serr
-			}
-			return im.res, fmt.Errorf("line %d: %w", row.Line, err)
+			return stop(fmt.Errorf("line %d: %w", row.Line, err))
 		}
 		r := importRow{line: row.Line, subject: engine.AppointmentSubject(row.Appointment.Facility, row.Appointment.ID), data: data}
 		if im.fast {
@@ -100,13 +100,9 @@ func Import(ctx context.Context, js jetstream.JetStream, rows Rows, report func(
 			err = im.publish(r)
 		}
 		if err != nil {
-			if serr := im.finish(); serr != nil {
-				return im.res, serr
-			}
-			return im.res, err
+			return stop(err)
 		}
 	}
-	return im.res, im.finish()
 }
 
 // importRow is a record to publish and the line it came from.
@@ -206,9 +202,7 @@ func (im *importRun) rowByRow(cause error, more ...importRow) error {
 
 // publish sends one record with an acknowledgement of its own.
 func (im *importRun) publish(r importRow) error {
-	msg := nats.NewMsg(r.subject)
-	msg.Data = r.data
-	ack, err := im.js.PublishMsgAsync(msg)
+	ack, err := im.js.PublishAsync(r.subject, r.data)
 	if err != nil {
 		return fmt.Errorf("line %d: publish: %w", r.line, err)
 	}

@@ -15,13 +15,9 @@ import (
 // off until all are. ok says whether the stream takes fast batches now: a
 // server that does not know them keeps the stream as it was.
 func SetFastImport(ctx context.Context, js jetstream.JetStream, on bool) (ok bool, err error) {
-	s, err := js.Stream(ctx, StreamAppointments)
-	if err != nil {
-		return false, fmt.Errorf("look up stream %s: %w", StreamAppointments, err)
-	}
-	cfg := s.CachedInfo().Config
-	if cfg.AllowBatchPublish == on {
-		return on, nil
+	cfg, err := appointmentsConfig(ctx, js)
+	if err != nil || cfg.AllowBatchPublish == on {
+		return cfg.AllowBatchPublish, err
 	}
 	cfg.AllowBatchPublish = on
 	updated, err := js.UpdateStream(ctx, cfg)
@@ -33,9 +29,16 @@ func SetFastImport(ctx context.Context, js jetstream.JetStream, on bool) (ok boo
 
 // FastImport reports whether APPOINTMENTS takes fast batches.
 func FastImport(ctx context.Context, js jetstream.JetStream) (bool, error) {
+	cfg, err := appointmentsConfig(ctx, js)
+	return cfg.AllowBatchPublish, err
+}
+
+// appointmentsConfig is the APPOINTMENTS stream's configuration as the
+// server has it.
+func appointmentsConfig(ctx context.Context, js jetstream.JetStream) (jetstream.StreamConfig, error) {
 	s, err := js.Stream(ctx, StreamAppointments)
 	if err != nil {
-		return false, fmt.Errorf("look up stream %s: %w", StreamAppointments, err)
+		return jetstream.StreamConfig{}, fmt.Errorf("look up stream %s: %w", StreamAppointments, err)
 	}
-	return s.CachedInfo().Config.AllowBatchPublish, nil
+	return s.CachedInfo().Config, nil
 }

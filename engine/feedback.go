@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -164,13 +165,10 @@ func (l *feedbackLoop) sendOn(ctx context.Context, planned notifier.PlannedNotic
 	}
 	if badAddress != "" {
 		links := l.chain.Links()
-		for _, bad := range links {
-			if bad.Sender.Name() != badAddress {
-				continue
-			}
-			for _, other := range links {
-				if other.Sender.Medium() == bad.Sender.Medium() {
-					tried[other.Sender.Name()] = true
+		if i := slices.IndexFunc(links, func(k notifier.Link) bool { return k.Sender.Name() == badAddress }); i >= 0 {
+			for _, k := range links {
+				if k.Sender.Medium() == links[i].Sender.Medium() {
+					tried[k.Sender.Name()] = true
 				}
 			}
 		}

@@ -32,10 +32,6 @@ var (
 	recordBatch = batchLimits{msgs: 10000, bytes: 6 << 20}
 )
 
-// pullLimits bound what a view's consumer buffers ahead of the batch being
-// gathered.
-var pullLimits = viewBatch
-
 // linger is how long a view waits for more messages once one has arrived,
 // so that a steady trickle (outcomes arriving one by one as the relay accepts
 // them) is applied in a few transactions a second instead of one per
@@ -98,7 +94,9 @@ func followOnce(ctx context.Context, js jetstream.JetStream, stream string, posi
 	if err != nil {
 		return fmt.Errorf("create ordered consumer on %s: %w", stream, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessagesWithBytesLimit(pullLimits.msgs, pullLimits.bytes), pullExpiry)
+	// The consumer buffers at most viewBatch ahead of the batch gathered,
+	// whatever the view's own limits.
+	it, err := cons.Messages(jetstream.PullMaxMessagesWithBytesLimit(viewBatch.msgs, viewBatch.bytes), pullExpiry)
 	if err != nil {
 		return fmt.Errorf("consume %s: %w", stream, err)
 	}

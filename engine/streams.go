@@ -214,15 +214,10 @@ func subjectTokens(subject, prefix string, n int) ([]string, error) {
 	return parts[1:], nil
 }
 
-// PublishAppointment publishes an appointment record asynchronously; wait
-// for the returned future's acknowledgement.
-func PublishAppointment(js jetstream.JetStream, a *notifier.Appointment) (jetstream.PubAckFuture, error) {
-	return PublishAppointmentMsg(js, a, "")
-}
-
-// PublishAppointmentMsg is PublishAppointment with a message id: the same
-// message sent again within the stream's duplicate window (an interface
-// engine's resend after a lost acknowledgement) is stored once.
+// PublishAppointmentMsg publishes an appointment record asynchronously
+// (wait for the returned future's acknowledgement) with a message id: the
+// same message sent again within the stream's duplicate window (an
+// interface engine's resend after a lost acknowledgement) is stored once.
 func PublishAppointmentMsg(js jetstream.JetStream, a *notifier.Appointment, msgID string) (jetstream.PubAckFuture, error) {
 	data, err := notifier.EncodeJSON(a)
 	if err != nil {
