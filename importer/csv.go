@@ -36,8 +36,7 @@ type CSVReader struct {
 	loc      *time.Location
 	limiter  *lineLimiter
 	csv      *csv.Reader
-	columns  []string // the column of each field, from the header
-	fields   []column // the same, as column constants
+	columns  []column // the column of each field, from the header
 	ahead    record   // read, not yet returned, when ahead.line > 0
 	end      int      // the last line of the record read last
 	err      error    // why reading stopped
@@ -70,12 +69,13 @@ func NewCSV(r io.Reader, facility string, loc *time.Location) (*CSVReader, error
 	if rec.err != nil {
 		return nil, rec.err
 	}
-	if c.columns, err = parseHeader(rec.fields); err != nil {
+	names, err := parseHeader(rec.fields)
+	if err != nil {
 		return nil, &LineError{Line: rec.line, Err: err}
 	}
-	c.fields = make([]column, len(c.columns))
-	for i, name := range c.columns {
-		c.fields[i] = column(slices.Index(knownColumns, name))
+	c.columns = make([]column, len(names))
+	for i, name := range names {
+		c.columns[i] = column(slices.Index(knownColumns, name))
 	}
 	return c, nil
 }
@@ -171,6 +171,9 @@ func (c *CSVReader) readCSV() record {
 // constants are in the same order.
 type column int
 
+// String is the column's name in the header.
+func (col column) String() string { return knownColumns[col] }
+
 const (
 	colID column = iota
 	colDepartment
@@ -194,7 +197,7 @@ func (c *CSVReader) appointment(fields []string) (notifier.Appointment, error) {
 	for i, v := range fields {
 		v = strings.TrimSpace(v)
 		var err error
-		switch c.fields[i] {
+		switch c.columns[i] {
 		case colID:
 			a.ID = v
 		case colDepartment:

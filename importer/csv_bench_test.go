@@ -38,10 +38,7 @@ func benchCSV(tb testing.TB, n int, loc *time.Location, layout string) []byte {
 // BenchmarkCSVReader is the import's work per row before publishing: one op
 // is one row read, checked and normalized.
 func BenchmarkCSVReader(b *testing.B) {
-	loc, err := time.LoadLocation("Europe/Berlin")
-	if err != nil {
-		b.Fatal(err)
-	}
+	loc := berlin(b)
 	for _, bc := range []struct{ name, layout string }{
 		{"offset", time.RFC3339},
 		{"wall-clock", "2006-01-02 15:04"},
@@ -50,6 +47,7 @@ func BenchmarkCSVReader(b *testing.B) {
 			data := benchCSV(b, 10_000, loc, bc.layout)
 			var c *CSVReader
 			open := func() {
+				var err error
 				if c, err = NewCSV(bytes.NewReader(data), "ukd", loc); err != nil {
 					b.Fatal(err)
 				}

@@ -237,11 +237,7 @@ func loadZones(tb testing.TB) []*time.Location {
 	tb.Helper()
 	var locs []*time.Location
 	for _, name := range sameZones {
-		loc, err := time.LoadLocation(name)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		locs = append(locs, loc)
+		locs = append(locs, zone(tb, name))
 	}
 	return append(locs, time.FixedZone("", 5*3600+30*60), time.FixedZone("CET", 3600))
 }
@@ -377,12 +373,9 @@ func csvSameInputs(tb testing.TB) [][]byte {
 			in = append(in, data)
 		}
 	}
-	berlin, err := time.LoadLocation("Europe/Berlin")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	in = append(in, benchCSV(tb, 300, berlin, time.RFC3339), benchCSV(tb, 300, berlin, "2006-01-02 15:04"),
-		benchCSV(tb, 300, berlin, "2006-01-02T15:04:05"))
+	loc := berlin(tb)
+	in = append(in, benchCSV(tb, 300, loc, time.RFC3339), benchCSV(tb, 300, loc, "2006-01-02 15:04"),
+		benchCSV(tb, 300, loc, "2006-01-02T15:04:05"))
 
 	rng := rand.New(rand.NewPCG(9, 10))
 	pick := func(s []string) string { return s[rng.IntN(len(s))] }

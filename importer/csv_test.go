@@ -14,11 +14,19 @@ import (
 
 const header = "id,department,location,start,end,status,kind,patient_id,patient_name,language,email,phone\n"
 
-func berlin(t *testing.T) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation("Europe/Berlin")
+// berlin is the time zone the tests read times in; its daylight-saving
+// changes make wall-clock times ambiguous twice a year.
+func berlin(tb testing.TB) *time.Location {
+	tb.Helper()
+	return zone(tb, "Europe/Berlin")
+}
+
+// zone loads the time zone name, or fails the test.
+func zone(tb testing.TB, name string) *time.Location {
+	tb.Helper()
+	loc, err := time.LoadLocation(name)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return loc
 }

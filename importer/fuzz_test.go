@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -32,7 +31,7 @@ func FuzzCSV(f *testing.F) {
 		}
 		f.Add(data)
 	}
-	loc := fuzzBerlin(f)
+	loc := berlin(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := NewCSV(bytes.NewReader(data), "ukd", loc)
 		if err != nil {
@@ -88,7 +87,7 @@ func FuzzCSV(f *testing.F) {
 
 // FuzzFHIR reads arbitrary bytes as a FHIR Bundle and every row it yields.
 func FuzzFHIR(f *testing.F) {
-	loc := fuzzBerlin(f)
+	loc := berlin(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := NewFHIR(bytes.NewReader(data), "ukd", loc)
 		if err != nil {
@@ -127,17 +126,6 @@ func FuzzFHIR(f *testing.F) {
 			}
 		}
 	})
-}
-
-// fuzzBerlin loads the time zone that the fuzz tests read times in; its
-// daylight-saving changes make wall-clock times ambiguous twice a year.
-func fuzzBerlin(f *testing.F) *time.Location {
-	f.Helper()
-	loc, err := time.LoadLocation("Europe/Berlin")
-	if err != nil {
-		f.Fatal(err)
-	}
-	return loc
 }
 
 // checkInvalid fails unless err marks invalid input and reads as one line.
