@@ -78,24 +78,11 @@ func splitAddress(addr string) (local, domain string) {
 // UTF-8 is replaced. go-message then encodes what is not ASCII per RFC 2047,
 // but leaves ASCII as it is, so "=?" is split: readers would take it for the
 // start of an encoded word and decode what follows, control characters and
-// all.
+// all. Text that is already safe, as most names and subjects are, comes
+// back as it is, without a copy.
 func headerText(s string) string {
-	if isHeaderText(s) {
-		return s
-	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	return strings.ReplaceAll(strings.Join(strings.Fields(s), " "), "=?", "= ?")
+	return strings.ReplaceAll(oneline.String(strings.ToValidUTF8(s, "\uFFFD")), "=?", "= ?")
 }
-
-// isHeaderText reports whether headerText(s) is s, as it is for most names
-// and subjects: then headerText need not copy it.
-func isHeaderText(s string) bool { return oneline.Is(s) && !strings.Contains(s, "=?") }
 
 // formatAddress writes a for an address header. net/mail Q-encodes a name
 // that is not ASCII and leaves a backslash in it as it is, which no parser

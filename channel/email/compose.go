@@ -69,13 +69,15 @@ func Compose(w io.Writer, from *mail.Address, m *notifier.Message, date time.Tim
 
 	n := len(m.Text) + len(m.HTML)
 	size := 1024 + n + n/8
+	var b []byte
 	if buf, ok := w.(*bytes.Buffer); ok {
 		// Compose straight into the caller's buffer.
 		buf.Grow(size)
-		_, err := buf.Write(appendMessage(buf.AvailableBuffer(), from, fromField, m, date))
-		return err
+		b = buf.AvailableBuffer()
+	} else {
+		b = make([]byte, 0, size)
 	}
-	_, err = w.Write(appendMessage(make([]byte, 0, size), from, fromField, m, date))
+	_, err = w.Write(appendMessage(b, from, fromField, m, date))
 	return err
 }
 

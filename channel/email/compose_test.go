@@ -3,11 +3,8 @@ package email
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"io"
 	netmail "net/mail"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,8 +13,6 @@ import (
 
 	"github.com/postponement/notifier/notifier"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 var (
 	testFrom = &mail.Address{Name: "Uniklinik Düsseldorf", Address: "noreply@ukd.example"}
@@ -174,23 +169,6 @@ func TestCompose(t *testing.T) {
 			t.Error("second composition differs from the first")
 		}
 	})
-}
-
-func TestComposeGolden(t *testing.T) {
-	got := compose(t, testMessage())
-	path := filepath.Join("testdata", "compose.golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("composed message differs from %s (run go test -update after checking):\n%s", path, got)
-	}
 }
 
 func TestComposeTextOnly(t *testing.T) {
