@@ -12,10 +12,12 @@ import (
 // they cost a third of a render. A piece that asked for another field would
 // fail to execute, so it cannot repeat one patient's details to another.
 type outage struct {
-	Hotline      string
-	HotlineGlued string
-	HotlineDial  string
-	InfoURL      string
+	Hotline string
+	// HotlineGlued is the hotline that never wraps, HotlineDial its digits
+	// for a tel: link. Fields rather than template functions: a notice is
+	// rendered once per patient, and calls from a template cost reflection.
+	HotlineGlued, HotlineDial string
+	InfoURL                   string
 }
 
 // outagePieces are "contact" and "automatic" as the plain-text and the HTML
@@ -26,10 +28,11 @@ type outagePieces struct {
 }
 
 // outageKey names the pieces of an outage in one language, for one kind
-// of notice.
+// of notice: the hotline and the info URL are all the pieces see, the
+// rest of outage derives from them.
 type outageKey struct {
-	set *set
-	outage
+	set              *set
+	hotline, infoURL string
 }
 
 // maxOutages bounds the outages a Renderer keeps the pieces of. A worker
@@ -39,7 +42,7 @@ const maxOutages = 256
 // outagePieces writes o's pieces with tmpl, or returns them as they were
 // written before.
 func (r *Renderer) outagePieces(tmpl *set, o outage) (*outagePieces, error) {
-	key := outageKey{tmpl, o}
+	key := outageKey{tmpl, o.Hotline, o.InfoURL}
 	r.mu.Lock()
 	p := r.outages[key]
 	r.mu.Unlock()

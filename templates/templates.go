@@ -38,6 +38,7 @@ import (
 	// on the zoneinfo files of the host or container the worker runs in.
 	_ "time/tzdata"
 
+	"github.com/postponement/notifier/internal/oneline"
 	"github.com/postponement/notifier/notifier"
 	"github.com/postponement/notifier/sms"
 )
@@ -231,7 +232,7 @@ func (r *Renderer) render(n *notifier.Notice) (*notifier.Message, error) {
 	if r.ConfirmURL != nil {
 		v.ConfirmURL = r.ConfirmURL(n.ID)
 	}
-	p, err := r.outagePieces(tmpl, outage{v.Hotline, v.HotlineGlued, v.HotlineDial, v.InfoURL})
+	p, err := r.outagePieces(tmpl, v.outage)
 	if err != nil {
 		return nil, err
 	}
@@ -252,7 +253,7 @@ func (r *Renderer) render(n *notifier.Notice) (*notifier.Message, error) {
 	}
 	out := buf.String()
 	subject, short, text, html := out[:ends[0]], out[ends[0]:ends[1]], out[ends[1]:ends[2]], out[ends[2]:]
-	sms, link := withLink(oneLine(short), tmpl, v)
+	sms, link := withLink(oneline.String(short), tmpl, v)
 	return &notifier.Message{
 		NoticeID: n.ID,
 		Language: code,
@@ -261,7 +262,7 @@ func (r *Renderer) render(n *notifier.Notice) (*notifier.Message, error) {
 			Email: n.Patient.Email,
 			Phone: n.Patient.Phone,
 		},
-		Subject: oneLine(subject),
+		Subject: oneline.String(subject),
 		Text:    tidy(text),
 		HTML:    html,
 		Short:   sms,
@@ -283,7 +284,7 @@ func withLink(short string, tmpl *set, v *view) (text string, ok bool) {
 	if err := tmpl.confirmShort.Execute(&ask, v); err != nil {
 		return short, false
 	}
-	long := short + " " + oneLine(ask.String()) + " " + v.ConfirmURL
+	long := short + " " + oneline.String(ask.String()) + " " + v.ConfirmURL
 	if _, n := sms.Segments(long); n != 1 {
 		return short, false
 	}
@@ -354,13 +355,9 @@ type view struct {
 	// for an SMS, both written in the language's way.
 	Day, Brief   string
 	Appointments []appointment
-	Hotline      string
-	// HotlineGlued is the hotline that never wraps, HotlineDial its digits
-	// for a tel: link. Fields rather than template functions: a notice is
-	// rendered once per patient, and calls from a template cost reflection.
-	HotlineGlued, HotlineDial string
-	InfoURL                   string
-	Note                      string
+	// outage holds the hotline and the info URL.
+	outage
+	Note string
 	// ConfirmURL is the notice's confirmation link, if any.
 	ConfirmURL string
 	// Contact and Automatic are those pieces of the plain-text part, and
@@ -402,8 +399,7 @@ func newView(n *notifier.Notice, lang string, l *locale) (*view, error) {
 		Name:          strings.TrimSpace(n.Patient.Name),
 		Facility:      facility,
 		FacilityShort: cmp.Or(strings.TrimSpace(n.FacilityShortName), facility),
-		Hotline:       strings.TrimSpace(n.Hotline),
-		InfoURL:       strings.TrimSpace(n.InfoURL),
+		outage:        outage{Hotline: strings.TrimSpace(n.Hotline), InfoURL: strings.TrimSpace(n.InfoURL)},
 		Note:          strings.TrimSpace(n.Note),
 	}
 	for _, a := range n.Appointments {

@@ -4,8 +4,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/postponement/notifier/internal/oneline"
 )
 
 // width is where plain-text lines wrap, leaving room for quoting in replies
@@ -70,10 +68,6 @@ func wrap(b *strings.Builder, line string) {
 	}
 	b.WriteByte('\n')
 }
-
-// oneLine makes s fit a mail header: control characters, CR and LF among
-// them, become spaces and runs of white space one space.
-func oneLine(s string) string { return oneline.String(s) }
 
 // glue joins the words of s with no-break spaces, so that wrapping keeps a
 // phone number on one line.

@@ -56,30 +56,3 @@ func TestTidy(t *testing.T) {
 		})
 	}
 }
-
-func TestOneLine(t *testing.T) {
-	tests := []struct {
-		name, in, want string
-	}{
-		{"plain", "Ihr Termin am 14.09.2020", "Ihr Termin am 14.09.2020"},
-		{"CR and LF", "Ihr Termin\r\nBcc: x@example.org\n", "Ihr Termin Bcc: x@example.org"},
-		{"other control characters", "a\tb\x00c\x1bd", "a b c d"},
-		{"Unicode line breaks", "a\u0085b\u2028c\u2029d", "a b c d"},
-		{"runs of spaces", "  a   b  ", "a b"},
-		{"a space at the start", " a", "a"},
-		{"a space at the end", "a ", "a"},
-		{"no-break space", "a\u00a0b", "a b"},
-		{"C1 control", "a\u0080b", "a b"},
-		{"invalid UTF-8", "a\xffb", "a\ufffdb"},
-		{"replacement character", "a\ufffdb", "a\ufffdb"},
-		{"not ASCII", "Randevunuz – Düsseldorf", "Randevunuz – Düsseldorf"},
-		{"empty", "", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := oneLine(tt.in); got != tt.want {
-				t.Errorf("oneLine(%q) = %q, want %q", tt.in, got, tt.want)
-			}
-		})
-	}
-}

@@ -12,7 +12,7 @@ import (
 // control characters becomes one space, none is kept at either end, and
 // invalid UTF-8 becomes U+FFFD.
 func String(s string) string {
-	if Is(s) {
+	if is(s) {
 		return s
 	}
 	var b strings.Builder
@@ -33,9 +33,9 @@ func String(s string) string {
 	return b.String()
 }
 
-// Is reports whether String(s) is s, as it is for most names and
+// is reports whether String(s) is s, as it is for most names and
 // subjects: then String need not copy it.
-func Is(s string) bool {
+func is(s string) bool {
 	space := true // a space at the start is dropped
 	for _, r := range s {
 		switch {
