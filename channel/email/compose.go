@@ -37,12 +37,9 @@ const maxNoticeIDLen = 68
 // languagePattern is a BCP 47 language tag such as "de" or "tr-TR".
 var languagePattern = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$`)
 
-// Compose writes m as a complete message from from to m.To, dated date.
-//
-// A recipient name and a subject are header-safe by construction: control
-// characters become spaces before encoding. A recipient address must pass
-// CheckAddress; if not, Compose writes nothing and returns an error wrapping
-// ErrBadAddress. Other errors mean the message or the sender is unusable.
+// Compose writes m as a complete message from from to m.To, dated date:
+// NewSender(from), then its Compose. A channel that sends every message
+// from the same address makes its Sender once.
 func Compose(w io.Writer, from *mail.Address, m *notifier.Message, date time.Time) error {
 	if err := CheckAddress(m.To.Email); err != nil {
 		return fmt.Errorf("recipient: %w", err)
@@ -50,9 +47,40 @@ func Compose(w io.Writer, from *mail.Address, m *notifier.Message, date time.Tim
 	if from == nil {
 		return errors.New("compose: no sender")
 	}
-	fromField, err := formatFrom(from)
+	s, err := NewSender(from)
 	if err != nil {
 		return fmt.Errorf("compose: sender: %w", err)
+	}
+	return s.Compose(w, m, date)
+}
+
+// Sender is a checked sender with its From field formatted.
+type Sender struct {
+	addr  *mail.Address
+	field string
+}
+
+// NewSender checks a's address with CheckAddress and formats the From
+// field for it.
+func NewSender(a *mail.Address) (*Sender, error) {
+	if err := CheckAddress(a.Address); err != nil {
+		return nil, err
+	}
+	return &Sender{addr: a, field: formatAddress(&mail.Address{Name: headerText(a.Name), Address: a.Address})}, nil
+}
+
+// Address is the sender's address.
+func (s *Sender) Address() string { return s.addr.Address }
+
+// Compose writes m as a complete message from s to m.To, dated date.
+//
+// A recipient name and a subject are header-safe by construction: control
+// characters become spaces before encoding. A recipient address must pass
+// CheckAddress; if not, Compose writes nothing and returns an error wrapping
+// ErrBadAddress. Other errors mean the message is unusable.
+func (s *Sender) Compose(w io.Writer, m *notifier.Message, date time.Time) error {
+	if err := CheckAddress(m.To.Email); err != nil {
+		return fmt.Errorf("recipient: %w", err)
 	}
 	if !noticeIDPattern.MatchString(m.NoticeID) || len(m.NoticeID) > maxNoticeIDLen {
 		return fmt.Errorf("compose: notice id is empty, longer than %d characters or not a dot-atom", maxNoticeIDLen)
@@ -77,7 +105,7 @@ func Compose(w io.Writer, from *mail.Address, m *notifier.Message, date time.Tim
 	} else {
 		b = make([]byte, 0, size)
 	}
-	_, err = w.Write(appendMessage(b, from, fromField, m, date))
+	_, err := w.Write(appendMessage(b, s.addr, s.field, m, date))
 	return err
 }
 

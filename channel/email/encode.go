@@ -2,9 +2,6 @@ package email
 
 import (
 	"strings"
-	"sync/atomic"
-
-	"github.com/emersion/go-message/mail"
 )
 
 // Line lengths of a header field, as go-message folds them: at white space
@@ -136,26 +133,4 @@ func encodeLastSpace(b []byte, col int) ([]byte, int) {
 		return append(b, "=20"...), col + 3
 	}
 	return append(b, "=09"...), col + 3
-}
-
-// from is the last sender checked and formatted for the From field: a
-// channel sends every message from the same address.
-var from atomic.Pointer[fromField]
-
-type fromField struct {
-	name, address, formatted string
-}
-
-// formatFrom checks a sender's address with CheckAddress and formats it
-// with formatAddress, once per sender.
-func formatFrom(a *mail.Address) (string, error) {
-	if f := from.Load(); f != nil && f.name == a.Name && f.address == a.Address {
-		return f.formatted, nil
-	}
-	if err := CheckAddress(a.Address); err != nil {
-		return "", err
-	}
-	f := &fromField{a.Name, a.Address, formatAddress(&mail.Address{Name: headerText(a.Name), Address: a.Address})}
-	from.Store(f)
-	return f.formatted, nil
 }

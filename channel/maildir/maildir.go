@@ -18,8 +18,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/emersion/go-message/mail"
-
 	"github.com/postponement/notifier/channel/email"
 	"github.com/postponement/notifier/notifier"
 )
@@ -34,7 +32,7 @@ var deliveries atomic.Uint64
 type Channel struct {
 	name string
 	dir  string
-	from *mail.Address
+	from *email.Sender
 	host string
 	// now is the clock for Date headers and file names.
 	now func() time.Time
@@ -48,6 +46,10 @@ func New(name, dir, from string) (*Channel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("maildir %s: %w", name, err)
 	}
+	sender, err := email.NewSender(addr)
+	if err != nil {
+		return nil, fmt.Errorf("maildir %s: from: %w", name, err)
+	}
 	for _, sub := range []string{"", "tmp", "new", "cur"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
 			return nil, fmt.Errorf("maildir %s: %w", name, err)
@@ -57,7 +59,7 @@ func New(name, dir, from string) (*Channel, error) {
 	if err != nil {
 		host = "localhost"
 	}
-	return &Channel{name: name, dir: dir, from: addr, host: safeHost(host), now: time.Now}, nil
+	return &Channel{name: name, dir: dir, from: sender, host: safeHost(host), now: time.Now}, nil
 }
 
 // Name is the channel's configured name.
@@ -74,7 +76,7 @@ func (c *Channel) Send(ctx context.Context, m *notifier.Message) error {
 	}
 	now := c.now()
 	var buf bytes.Buffer
-	if err := email.Compose(&buf, c.from, m, now); err != nil {
+	if err := c.from.Compose(&buf, m, now); err != nil {
 		if errors.Is(err, email.ErrBadAddress) {
 			return &notifier.SendError{Class: notifier.BadAddress, Reason: "recipient address unusable", Err: err}
 		}

@@ -20,8 +20,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/emersion/go-message/mail"
-
 	"github.com/postponement/notifier/channel/email"
 	"github.com/postponement/notifier/notifier"
 )
@@ -39,7 +37,7 @@ const idleCheck = 30 * time.Second
 // use; at most Config.MaxConns messages are in flight at once.
 type Channel struct {
 	cfg  Config
-	from *mail.Address
+	from *email.Sender
 	tls  *tls.Config
 	// slots holds a token per message in flight; a connection is only
 	// open, idle or busy, while it fits in a slot.
@@ -59,9 +57,13 @@ func New(cfg Config) (*Channel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("smtp %s: %w", cfg.Name, err)
 	}
-	from, err := email.ParseFrom(cfg.From)
+	addr, err := email.ParseFrom(cfg.From)
 	if err != nil {
 		return nil, fmt.Errorf("smtp %s: %w", cfg.Name, err)
+	}
+	from, err := email.NewSender(addr)
+	if err != nil {
+		return nil, fmt.Errorf("smtp %s: from: %w", cfg.Name, err)
 	}
 	return &Channel{
 		cfg:   cfg,
@@ -90,7 +92,7 @@ func (c *Channel) Send(ctx context.Context, m *notifier.Message) error {
 		return cancelled(err)
 	}
 	var body bytes.Buffer
-	if err := email.Compose(&body, c.from, m, c.now()); err != nil {
+	if err := c.from.Compose(&body, m, c.now()); err != nil {
 		if errors.Is(err, email.ErrBadAddress) {
 			return &notifier.SendError{Class: notifier.BadAddress, Reason: "recipient address unusable", Err: err}
 		}
@@ -104,7 +106,7 @@ func (c *Channel) Send(ctx context.Context, m *notifier.Message) error {
 	}
 	defer func() { <-c.slots }()
 
-	envelope := c.from.Address
+	envelope := c.from.Address()
 	if c.cfg.EnvelopeFrom != nil {
 		envelope = cmp.Or(c.cfg.EnvelopeFrom(m), envelope)
 	}
