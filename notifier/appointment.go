@@ -249,7 +249,7 @@ func checkEmail(s string) error {
 // parsesPlain reports whether net/mail parses s as a bare addr-spec that is
 // s itself, free of spaces, controls and invisible characters.
 func parsesPlain(s string) bool {
-	if len(s) > 254 || strings.ContainsAny(s, " \t\r\n\x00<>,;\"") || strings.IndexFunc(s, unicode.IsControl) >= 0 || hiddenRune(s) >= 0 {
+	if len(s) > 254 || strings.ContainsAny(s, " \t\r\n\x00<>,;\"") || strings.ContainsFunc(s, unicode.IsControl) || strings.ContainsFunc(s, isHidden) {
 		return false
 	}
 	addr, err := mail.ParseAddress(s)

@@ -1,8 +1,6 @@
 package notifier
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -34,12 +32,17 @@ func decodeAppointmentReference(data []byte, facility, id string) (Appointment, 
 // returned before. It reports whether parseAppointment took data.
 func checkParse(t *testing.T, data []byte) bool {
 	t.Helper()
+	a, err := DecodeAppointment(data, "ukd", "A-1001")
+	b, errRef := decodeAppointmentReference(data, "ukd", "A-1001")
+	if fmt.Sprint(err) != fmt.Sprint(errRef) || !reflect.DeepEqual(a, b) {
+		t.Errorf("DecodeAppointment(%q):\ngot  %#v, %v\nwant %#v, %v", data, a, err, b, errRef)
+	}
 	if len(data) > MaxRecordSize {
-		return false
+		return false // never handed to parseAppointment
 	}
 	got, ok := parseAppointment(data)
 	var want Appointment
-	err := decodeRecord(data, "appointment", &want)
+	err = decodeRecord(data, "appointment", &want)
 	switch {
 	case !ok && !reflect.DeepEqual(got, Appointment{}):
 		t.Errorf("parseAppointment(%q) declines, but returns %#v", data, got)
@@ -47,11 +50,6 @@ func checkParse(t *testing.T, data []byte) bool {
 		t.Errorf("parseAppointment(%q) accepts what encoding/json refuses: %v", data, err)
 	case ok && !reflect.DeepEqual(got, want):
 		t.Errorf("parseAppointment(%q):\ngot  %#v\nwant %#v", data, got, want)
-	}
-	a, err := DecodeAppointment(data, "ukd", "A-1001")
-	b, errRef := decodeAppointmentReference(data, "ukd", "A-1001")
-	if fmt.Sprint(err) != fmt.Sprint(errRef) || !reflect.DeepEqual(a, b) {
-		t.Errorf("DecodeAppointment(%q):\ngot  %#v, %v\nwant %#v, %v", data, a, err, b, errRef)
 	}
 	return ok
 }
@@ -116,26 +114,7 @@ func parseSeeds(t testing.TB) [][]byte {
 	for i := range 3 {
 		seeds = append(seeds, benchRecord(i))
 	}
-	rng := rand.New(rand.NewPCG(7, 8))
-	for len(seeds) < len(oddRecords)+300 {
-		a := randomAppointment(rng)
-		data, err := EncodeJSON(&a)
-		if err != nil {
-			continue
-		}
-		if _, ok := parseAppointment(data); !ok {
-			t.Errorf("parseAppointment declines an encoded appointment: %s", data)
-		}
-		seeds = append(seeds, data)
-		if rng.IntN(4) == 0 {
-			var b bytes.Buffer
-			if err := json.Indent(&b, data, " ", "\t"); err != nil {
-				t.Fatal(err)
-			}
-			seeds = append(seeds, b.Bytes())
-		}
-	}
-	return seeds
+	return appendEncoded(t, seeds, len(oddRecords)+300, rand.New(rand.NewPCG(7, 8)), randomAppointment, parseAppointment)
 }
 
 // mutationPieces are inserted into records to make them odd.
@@ -144,14 +123,9 @@ var mutationPieces = []string{
 	`\u00e9`, `\"`, `\\`, `\/`, "\"", "\x00", "\x1f", "\xff", "\xc3", "é", "\u212a", `"id":"x",`, `"ID":"x",`, `"patient":{},`, `"x":1,`,
 }
 
-// mutate changes data in one of many small ways.
-func mutate(rng *rand.Rand, data []byte) []byte {
-	return mutateWith(rng, data, mutationPieces)
-}
-
-// mutateWith changes data in one of many small ways, inserting pieces
-// among them.
-func mutateWith(rng *rand.Rand, data []byte, pieces []string) []byte {
+// mutate changes data in one of many small ways, inserting pieces among
+// them.
+func mutate(rng *rand.Rand, data []byte, pieces []string) []byte {
 	if len(data) == 0 {
 		return []byte(pieces[rng.IntN(len(pieces))])
 	}
@@ -187,31 +161,14 @@ func mutateWith(rng *rand.Rand, data []byte, pieces []string) []byte {
 }
 
 func TestParseAppointment(t *testing.T) {
-	seeds := parseSeeds(t)
-	for _, data := range seeds[:len(oddRecords)] {
-		checkParse(t, data)
-	}
 	for _, s := range []string{goodRecord, oddRecords[1], oddRecords[2], string(benchRecord(1))} {
 		if !checkParse(t, []byte(s)) {
 			t.Errorf("parseAppointment declines %s", s)
 		}
 	}
-	rng := rand.New(rand.NewPCG(9, 10))
-	taken := 0
-	for _, data := range seeds {
-		for range 30 {
-			data := mutate(rng, data)
-			if rng.IntN(2) == 0 {
-				data = mutate(rng, data)
-			}
-			if checkParse(t, data) {
-				taken++
-			}
-		}
-	}
-	if taken < len(seeds)*3 {
-		t.Errorf("parseAppointment took %d of %d mutated records, too few to compare", taken, len(seeds)*30)
-	}
+	testMutations(t, parseSeeds(t), mutationPieces, rand.New(rand.NewPCG(9, 10)), 3, func(data []byte) bool {
+		return checkParse(t, data)
+	})
 }
 
 // FuzzParseAppointment holds parseAppointment to encoding/json on mutated

@@ -5,28 +5,22 @@ package notifier
 // import. It reports false when a time has no RFC 3339 form, for
 // encoding/json to give its error.
 func appendAppointment(b []byte, a *Appointment) ([]byte, bool) {
-	b = append(b, `{"id":`...)
-	b = appendJSONString(b, a.ID)
-	b = append(b, `,"facility":`...)
-	b = appendJSONString(b, a.Facility)
+	b = appendMember(b, `{"id":`, a.ID)
+	b = appendMember(b, `,"facility":`, a.Facility)
 	b = appendOptional(b, `,"department":`, a.Department)
 	b = appendOptional(b, `,"location":`, a.Location)
-	b = append(b, `,"start":`...)
-	b, ok := appendJSONTime(b, a.Start)
+	b, ok := appendTime(b, `,"start":`, a.Start)
 	if !ok {
 		return nil, false
 	}
 	if !a.End.IsZero() {
-		b = append(b, `,"end":`...)
-		if b, ok = appendJSONTime(b, a.End); !ok {
+		if b, ok = appendTime(b, `,"end":`, a.End); !ok {
 			return nil, false
 		}
 	}
-	b = append(b, `,"status":`...)
-	b = appendJSONString(b, a.Status)
+	b = appendMember(b, `,"status":`, a.Status)
 	b = appendOptional(b, `,"kind":`, a.Kind)
-	b = append(b, `,"patient":`...)
-	b = appendPatient(b, &a.Patient)
+	b = appendPatient(append(b, `,"patient":`...), &a.Patient)
 	return append(b, '}'), true
 }
 

@@ -3,7 +3,6 @@ package notifier
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -19,19 +18,6 @@ func encodeReference(v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimRight(b.Bytes(), "\n"), nil
-}
-
-// checkEncoding fails unless EncodeJSON writes a, and its copy, to the
-// bytes encoding/json writes, or fails as encoding/json does.
-func checkEncoding(t *testing.T, a *Appointment) {
-	t.Helper()
-	want, wantErr := encodeReference(a)
-	for _, v := range []any{a, *a} {
-		got, err := EncodeJSON(v)
-		if fmt.Sprint(err) != fmt.Sprint(wantErr) || !bytes.Equal(got, want) {
-			t.Fatalf("EncodeJSON(%T) of %#v:\ngot  %s, %v\nwant %s, %v", v, a, got, err, want, wantErr)
-		}
-	}
 }
 
 // textPieces make strings that exercise every rule of encoding/json's
@@ -115,53 +101,23 @@ func TestEncodeAppointment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkEncoding(t, &a)
+	checkEncode(t, &a)
 	if _, ok := appendAppointment(nil, &a); !ok {
 		t.Error("a valid appointment is not written by hand")
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
 	for range 5000 {
 		a := randomAppointment(rng)
-		checkEncoding(t, &a)
+		checkEncode(t, &a)
 	}
-}
-
-// fuzzAppointment makes an appointment of fuzzed values: the strings are
-// text split at 0x1e, those after the eleventh the channels.
-func fuzzAppointment(text []byte, sec, nsec int64, offset int, flags uint8) Appointment {
-	s := strings.Split(string(text), "\x1e")
-	for len(s) < 11 {
-		s = append(s, "")
-	}
-	zone := time.FixedZone("", offset)
-	if flags&1 != 0 {
-		zone = time.UTC
-	}
-	start := time.Unix(sec, nsec).In(zone)
-	a := Appointment{ID: s[0], Facility: s[1], Department: s[2], Location: s[3], Start: start, Status: s[4], Kind: s[5],
-		Patient: Patient{ID: s[6], Name: s[7], Language: s[8], Email: s[9], Phone: s[10], Channels: s[11:]}}
-	if flags&2 != 0 {
-		a.End = start.Add(time.Duration(nsec) * time.Second)
-	}
-	if flags&4 != 0 && len(a.Patient.Channels) == 0 {
-		a.Patient.Channels = nil
-	}
-	return a
 }
 
 // FuzzEncodeAppointment holds EncodeJSON's appointments to encoding/json.
 func FuzzEncodeAppointment(f *testing.F) {
-	f.Add([]byte("A-1\x1eukd\x1ecardiology\x1eBuilding 13\x1ebooked\x1eoutpatient\x1eP-1\x1eAyşe Müller\x1ede\x1ea@example.org\x1e+49 211\x1eemail\x1esms"),
-		int64(1900000000), int64(0), 3600, uint8(2))
-	f.Add([]byte("\"\\\x00\x1f\x7f\u2028\u2029\xff\xc3\x1e<&>\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e"), int64(-62167219200), int64(999999999), -12600, uint8(0))
-	f.Add([]byte("x"), int64(253402300799), int64(1), 0, uint8(3))
-	f.Add([]byte("x"), int64(253402300800), int64(0), 0, uint8(1))
-	f.Add([]byte("x"), int64(-62167219201), int64(0), 0, uint8(1))
-	f.Add([]byte("x"), int64(0), int64(0), 24*3600, uint8(6))
-	f.Add([]byte("x"), int64(0), int64(0), 3208, uint8(4))
-	f.Add([]byte("x\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e\x1e"), int64(1), int64(1000), -3600, uint8(2))
-	f.Fuzz(func(t *testing.T, text []byte, sec, nsec int64, offset int, flags uint8) {
-		a := fuzzAppointment(text, sec, nsec, offset, flags)
-		checkEncoding(t, &a)
+	addEncodeSeeds(f)
+	f.Fuzz(func(t *testing.T, seed uint64, text []byte, sec, nsec int64, offset int, utc bool) {
+		a := randomAppointment(rand.New(rand.NewPCG(seed, 0)))
+		fuzzed(&a, text, sec, nsec, offset, utc)
+		checkEncode(t, &a)
 	})
 }

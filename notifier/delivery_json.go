@@ -1,17 +1,12 @@
 package notifier
 
-import "encoding/json"
+import "slices"
 
 // DecodeDelivery decodes an outcome as json.Unmarshal does, to the same
 // Delivery and error: every worker's audit view decodes every outcome. The
 // common shape is read without encoding/json (parseDelivery).
 func DecodeDelivery(data []byte) (Delivery, error) {
-	if d, ok := parseDelivery(data); ok {
-		return d, nil
-	}
-	var d Delivery
-	err := json.Unmarshal(data, &d)
-	return d, err
+	return decodeJSON(data, parseDelivery)
 }
 
 // deliveryMembers and attemptMembers name the members of an outcome and of
@@ -93,7 +88,7 @@ func (p *recordParser) trail(dst *[]Attempt) bool {
 		})
 	})
 	if ok {
-		*dst = exactly(list)
+		*dst = slices.Clone(list)
 	}
 	return ok
 }

@@ -13,7 +13,7 @@ import (
 // checkEmailParsed is checkEmail as it was before the dot-atom fast path:
 // every address parsed by net/mail.
 func checkEmailParsed(s string) error {
-	if len(s) > 254 || strings.ContainsAny(s, " \t\r\n\x00<>,;\"") || strings.IndexFunc(s, unicode.IsControl) >= 0 || hiddenRune(s) >= 0 {
+	if len(s) > 254 || strings.ContainsAny(s, " \t\r\n\x00<>,;\"") || strings.IndexFunc(s, unicode.IsControl) >= 0 || hiddenRuneRef(s) >= 0 {
 		return errors.New("patient.email: not a plain e-mail address")
 	}
 	addr, err := mail.ParseAddress(s)

@@ -2,7 +2,6 @@ package notifier
 
 import (
 	"fmt"
-	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -84,11 +83,6 @@ func checkText(field, s string, max int) error {
 		return fmt.Errorf("%s: contains an invisible formatting character (%U)", field, hidden)
 	}
 	return nil
-}
-
-// hiddenRune returns the index of the first rune in s that isHidden, or -1.
-func hiddenRune(s string) int {
-	return strings.IndexFunc(s, isHidden)
 }
 
 // isHidden reports whether r is a bidirectional override or isolate

@@ -103,15 +103,25 @@ func (p *recordParser) object(member func(name []byte) bool) bool {
 
 // name reads a member name.
 func (p *recordParser) name() ([]byte, bool) {
+	lit, ok := p.plain()
+	if !ok {
+		return nil, false
+	}
+	return lit[1 : len(lit)-1], true
+}
+
+// plain reads a string literal of printable ASCII without escapes, and
+// returns it with its quotes.
+func (p *recordParser) plain() ([]byte, bool) {
 	if p.i >= len(p.data) || p.data[p.i] != '"' {
 		return nil, false
 	}
 	for i := p.i + 1; i < len(p.data); i++ {
 		switch c := p.data[i]; {
 		case c == '"':
-			name := p.data[p.i+1 : i]
+			lit := p.data[p.i : i+1]
 			p.i = i + 1
-			return name, true
+			return lit, true
 		case c < ' ' || c == '\\' || c >= utf8.RuneSelf:
 			return nil, false
 		}
@@ -163,33 +173,12 @@ func (p *recordParser) stringList(dst *[]string) bool {
 	return true
 }
 
-// exactly is list, in a slice of its own length: never nil.
-func exactly[T any](list []T) []T {
-	s := make([]T, len(list))
-	copy(s, list)
-	return s
-}
-
 // time reads a time as encoding/json does, which hands the string literal
 // as it is to time.Time.UnmarshalJSON. A literal with an escape, a control
 // or a non-ASCII byte is never a valid time, and is left to encoding/json.
 func (p *recordParser) time(t *time.Time) bool {
-	if p.i >= len(p.data) || p.data[p.i] != '"' {
-		return false
-	}
-	for i := p.i + 1; i < len(p.data); i++ {
-		switch c := p.data[i]; {
-		case c == '"':
-			if t.UnmarshalJSON(p.data[p.i:i+1]) != nil {
-				return false
-			}
-			p.i = i + 1
-			return true
-		case c < ' ' || c == '\\' || c >= utf8.RuneSelf:
-			return false
-		}
-	}
-	return false
+	lit, ok := p.plain()
+	return ok && t.UnmarshalJSON(lit) == nil
 }
 
 // integer reads a number that is an integer in int's range, as

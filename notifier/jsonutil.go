@@ -23,6 +23,18 @@ func EncodeJSON(v any) ([]byte, error) {
 	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
+// decodeJSON decodes data as json.Unmarshal does, to the same value and
+// error, reading the common shape with parse and leaving anything parse
+// declines to encoding/json.
+func decodeJSON[T any](data []byte, parse func([]byte) (T, bool)) (T, error) {
+	if v, ok := parse(data); ok {
+		return v, nil
+	}
+	var v T
+	err := json.Unmarshal(data, &v)
+	return v, err
+}
+
 // maxJSONDepth bounds the nesting uniqueKeys follows; records and events
 // are a few levels deep.
 const maxJSONDepth = 32

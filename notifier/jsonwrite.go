@@ -42,8 +42,7 @@ func appendRecord(v any) ([]byte, bool) {
 
 // appendPatient appends p's object.
 func appendPatient(b []byte, p *Patient) []byte {
-	b = append(b, `{"id":`...)
-	b = appendJSONString(b, p.ID)
+	b = appendMember(b, `{"id":`, p.ID)
 	b = appendOptional(b, `,"name":`, p.Name)
 	b = appendOptional(b, `,"language":`, p.Language)
 	b = appendOptional(b, `,"email":`, p.Email)
@@ -130,7 +129,7 @@ func appendOptional(b []byte, name, s string) []byte {
 	if s == "" {
 		return b
 	}
-	return appendJSONString(append(b, name...), s)
+	return appendMember(b, name, s)
 }
 
 // appendJSONTime appends t as time.Time.MarshalJSON writes it, or reports

@@ -1,17 +1,12 @@
 package notifier
 
-import "encoding/json"
+import "slices"
 
 // DecodeNotice decodes a notice as json.Unmarshal does, to the same Notice
 // and error: the dispatcher decodes every notice it sends. The common
 // shape is read without encoding/json (parseNotice).
 func DecodeNotice(data []byte) (Notice, error) {
-	if n, ok := parseNotice(data); ok {
-		return n, nil
-	}
-	var n Notice
-	err := json.Unmarshal(data, &n)
-	return n, err
+	return decodeJSON(data, parseNotice)
 }
 
 // noticeMembers and noticeAppointmentMembers name the members of a notice
@@ -101,7 +96,7 @@ func (p *recordParser) noticeAppointments(dst *[]NoticeAppointment) bool {
 		})
 	})
 	if ok {
-		*dst = exactly(list)
+		*dst = slices.Clone(list)
 	}
 	return ok
 }

@@ -1,18 +1,11 @@
 package notifier
 
-import "encoding/json"
-
 // DecodePlanRecord decodes a PLANS message as json.Unmarshal does, to the
 // same PlanRecord and error: every worker's plans view decodes the record
 // of every notice planned. A chunk of notice records, the common shape, is
 // read without encoding/json (parsePlanRecord).
 func DecodePlanRecord(data []byte) (PlanRecord, error) {
-	if r, ok := parsePlanRecord(data); ok {
-		return r, nil
-	}
-	var r PlanRecord
-	err := json.Unmarshal(data, &r)
-	return r, err
+	return decodeJSON(data, parsePlanRecord)
 }
 
 // planMembers and plannedNoticeMembers name the members of a plan record

@@ -52,15 +52,20 @@ func checkDecode[T any](t *testing.T, data []byte, parse func([]byte) (T, bool),
 	return ok
 }
 
-// decodeSeeds are odd and encodings of random values, some indented; parse
-// must take every encoding but those with a nil list (null).
+// decodeSeeds are odd and encodings of random values.
 func decodeSeeds[T any](t testing.TB, odd []string, random func(*rand.Rand) T, parse func([]byte) (T, bool)) [][]byte {
 	var seeds [][]byte
 	for _, s := range odd {
 		seeds = append(seeds, []byte(s))
 	}
-	rng := rand.New(rand.NewPCG(11, 12))
-	for len(seeds) < len(odd)+200 {
+	return appendEncoded(t, seeds, len(odd)+200, rand.New(rand.NewPCG(11, 12)), random, parse)
+}
+
+// appendEncoded appends encodings of random values to seeds, some
+// indented, until there are n; parse must take every encoding but those
+// with a nil list (null).
+func appendEncoded[T any](t testing.TB, seeds [][]byte, n int, rng *rand.Rand, random func(*rand.Rand) T, parse func([]byte) (T, bool)) [][]byte {
+	for len(seeds) < n {
 		v := random(rng)
 		data, err := encodeReference(&v)
 		if err != nil {
@@ -81,26 +86,34 @@ func decodeSeeds[T any](t testing.TB, odd []string, random func(*rand.Rand) T, p
 	return seeds
 }
 
-// testDecode checks the seeds and 30 mutations of each: enough of them
-// must be taken to compare (most mutations that encoding/json takes rename
-// a member, which the parsers leave to it).
+// testDecode checks the seeds and their mutations with checkDecode.
 func testDecode[T any](t *testing.T, seeds [][]byte, pieces []string, parse func([]byte) (T, bool), decode func([]byte) (T, error)) {
 	t.Helper()
-	rng := rand.New(rand.NewPCG(13, 14))
+	testMutations(t, seeds, pieces, rand.New(rand.NewPCG(13, 14)), 2, func(data []byte) bool {
+		return checkDecode(t, data, parse, decode)
+	})
+}
+
+// testMutations checks the seeds and 30 mutations of each with check,
+// which reports whether the parser took the data: at least perSeed times
+// the seeds' number must be taken to compare (most mutations that
+// encoding/json takes rename a member, which the parsers leave to it).
+func testMutations(t *testing.T, seeds [][]byte, pieces []string, rng *rand.Rand, perSeed int, check func([]byte) bool) {
+	t.Helper()
 	taken := 0
 	for _, data := range seeds {
-		checkDecode(t, data, parse, decode)
+		check(data)
 		for range 30 {
-			data := mutateWith(rng, data, pieces)
+			data := mutate(rng, data, pieces)
 			if rng.IntN(2) == 0 {
-				data = mutateWith(rng, data, pieces)
+				data = mutate(rng, data, pieces)
 			}
-			if checkDecode(t, data, parse, decode) {
+			if check(data) {
 				taken++
 			}
 		}
 	}
-	if taken < len(seeds)*2 {
+	if taken < len(seeds)*perSeed {
 		t.Errorf("%d of %d mutated records taken, too few to compare", taken, len(seeds)*30)
 	}
 }
@@ -152,8 +165,9 @@ func randomLength(rng *rand.Rand) int {
 }
 
 // fuzzed sets v's strings, in order, to the pieces of text split at 0x1e,
-// and its times to sec and nsec in a zone of offset seconds, moved on a
-// day and a nanosecond each; UTC when utc.
+// and its times that are not zero (omitzero leaves those out) to sec and
+// nsec in a zone of offset seconds, moved on a day and a nanosecond each;
+// UTC when utc.
 func fuzzed(v any, text []byte, sec, nsec int64, offset int, utc bool) {
 	pieces := strings.Split(string(text), "\x1e")
 	zone := time.FixedZone("", offset)
@@ -165,6 +179,9 @@ func fuzzed(v any, text []byte, sec, nsec int64, offset int, utc bool) {
 	set = func(v reflect.Value) {
 		switch {
 		case v.Type() == reflect.TypeFor[time.Time]():
+			if v.Interface().(time.Time).IsZero() {
+				return
+			}
 			v.Set(reflect.ValueOf(time.Unix(sec, nsec).In(zone).Add(time.Duration(moved) * (24*time.Hour + 1))))
 			moved++
 		case v.Kind() == reflect.String && len(pieces) > 0:
