@@ -232,7 +232,7 @@ func (r *Renderer) render(n *notifier.Notice) (*notifier.Message, error) {
 	if r.ConfirmURL != nil {
 		v.ConfirmURL = r.ConfirmURL(n.ID)
 	}
-	p, err := r.outagePieces(tmpl, v.outage)
+	p, err := r.outagePieces(tmpl, outage{v.Hotline, v.HotlineGlued, v.HotlineDial, v.InfoURL})
 	if err != nil {
 		return nil, err
 	}
@@ -355,9 +355,11 @@ type view struct {
 	// for an SMS, both written in the language's way.
 	Day, Brief   string
 	Appointments []appointment
-	// outage holds the hotline and the info URL.
-	outage
-	Note string
+	// The hotline and the info URL, as outage has them. Fields of view
+	// itself: text/template finds a promoted field through reflection's
+	// search of embedded structs, which allocates on every lookup.
+	Hotline, HotlineGlued, HotlineDial, InfoURL string
+	Note                                        string
 	// ConfirmURL is the notice's confirmation link, if any.
 	ConfirmURL string
 	// Contact and Automatic are those pieces of the plain-text part, and
@@ -399,7 +401,8 @@ func newView(n *notifier.Notice, lang string, l *locale) (*view, error) {
 		Name:          strings.TrimSpace(n.Patient.Name),
 		Facility:      facility,
 		FacilityShort: cmp.Or(strings.TrimSpace(n.FacilityShortName), facility),
-		outage:        outage{Hotline: strings.TrimSpace(n.Hotline), InfoURL: strings.TrimSpace(n.InfoURL)},
+		Hotline:       strings.TrimSpace(n.Hotline),
+		InfoURL:       strings.TrimSpace(n.InfoURL),
 		Note:          strings.TrimSpace(n.Note),
 	}
 	for _, a := range n.Appointments {
